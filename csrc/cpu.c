@@ -1,0 +1,94 @@
+/* cpu.c: the instruction set and thread count the kernels use.
+ *
+ * The instruction set is detected once (cpuid through the compiler's
+ * builtins); the environment variable XNN_ISA=ref|avx2|avx512 forces one,
+ * provided the processor has it. On other architectures only "ref" exists.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "xnn.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+static int g_isa = -1;
+static int g_threads = 0;   /* 0: not yet set, use the number of cores */
+
+int xnn_cpu_has(int isa)
+{
+    if (isa == XNN_ISA_REF) return 1;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    __builtin_cpu_init();
+    if (isa == XNN_ISA_AVX2)
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (isa == XNN_ISA_AVX512)
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+#endif
+    return 0;
+}
+
+const char *xnn_isa_name(int isa)
+{
+    switch (isa) {
+    case XNN_ISA_REF: return "ref";
+    case XNN_ISA_AVX2: return "avx2";
+    case XNN_ISA_AVX512: return "avx512";
+    default: return "unknown";
+    }
+}
+
+static int detect(void)
+{
+    const char *env = getenv("XNN_ISA");
+    if (env && *env) {
+        for (int isa = XNN_ISA_REF; isa <= XNN_ISA_AVX512; isa++)
+            if (strcmp(env, xnn_isa_name(isa)) == 0 && xnn_cpu_has(isa)) return isa;
+    }
+    if (xnn_cpu_has(XNN_ISA_AVX512)) return XNN_ISA_AVX512;
+    if (xnn_cpu_has(XNN_ISA_AVX2)) return XNN_ISA_AVX2;
+    return XNN_ISA_REF;
+}
+
+int xnn_isa(void)
+{
+    if (g_isa < 0) g_isa = detect();
+    return g_isa;
+}
+
+int xnn_set_isa(int isa)
+{
+    if (isa < XNN_ISA_REF || isa > XNN_ISA_AVX512 || !xnn_cpu_has(isa)) return XNN_EINVAL;
+    g_isa = isa;
+    return XNN_OK;
+}
+
+void xnn_set_num_threads(int n)
+{
+    g_threads = n > 0 ? n : 0;
+}
+
+int xnn_get_num_threads(void)
+{
+    if (g_threads > 0) return g_threads;
+#ifdef _OPENMP
+    return omp_get_num_procs();
+#else
+    return 1;
+#endif
+}
+
+/* splitmix64: a small, well-mixed counter-based generator. */
+static uint64_t mix64(uint64_t z)
+{
+    z += 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+double xnn_uniform(uint64_t seed, uint64_t stream, uint64_t index)
+{
+    uint64_t z = mix64(mix64(seed ^ mix64(stream)) + index);
+    return (double)(z >> 11) * (1.0 / 9007199254740992.0);   /* 53 bits */
+}

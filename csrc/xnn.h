@@ -1,0 +1,171 @@
+/* xnn.h: the C API of xnn's kernels.
+ *
+ * Plain C11, no Python. Every kernel returns XNN_OK or a negative XNN_E*
+ * status and never prints or exits. Arrays are C-contiguous, row-major.
+ * Names follow xnn_<op>_<pass>_<dtype>; arguments come in the order
+ * outputs, saved values, inputs, weights, hyper-parameters, sizes.
+ * Each kernel exists for float (_f32) and double (_f64); the declarations
+ * below are written once and instantiated for both types.
+ */
+#ifndef XNN_DECLARE_PASS
+#ifndef XNN_H
+#define XNN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define XNN_OK 0
+#define XNN_EINVAL (-1)   /* an argument out of its domain */
+#define XNN_ENOMEM (-2)   /* a workspace could not be allocated */
+
+/* Activations, applied element-wise (softmax: along each row). */
+enum { XNN_ACT_LINEAR = 0, XNN_ACT_RELU = 1, XNN_ACT_TANH = 2,
+       XNN_ACT_SIGMOID = 3, XNN_ACT_SOFTMAX = 4 };
+
+/* Losses over rows of class scores P (after the output activation). */
+enum { XNN_LOSS_CROSS_ENTROPY = 0,   /* -log p[label], softmax outputs      */
+       XNN_LOSS_BINARY_CROSS_ENTROPY = 1, /* -sum y log p + (1-y) log(1-p)  */
+       XNN_LOSS_SSR = 2 };            /* 0.5 * sum (y - p)^2                */
+
+/* Optimizers. */
+enum { XNN_OPT_SGD = 0, XNN_OPT_MOMENTUM = 1, XNN_OPT_ADAM = 2 };
+
+/* Instruction sets of the GEMM micro-kernels. */
+enum { XNN_ISA_REF = 0, XNN_ISA_AVX2 = 1, XNN_ISA_AVX512 = 2 };
+
+/* cpu.c: the instruction set chosen once (XNN_ISA=ref|avx2|avx512 forces
+ * one the machine has); the number of threads kernels may use. */
+int xnn_isa(void);
+const char *xnn_isa_name(int isa);
+int xnn_set_isa(int isa);            /* XNN_EINVAL if the CPU lacks it */
+int xnn_cpu_has(int isa);
+void xnn_set_num_threads(int n);
+int xnn_get_num_threads(void);
+
+/* A dense layer of a network: Y = act(X W + b), then dropout. */
+typedef struct xnn_layer {
+    size_t n_in, n_out;
+    int act;              /* XNN_ACT_* */
+    double keep;          /* dropout keep probability in (0, 1]; 1 = none */
+    void *W;              /* (n_in, n_out) */
+    void *b;              /* (n_out) */
+} xnn_layer;
+
+/* Workspaces of one network for one batch size, allocated once by the
+ * caller and reused by every training step. */
+typedef struct xnn_workspace {
+    size_t batch;         /* the largest batch the buffers hold            */
+    void **A;             /* A[l]: (batch, n_out_l), activation of layer l  */
+    void **D;             /* D[l]: (batch, n_out_l), A[l] after dropout,
+                             or NULL when layer l has no dropout            */
+    uint8_t **mask;       /* mask[l]: (batch, n_out_l), or NULL likewise    */
+    void *dA, *dB;        /* (batch, widest layer) gradient ping-pong       */
+    void **dW, **db;      /* gradients, shaped as W[l] and b[l]             */
+    void **s1W, **s1b;    /* optimizer state 1 (momentum or Adam m)         */
+    void **s2W, **s2b;    /* optimizer state 2 (Adam v)                     */
+} xnn_workspace;
+
+/* Hyper-parameters of one training step. */
+typedef struct xnn_train_config {
+    int loss;             /* XNN_LOSS_* */
+    int optimizer;        /* XNN_OPT_* */
+    double lr, momentum, beta1, beta2, eps;
+    int nesterov;
+    int64_t step;         /* 1-based step number (Adam's bias correction) */
+    uint64_t seed;        /* dropout stream: mask bits depend on (seed, step, layer, index) */
+} xnn_train_config;
+
+/* The stream of dropout bits: a counter-based generator, so masks do not
+ * depend on thread count or call order. Returns a uniform double in [0, 1). */
+double xnn_uniform(uint64_t seed, uint64_t stream, uint64_t index);
+
+#define XNN_DECLARE_PASS
+#define XNN_T float
+#define XNN_FN(f) f##_f32
+#include "xnn.h"
+#undef XNN_T
+#undef XNN_FN
+#define XNN_T double
+#define XNN_FN(f) f##_f64
+#include "xnn.h"
+#undef XNN_T
+#undef XNN_FN
+#undef XNN_DECLARE_PASS
+
+#endif /* XNN_H */
+#else  /* XNN_DECLARE_PASS: the typed declarations, read once per dtype */
+
+/* ---- gemm/ ------------------------------------------------------------ */
+/* C (m,n) = op(A) (m,k) . op(B) (k,n) + beta * C
+ * op(A) = A stored (m,k), or A^T with A stored (k,m) when trans_a;
+ * op(B) = B stored (k,n), or B^T with B stored (n,k) when trans_b.
+ * beta = 0 overwrites C (its old contents may be NaN). */
+int XNN_FN(xnn_gemm)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T beta,
+                     int trans_a, int trans_b, size_t m, size_t n, size_t k);
+
+/* ---- dense.c ---------------------------------------------------------- */
+/* Y (m,n) = act(X (m,k) . W (k,n) + b (n)); b may be NULL */
+int XNN_FN(xnn_dense_forward)(XNN_T *Y, const XNN_T *X, const XNN_T *W,
+                              const XNN_T *b, int act, size_t m, size_t k, size_t n);
+/* dX (m,k) = dZ . W^T   (skipped when dX is NULL)
+ * dW (k,n) = X^T . dZ
+ * db (n)   = sum over rows of dZ   (skipped when db is NULL)
+ * from dZ (m,n), X (m,k), W (k,n) */
+int XNN_FN(xnn_dense_backward)(XNN_T *dX, XNN_T *dW, XNN_T *db, const XNN_T *dZ,
+                               const XNN_T *X, const XNN_T *W,
+                               size_t m, size_t k, size_t n);
+
+/* ---- activation.c ----------------------------------------------------- */
+/* Y (m,n) = act(Z (m,n)); Y may alias Z. softmax is row-wise and stable. */
+int XNN_FN(xnn_activation_forward)(XNN_T *Y, const XNN_T *Z, int act, size_t m, size_t n);
+/* dZ (m,n) = d loss / d Z from the saved output Y (m,n) and dY (m,n);
+ * dZ may alias dY. */
+int XNN_FN(xnn_activation_backward)(XNN_T *dZ, const XNN_T *Y, const XNN_T *dY,
+                                    int act, size_t m, size_t n);
+/* Dropout: Y (n) = X (n) * mask / keep with mask ~ Bernoulli(keep) drawn
+ * from xnn_uniform(seed, stream, i); Y may alias X. */
+int XNN_FN(xnn_dropout_forward)(XNN_T *Y, uint8_t *mask, const XNN_T *X, double keep,
+                                uint64_t seed, uint64_t stream, size_t n);
+/* dX (n) = dY (n) * mask / keep; dX may alias dY */
+int XNN_FN(xnn_dropout_backward)(XNN_T *dX, const uint8_t *mask, const XNN_T *dY,
+                                 double keep, size_t n);
+
+/* ---- loss.c ----------------------------------------------------------- */
+/* stats[0] += sum over rows of the loss, stats[1] += sum over rows of
+ * 0.5 * sum_j (y_j - p_j)^2 (the reports' SSR, before dividing by m),
+ * stats[2] += number of rows whose arg-max equals the label;
+ * from P (m,n) and labels (m) in [0, n). */
+int XNN_FN(xnn_loss_forward)(double stats[3], const XNN_T *P, const int64_t *labels,
+                             int loss, size_t m, size_t n);
+/* dZ (m,n) = scale * d loss / d Z, where P = act(Z): the fused p - y for
+ * softmax + cross-entropy and sigmoid + binary cross-entropy, the chain
+ * rule through act otherwise. */
+int XNN_FN(xnn_loss_backward)(XNN_T *dZ, const XNN_T *P, const int64_t *labels,
+                              int loss, int act, double scale, size_t m, size_t n);
+
+/* ---- optim.c ---------------------------------------------------------- */
+/* W (n) -= lr * dW (n) */
+int XNN_FN(xnn_sgd_update)(XNN_T *W, const XNN_T *dW, double lr, size_t n);
+/* V = mu V + dW; W -= lr V   (nesterov: W -= lr (dW + mu V)); V, W (n) */
+int XNN_FN(xnn_momentum_update)(XNN_T *W, XNN_T *V, const XNN_T *dW, double lr,
+                                double mu, int nesterov, size_t n);
+/* Adam (Kingma & Ba), step t >= 1: M, V (n) moments, W (n) */
+int XNN_FN(xnn_adam_update)(XNN_T *W, XNN_T *M, XNN_T *V, const XNN_T *dW, double lr,
+                            double beta1, double beta2, double eps, int64_t t, size_t n);
+
+/* ---- network.c -------------------------------------------------------- */
+/* Inference: outs[l] (m, n_out_l) = output of layer l for X (m, n_in_0),
+ * no dropout. outs[l] may be the same buffer for alternate layers only if
+ * the caller needs just the last one (ping-pong). */
+int XNN_FN(xnn_mlp_forward)(void *const *outs, const XNN_T *X, const xnn_layer *layers,
+                            size_t n_layers, size_t m);
+/* One training step on X (m, n_in_0) with labels (m): forward with
+ * dropout, loss statistics added to stats[3] (see xnn_loss_forward),
+ * backward with every gradient divided by m, optimizer update of every
+ * W and b in place. m <= ws->batch. */
+int XNN_FN(xnn_mlp_train_step)(double stats[3], const xnn_workspace *ws,
+                               const XNN_T *X, const int64_t *labels,
+                               const xnn_layer *layers, size_t n_layers,
+                               const xnn_train_config *cfg, size_t m);
+
+#endif /* XNN_DECLARE_PASS */

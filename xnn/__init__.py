@@ -1,0 +1,38 @@
+"""xnn: explainable neural networks with a C core.
+
+Train small networks on NumPy arrays and see why they decide what they
+decide. The maths is hand-written C (``xnn._core``); this package arranges it.
+
+    import xnn
+    model = xnn.Sequential([
+        xnn.layers.Dense(784, 128, activation="relu"),
+        xnn.layers.Dense(128, 10, activation="softmax"),
+    ], init="mnist_report", seed=42)
+    hist = model.fit(X, y, epochs=10, batch_size=128, lr=0.1)
+"""
+from . import _core
+from . import init, layers, losses, optim, reference
+from .network import History, Sequential, load
+
+__version__ = "0.1.0"
+
+
+def set_num_threads(n):
+    """Use at most n threads in the kernels (default: the number of cores).
+    Results are bitwise identical for any n."""
+    from ._validate import positive_int
+    _core.set_num_threads(positive_int(n, "n"))
+
+
+def get_num_threads():
+    """The number of threads the kernels use."""
+    return _core.get_num_threads()
+
+
+def isa():
+    """The instruction set of the matrix kernels: 'ref', 'avx2' or 'avx512'."""
+    return _core.isa()
+
+
+__all__ = ["Sequential", "History", "load", "layers", "init", "optim", "losses", "reference",
+           "set_num_threads", "get_num_threads", "isa", "__version__"]
