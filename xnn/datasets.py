@@ -254,8 +254,8 @@ def _http_get(url, timeout, verbose=False, desc=None):
         if verbose:
             try:
                 from tqdm import tqdm
-            except ImportError:
-                print(f"Downloading {url}", file=sys.stderr)
+            except ImportError:  # no progress bar; _fetch_openml printed the URL
+                pass
             else:
                 bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
                            desc=desc or "download", leave=False)
