@@ -291,7 +291,7 @@ def test_mnist_malformed_arff_writes_no_cache(server, cache):
     X, y = make_data()
     arff = make_arff(X, y).replace(b",255,", b",255,,", 1)
     server.publish(X, y, arff=arff)
-    with pytest.raises(ds.DatasetError, match="row 2 has 22 values, expected 21"):
+    with pytest.raises(ds.DatasetError, match="number of columns changed from 21 to 22"):
         ds.load_mnist(cache_dir=cache, verbose=False)
     assert files_in(cache) == []
 
@@ -306,11 +306,14 @@ def test_arff_parser_rows_and_labels():
     assert Xp.dtype == np.uint8 and np.array_equal(Xp, X) and np.array_equal(yp, y)
 
 
-def test_arff_parser_many_chunks(monkeypatch):
-    monkeypatch.setattr(ds, "_PARSE_CHUNK_ROWS", 7)
-    X, y = make_data(n=40, d=5, seed=4)
-    Xp, yp = ds._parse_arff(make_arff(X, y), "t.arff")
-    assert np.array_equal(Xp, X) and np.array_equal(yp, y)
+def test_arff_parser_blank_lines_comments_double_quotes():
+    arff = (b"@RELATION r\r\n@ATTRIBUTE p1 INTEGER\r\n@ATTRIBUTE p2 INTEGER\r\n"
+            b'@ATTRIBUTE class {"3","8"}\r\n@DATA\r\n% first\r\n  \r\n'
+            b'1,2,"8"\r\n\r\n% between\r\n3,4,"3"\r\n')
+    Xp, yp = ds._parse_arff(arff, "t.arff")
+    assert Xp.dtype == np.uint8
+    np.testing.assert_array_equal(Xp, [[1, 2], [3, 4]])
+    np.testing.assert_array_equal(yp, [8, 3])
 
 
 def test_arff_parser_nominal_names_and_floats():
@@ -327,9 +330,16 @@ def test_arff_parser_nominal_names_and_floats():
     (b"@attribute x numeric\n@attribute c {0,1}\n@data\n{0 1, 1 0}\n", "sparse"),
     (b"@attribute x string\n@attribute c {0,1}\n@data\nab,1\n", "string"),
     (b"@attribute x numeric\n@attribute c numeric\n@data\n1,2\n", "must be nominal"),
-    (b"@attribute x numeric\n@attribute c {0,1}\n@data\n1,7\n", "class value b'7'"),
-    (b"@attribute x numeric\n@attribute c {0,1}\n@data\n?,1\n", "row 1 is not 1"),
-    (b"@attribute x numeric\n@attribute c {0,1}\n@data\n", "no rows"),
+    (b"@attribute x numeric\n@attribute c {0,1}\n@data\n1,1\n1,7\n",
+     r"row 2 has the class value 7, not one of the declared \['0', '1'\]"),
+    (b"@attribute x numeric\n@attribute c {a,b}\n@data\n1,a\n1,cow\n",
+     "the class value 'cow' is not one of the declared"),
+    (b"@attribute x numeric\n@attribute c {0,1}\n@data\n?,1\n", "could not convert string '\\?'"),
+    (b"@attribute x numeric\n@attribute c {0,1}\n@data\n1,2,1\n",
+     "the data rows have 3 values, the header declares 2 attributes"),
+    (b"@attribute x numeric\n@attribute c {0,1}\n@data\n1,1\n2,3,1\n",
+     "number of columns changed from 2 to 3"),
+    (b"@attribute x numeric\n@attribute c {0,1}\n@data\n% only a comment\n", "no rows"),
 ])
 def test_arff_parser_rejects(arff, message):
     with pytest.raises(ds.DatasetError, match=message):
@@ -495,12 +505,12 @@ def test_csv_float_values_and_crlf(tmp_path):
 
 
 @pytest.mark.parametrize("text, message", [
-    (b"label,p0,p1\n1,2,3\n4,5\n", "line 3 has 2 columns"),
-    (b"1,2,3\n4,x,6\n", "row 2 is not 3"),
+    (b"label,p0,p1\n1,2,3\n4,5\n", "number of columns changed from 3 to 2"),
+    (b"1,2,3\n4,x,6\n", "bad.csv: could not convert string 'x'"),
     (b"1.5,2,3\n", "must be integers, found 1.5"),
     (b"label,p0\n", "no data rows"),
     (b"\n\n", "is empty"),
-    (b"1\n2\n", "has 1 column"),
+    (b"1\n2\n", "the data rows have 1 column"),
 ])
 def test_csv_rejects(tmp_path, text, message):
     with pytest.raises(ValueError, match=message):
