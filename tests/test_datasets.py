@@ -553,6 +553,16 @@ def test_split_equals_train_test_split(n, test_size, seed):
         assert a.dtype == b.dtype and np.array_equal(a, b)
 
 
+def test_split_accepts_a_random_state():
+    model_selection = pytest.importorskip("sklearn.model_selection")
+    X, y = np.arange(40).reshape(20, 2), np.arange(20)
+    ours = ds.split(X, y, 0.3, seed=np.random.RandomState(3))
+    theirs = model_selection.train_test_split(X, y, test_size=0.3,
+                                              random_state=np.random.RandomState(3))
+    for a, b in zip(ours, theirs, strict=True):
+        assert np.array_equal(a, b)
+
+
 def test_split_mnist_sizes_and_lists():
     X = np.zeros((70000, 1), np.uint8)
     X_train, X_test, y_train, y_test = ds.split(X, np.zeros(70000))

@@ -167,10 +167,13 @@ def _float_dtype(dtype):
 
 
 def _to_float(X, scale, dtype=np.float32):
-    """X / scale in ``dtype`` (correctly rounded: the division is done in dtype)."""
-    out = X.astype(_float_dtype(dtype))
+    """X / scale as ``dtype``, correctly rounded."""
+    dtype = _float_dtype(dtype)
+    if X.dtype == np.float64:  # divide first, round once
+        return (X / scale if scale else X).astype(dtype)
+    out = X.astype(dtype)  # integers: exact in dtype, so one rounding in the division
     if scale:
-        out /= out.dtype.type(scale)
+        out /= dtype.type(scale)
     return out
 
 
@@ -790,8 +793,9 @@ def split(X, y, test_size=0.2, seed=42):
     X, y : array-like with the same number of rows
     test_size : float in (0, 1) or int in [1, n)
         Fraction or number of test rows.
-    seed : int or None
-        Seed of the shuffle; None gives a different split each call.
+    seed : int, None or numpy.random.RandomState
+        Seed of the shuffle (as scikit-learn's ``random_state``); None gives a
+        different split each call.
 
     Returns
     -------
@@ -824,7 +828,8 @@ def split(X, y, test_size=0.2, seed=42):
     if n_train <= 0:
         raise ValueError(f"with {n} rows and test_size={test_size} the training set would "
                          "be empty")
-    perm = np.random.RandomState(seed).permutation(n)
+    rng = seed if isinstance(seed, np.random.RandomState) else np.random.RandomState(seed)
+    perm = rng.permutation(n)
     test_idx = perm[:n_test]
     train_idx = perm[n_test:]
     return X[train_idx], X[test_idx], y[train_idx], y[test_idx]
