@@ -1,7 +1,18 @@
-import numpy as np
-import pytest
+import glob
+import os
+import sys
 
-import xnn
+# Test the installed package (``pip install .``). The source tree beside this
+# folder shadows it on sys.path under ``python -m pytest``, so drop it unless
+# it holds a compiled extension (an in-place or editable build).
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if not glob.glob(os.path.join(_ROOT, "xnn", "_core*")):
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _ROOT]
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import xnn  # noqa: E402
 
 #: shapes that exercise edges: 1, odd, primes and sizes past any blocking
 SIZES = [1, 2, 3, 7, 13, 31, 64, 97, 257]

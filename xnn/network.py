@@ -90,6 +90,7 @@ class Sequential:
         self.seed = seed
         self.init = init
         self._fits = 0
+        self._trainer = None
         self.history_ = None
         rng = np.random.RandomState(seed)
         default = initializers.get(init)
@@ -260,6 +261,7 @@ class Sequential:
         dropout_seed = int(rng.integers(0, 2**63))
         trainer = _core.Trainer(self._network(), bs, loss_code, opt.code, **opt.params(),
                                 seed=dropout_seed)
+        self._trainer = trainer  # its .steps counts the completed steps
         hist = History({"epochs": epochs, "batch_size": batch_size, "optimizer": repr(opt),
                         "loss": loss_name, "rows": m})
         self.history_ = hist
