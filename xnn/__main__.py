@@ -7,9 +7,9 @@ import time
 #: the demo's defaults: a run that finishes in well under a minute on two
 #: cores and reaches about 90 % test accuracy on MNIST. The MNIST report's own
 #: settings (lr 0.01, 1000 epochs, every training row) are ``--report``.
-DEMO_EPOCHS = 200
-DEMO_LR = 0.2
-DEMO_TRAIN_ROWS = 8000
+DEMO_EPOCHS = 300
+DEMO_LR = 0.1
+DEMO_TRAIN_ROWS = 5000
 REPORT_EPOCHS = 1000
 REPORT_LR = 0.01
 #: seconds the demo waits for OpenML before falling back to offline data

@@ -226,7 +226,7 @@ def saliency(image, saliency_map, overlay=False, shape=None, fig=None, cmap="hot
     if sal.shape != img.shape:
         raise ValueError(f"saliency_map: expected the image's shape {img.shape}, got {sal.shape}")
     panels = 3 if overlay else 2
-    fig = _figure(fig, (3.6 * panels, 3.4))
+    fig = _figure(fig, (4.0 * panels, 3.6))
     axes = fig.subplots(1, panels)
     axes[0].imshow(img, cmap="gray")
     axes[0].set_title("Original image")
