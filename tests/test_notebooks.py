@@ -1,0 +1,68 @@
+"""The notebooks run headless (nbclient, kernel python3) with
+XNN_NOTEBOOK_FAST=1 (a few epochs on a few rows), and are committed without
+outputs. Set XNN_NOTEBOOK_FULL=1 to run them with their full settings."""
+import os
+from pathlib import Path
+
+import pytest
+
+import xnn
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+pytest.importorskip("ipykernel")
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NAMES = ["01_mnist_saliency.ipynb", "02_initialisation.ipynb"]
+FULL = os.environ.get("XNN_NOTEBOOK_FULL", "") not in ("", "0")
+
+
+def _run(name, tmp_path, monkeypatch):
+    # the kernel imports the same xnn as this test process
+    pkg_root = str(Path(xnn.__file__).resolve().parent.parent)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        [pkg_root] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    if FULL:
+        monkeypatch.delenv("XNN_NOTEBOOK_FAST", raising=False)
+    else:
+        monkeypatch.setenv("XNN_NOTEBOOK_FAST", "1")
+    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    client = nbclient.NotebookClient(nb, timeout=600 if FULL else 120, kernel_name="python3",
+                                     resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()
+    text = []
+    images = 0
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.output_type == "stream":
+                text.append(out.text)
+            elif out.output_type in ("display_data", "execute_result"):
+                images += "image/png" in out.get("data", {})
+                text.append(out.get("data", {}).get("text/plain", ""))
+    return "".join(text), images
+
+
+def test_mnist_saliency_notebook(tmp_path, monkeypatch):
+    text, images = _run("01_mnist_saliency.ipynb", tmp_path, monkeypatch)
+    assert "Data used: " in text
+    assert "Table 2" in text and "100,480" in text
+    assert "epoch" in text and "Test accuracy: " in text
+    assert images >= 5  # figures 6, 8, 9 (twice) and 10
+
+
+def test_initialisation_notebook(tmp_path, monkeypatch):
+    text, images = _run("02_initialisation.ipynb", tmp_path, monkeypatch)
+    assert "Data used: " in text
+    for name in ("random", "LeCun", "He", "Xavier"):
+        assert f"\n{name:<16}" in "\n" + text
+    assert images >= 3  # digits, the curves, compare_inits
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebooks_are_committed_without_outputs(name):
+    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    nbformat.validate(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
