@@ -146,6 +146,8 @@ Y5 = np.array([0, 1, 2, 0, 1, 2])
     (X5, np.array(["a"] * 6), TypeError, "integer labels"),
     ([[1, 2], [3]], Y5, TypeError, "could not convert"),
     (np.zeros((6, 5, 2)), Y5, ValueError, "2-D array"),
+    (np.where(np.eye(6, 5) > 0, np.nan, X5), Y5, ValueError, "X: expected finite values, got nan at row 0"),
+    (np.full((6, 5), np.inf), Y5, ValueError, "finite values"),
 ])
 def test_bad_training_data(X, y, exc, match):
     with pytest.raises(exc, match=match):
