@@ -13,6 +13,12 @@ import pytest
 from xnn import __main__ as cli
 
 FIGURES = ["history.png", "predictions.png", "saliency.png", "activations.png"]
+try:
+    from xnn import explain
+except ImportError:
+    explain = None
+if hasattr(explain, "lrp"):
+    FIGURES.append("relevance.png")
 
 
 def _closed_port():
@@ -65,6 +71,7 @@ def test_demo_offline_digits(no_mnist, tmp_path, capsys):
     assert cli.main(["demo", "--out", str(out), "--epochs", "20", "--no-progress"]) == 0
     captured = capsys.readouterr()
     assert "digits" in captured.err  # the one-line notice
+    assert "skipped" not in captured.err and "failed" not in captured.err
     assert "data: scikit-learn's offline 8x8 digits" in captured.out
     assert "1437 training rows, 360 test rows, 8x8 pixels" in captured.out
     rows = _table_rows(captured.out, 20)

@@ -81,12 +81,14 @@ def _saliency(model, x, target):
     through the ReLU masks to the input)."""
     import numpy as np
 
-    import xnn
-
-    explain = getattr(xnn, "explain", None)
-    if explain is not None and hasattr(explain, "saliency"):
-        return np.asarray(explain.saliency(model, x[None], target=np.array([target])))[0], \
-            "xnn.explain.saliency"
+    explain = _explain()
+    if hasattr(explain, "saliency"):
+        try:
+            return (np.asarray(explain.saliency(model, x[None], target=target, output="loss"))[0],
+                    "xnn.explain.saliency")
+        except (TypeError, ValueError) as e:
+            print(f"notice: xnn.explain.saliency failed ({e}); using the report's formula",
+                  file=sys.stderr)
     weights = model.get_weights()
     acts = [x[None].astype(np.float64)] + [a.astype(np.float64) for a in model.activations(x[None])]
     d = acts[-1].copy()
@@ -98,23 +100,32 @@ def _saliency(model, x, target):
     return np.abs(d[0]), "gradient of the loss (the report's formula)"
 
 
-#: LRP rules compared in relevance.png (the LRP poster's table)
-LRP_RULES = [("zero", "LRP-0"), ("epsilon", "LRP-ε"), ("gamma", "LRP-γ"),
-             ("alpha2beta1", "LRP-α2β1")]
+def _explain():
+    """xnn.explain, or None if this installation lacks it."""
+    try:
+        from xnn import explain
+    except ImportError:
+        return None
+    return explain
+
+
+#: LRP variants compared in relevance.png (the LRP poster's table): title,
+#: keyword arguments of xnn.explain.lrp
+LRP_RULES = [("LRP-0", {"rule": "zero"}), ("LRP-ε", {"rule": "epsilon"}),
+             ("LRP-γ", {"rule": "gamma"}), ("composite", {"composite": "poster"})]
 
 
 def _relevances(model, x, target):
     """The LRP maps of x under each rule of LRP_RULES that xnn.explain has."""
     import numpy as np
 
-    import xnn
-
+    explain = _explain()
     maps, titles = [], []
-    for rule, title in LRP_RULES:
+    for title, kwargs in LRP_RULES:
         try:
-            R = xnn.explain.lrp(model, x[None], target=np.array([target]), rule=rule)
+            R = explain.lrp(model, x[None], target=target, **kwargs)
         except (TypeError, ValueError) as e:
-            print(f"notice: LRP rule {rule!r} skipped: {e}", file=sys.stderr)
+            print(f"notice: {title} skipped: {e}", file=sys.stderr)
             continue
         maps.append(np.asarray(R)[0])
         titles.append(title)
@@ -184,7 +195,6 @@ def _figures(out, model, hist, X_te, y_te):
     import matplotlib.pyplot as plt
     import numpy as np
 
-    import xnn
     from xnn import plot
 
     os.makedirs(out, exist_ok=True)
@@ -204,8 +214,7 @@ def _figures(out, model, hist, X_te, y_te):
     save(plot.saliency(x, sal, overlay=True,
                        title=f"Saliency for class {pred} ({how})"), "saliency.png")
     save(plot.activations(model, x), "activations.png")
-    explain = getattr(xnn, "explain", None)
-    if explain is not None and hasattr(explain, "lrp"):
+    if hasattr(_explain(), "lrp"):
         maps, titles = _relevances(model, x, pred)
         if maps:
             save(plot.relevance(x, np.stack(maps), titles=titles), "relevance.png")
