@@ -97,7 +97,7 @@ static int XNN_FN(lrp_layer)(XNN_T *Rin, XNN_T *ws, const XNN_T *A, const XNN_T 
             for (size_t c = 0; c < n; c++)
                 Zp[i * n + c] = bias ? Zpre[i * n + c] : Zpre[i * n + c] - b[c];
         XNN_FN(divide)(Zp, R, eps, 1, mn);
-        st = XNN_FN(xnn_gemm)(Rin, Zp, W, 0, 0, 1, m, k, n);
+        st = XNN_FN(xnn_times_wt)(Rin, Zp, W, 0, m, k, n);
         if (st != XNN_OK) return st;
         for (size_t i = 0; i < mk; i++) Rin[i] *= A[i];
         return XNN_OK;
@@ -113,7 +113,7 @@ static int XNN_FN(lrp_layer)(XNN_T *Rin, XNN_T *ws, const XNN_T *A, const XNN_T 
             XNN_FN(add_rows)(Zp, bp, m, n);
         }
         XNN_FN(divide)(Zp, R, eps, 1, mn);
-        st = XNN_FN(xnn_gemm)(Rin, Zp, Wp, 0, 0, 1, m, k, n);
+        st = XNN_FN(xnn_times_wt)(Rin, Zp, Wp, 0, m, k, n);
         if (st != XNN_OK) return st;
         for (size_t i = 0; i < mk; i++) Rin[i] *= A[i];
         return XNN_OK;
@@ -156,15 +156,15 @@ static int XNN_FN(lrp_layer)(XNN_T *Rin, XNN_T *ws, const XNN_T *A, const XNN_T 
         if (beta != 0) XNN_FN(divide)(Zn, R, eps, -beta, mn);
         /* R_j = a+_j (W+ s+ + W- s-)_j + a-_j (W- s+ + W+ s-)_j */
         XNN_T *C = neg ? Cp : Rin;
-        st = XNN_FN(xnn_gemm)(C, Zp, Wp, 0, 0, 1, m, k, n);
-        if (st == XNN_OK && beta != 0) st = XNN_FN(xnn_gemm)(C, Zn, Wn, 1, 0, 1, m, k, n);
+        st = XNN_FN(xnn_times_wt)(C, Zp, Wp, 0, m, k, n);
+        if (st == XNN_OK && beta != 0) st = XNN_FN(xnn_times_wt)(C, Zn, Wn, 1, m, k, n);
         if (st != XNN_OK) return st;
         if (!neg) {
             for (size_t i = 0; i < mk; i++) Rin[i] *= A[i];
             return XNN_OK;
         }
-        st = XNN_FN(xnn_gemm)(Cn, Zp, Wn, 0, 0, 1, m, k, n);
-        if (st == XNN_OK && beta != 0) st = XNN_FN(xnn_gemm)(Cn, Zn, Wp, 1, 0, 1, m, k, n);
+        st = XNN_FN(xnn_times_wt)(Cn, Zp, Wn, 0, m, k, n);
+        if (st == XNN_OK && beta != 0) st = XNN_FN(xnn_times_wt)(Cn, Zn, Wp, 1, m, k, n);
         if (st != XNN_OK) return st;
         for (size_t i = 0; i < mk; i++) Rin[i] = Ap[i] * Cp[i] + An[i] * Cn[i];
         return XNN_OK;
@@ -184,9 +184,9 @@ static int XNN_FN(lrp_layer)(XNN_T *Rin, XNN_T *ws, const XNN_T *A, const XNN_T 
             for (size_t c = 0; c < n; c++)
                 Zp[i * n + c] = (Zpre[i * n + c] - b[c]) - bp[c];
         XNN_FN(divide)(Zp, R, eps, 1, mn);
-        st = XNN_FN(xnn_gemm)(Rin, Zp, W, 0, 0, 1, m, k, n);
-        if (st == XNN_OK) st = XNN_FN(xnn_gemm)(Cp, Zp, Wp, 0, 0, 1, m, k, n);
-        if (st == XNN_OK) st = XNN_FN(xnn_gemm)(Cn, Zp, Wn, 0, 0, 1, m, k, n);
+        st = XNN_FN(xnn_times_wt)(Rin, Zp, W, 0, m, k, n);
+        if (st == XNN_OK) st = XNN_FN(xnn_times_wt)(Cp, Zp, Wp, 0, m, k, n);
+        if (st == XNN_OK) st = XNN_FN(xnn_times_wt)(Cn, Zp, Wn, 0, m, k, n);
         if (st != XNN_OK) return st;
         for (size_t i = 0; i < m; i++)
             for (size_t j = 0; j < k; j++) {
@@ -213,7 +213,7 @@ static int XNN_FN(lrp_layer)(XNN_T *Rin, XNN_T *ws, const XNN_T *A, const XNN_T 
         for (size_t i = 0; i < m; i++)
             for (size_t c = 0; c < n; c++) Zp[i * n + c] = bp[c];
         XNN_FN(divide)(Zp, R, eps, 1, mn);
-        return XNN_FN(xnn_gemm)(Rin, Zp, Wp, 0, 0, 1, m, k, n);
+        return XNN_FN(xnn_times_wt)(Rin, Zp, Wp, 0, m, k, n);
     }
     default:
         return XNN_EINVAL;

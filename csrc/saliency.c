@@ -62,6 +62,28 @@ static int64_t XNN_FN(target_of)(const int64_t *targets, size_t i, const XNN_T *
     return (int64_t)best;
 }
 
+/* C (m, k) = S (m, n) . W^T + beta C for W (k, n): the backward product of a
+ * dense layer. One row (an explanation of one image) is k dot products over
+ * W's contiguous rows, with 16 partial sums each, instead of a GEMM that
+ * would first copy W^T; more rows go to xnn_gemm. */
+int XNN_FN(xnn_times_wt)(XNN_T *C, const XNN_T *S, const XNN_T *W, XNN_T beta,
+                         size_t m, size_t k, size_t n)
+{
+    if (m != 1) return XNN_FN(xnn_gemm)(C, S, W, beta, 0, 1, m, k, n);
+    for (size_t j = 0; j < k; j++) {
+        const XNN_T *w = W + j * n;
+        XNN_T acc[16] = {0};
+        size_t c = 0;
+        for (; c + 16 <= n; c += 16)
+            for (size_t q = 0; q < 16; q++) acc[q] += w[c + q] * S[c + q];
+        XNN_T sum = 0;
+        for (size_t q = 0; q < 16; q++) sum += acc[q];
+        for (; c < n; c++) sum += w[c] * S[c];
+        C[j] = beta == 0 ? sum : sum + beta * C[j];
+    }
+    return XNN_OK;
+}
+
 /* Z[l], A[l] inside the forward workspace */
 static XNN_T *XNN_FN(zbuf)(XNN_T *work, const xnn_layer *layers, size_t l, size_t m)
 {
@@ -159,7 +181,7 @@ static int XNN_FN(gradient)(XNN_T *dX, XNN_T *score, XNN_T *work, const XNN_T *X
     for (size_t l = n_layers; l-- > 0;) {
         const xnn_layer *L = &layers[l];
         XNN_T *out = l == 0 ? dX : H;
-        st = XNN_FN(xnn_gemm)(out, G, (const XNN_T *)L->W, 0, 0, 1, m, L->n_in, L->n_out);
+        st = XNN_FN(xnn_times_wt)(out, G, (const XNN_T *)L->W, 0, m, L->n_in, L->n_out);
         if (st != XNN_OK) return st;
         if (l == 0) break;
         const xnn_layer *P = &layers[l - 1];

@@ -200,6 +200,10 @@ int XNN_FN(xnn_mlp_train_step)(double stats[3], const xnn_workspace *ws,
                                const xnn_train_config *cfg, size_t m);
 
 /* ---- saliency.c ------------------------------------------------------- */
+/* C (m, k) = S (m, n) . W^T + beta C, W (k, n): xnn_gemm, or k dot products
+ * over W's rows when m = 1 */
+int XNN_FN(xnn_times_wt)(XNN_T *C, const XNN_T *S, const XNN_T *W, XNN_T beta,
+                         size_t m, size_t k, size_t n);
 /* Forward of an explanation: work (xnn_explain_forward_size) holds, layer
  * after layer, Z[l] (m, n_out_l) = A[l-1] W_l + b_l and A[l] = act_l(Z[l]);
  * score (m) = the start score of targets (m) (XNN_START_*), or NULL. */

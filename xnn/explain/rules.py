@@ -188,9 +188,17 @@ def get(rule, **params):
                          f"{sorted(set(RULES))}, got {rule!r}")
     key = rule.lower()
     cls = RULES[key]
-    import inspect
-    accepted = inspect.signature(cls.__init__).parameters
+    accepted = _ACCEPTED[cls]
     kw = {k: v for k, v in params.items() if k in accepted and v is not None}
     if key == "alpha2beta1":
         kw.update(alpha=2.0, beta=1.0)
     return cls(**kw)
+
+
+def _accepted():
+    import inspect
+    return {cls: frozenset(inspect.signature(cls.__init__).parameters) - {"self"}
+            for cls in set(RULES.values())}
+
+
+_ACCEPTED = _accepted()
