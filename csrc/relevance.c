@@ -19,7 +19,7 @@
  *   zbox       z_c = sum_j a_j w_jc - l_j w+_jc - h_j w-_jc (the bias terms
  *              b - b+ - b- cancel), R_j = a_j (W s)_j - l_j (W+ s)_j - h_j (W- s)_j
  *   flat       a' = 1, w' = 1, no bias:  R_j = sum_c R_c / stab(k)
- *   wsquare    a' = 1, w' = w^2, no bias
+ *   wsquare    a' = 1, w' = w^2, b' = b^2 (the bias input is 1 as well)
  *
  * bias = 0 drops b' from every denominator.
  */
@@ -207,7 +207,7 @@ static int XNN_FN(lrp_layer)(XNN_T *Rin, XNN_T *ws, const XNN_T *A, const XNN_T 
     }
     case XNN_LRP_WSQUARE: {
         for (size_t i = 0; i < kn; i++) Wp[i] = W[i] * W[i];
-        for (size_t c = 0; c < n; c++) bp[c] = 0;
+        for (size_t c = 0; c < n; c++) bp[c] = bias ? b[c] * b[c] : 0;
         for (size_t j = 0; j < k; j++)
             for (size_t c = 0; c < n; c++) bp[c] += Wp[j * n + c];
         for (size_t i = 0; i < m; i++)

@@ -147,7 +147,7 @@ def lrp_layer(A, W, b, R, rule="epsilon", epsilon=1e-6, gamma=0.25, alpha=1.0, b
         return np.sum(C * _stab_divide(R, Z, epsilon)[:, None, :], axis=2)
     if rule in ("flat", "wsquare"):
         Wm = np.ones_like(W) if rule == "flat" else W**2
-        Z = Wm.sum(axis=0)                                     # no bias
+        Z = Wm.sum(axis=0) + (0 if rule == "flat" else b**2)  # flat: no bias
         return _stab_divide(R, np.broadcast_to(Z, R.shape), epsilon) @ Wm.T
     raise ValueError(f"rule: unknown {rule!r}")
 

@@ -40,7 +40,7 @@ an array shaped like `X`; the whole batch is one call into C.
 - **Bias.** In LRP the bias is input j = 0 of every denominator, as in the
   LRP poster's Σ_{0,j} sums, and is modified like the weights: γ uses
   b + γb⁺, α-β puts b⁺ in the positive and b⁻ in the negative sum; z^B's bias
-  terms b − b⁺ − b⁻ cancel; flat and w² ignore the bias. `bias=False` drops
+  terms b − b⁺ − b⁻ cancel; flat ignores the bias and w² uses b². `bias=False` drops
   the bias everywhere.
 - **Stabilisers keep the sign** of the denominator: z + ε·sign(z) with
   sign(0) = +1. LRP-0 passes no relevance through a zero denominator.
@@ -60,7 +60,9 @@ same ε; Captum's default is 1e-9, xnn's 1e-6), `GammaRule` and
 modifies only the weights and keeps the raw bias otherwise); Zennit's
 `Epsilon`, `ZPlus`, `AlphaBeta` (bias as here). Zennit's `Gamma` is a
 generalised rule that switches to w + γw⁻ for negative outputs and inputs;
-it equals xnn's where both are non-negative. Zennit's presets key z⁺/γ/α-β
+it equals xnn's where both are non-negative. Captum's `riemann_trapezoid`
+weights sum to (n − 1)/n (end points halved from 1/n); xnn's sum to 1, so
+Captum's values are (n − 1)/n times xnn's. Zennit's presets key z⁺/γ/α-β
 on convolutions and use ε for every Linear layer; xnn's presets use them on
 the hidden dense layers instead.
 """

@@ -200,8 +200,9 @@ def integrated_gradients(model, X, target=None, baseline=None, steps=50,
     steps : number of points of the integration rule.
     method : ``"gausslegendre"`` (default, as in Captum), ``"riemann_trapezoid"``,
         ``"riemann_left"``, ``"riemann_right"``, ``"riemann_middle"`` (Captum's
-        points and weights; the short names ``"trapezoid"``, ``"left"``, ...
-        are accepted).
+        points; the short names ``"trapezoid"``, ``"left"``, ... are
+        accepted). The trapezoid weights are 1/(n-1), halved at the ends, and
+        sum to 1 (Captum's sum to (n-1)/n).
     target : None explains the class predicted for x, on the whole path.
     return_error : also report completeness: the result is then an
         ``IntegratedGradients`` array with ``.error`` (m,) = Σ attribution −

@@ -13,7 +13,7 @@ of every denominator, as in the LRP poster's sums over "0, j"):
 ``ZBox``        a_j w_jk − l_j w⁺_jk − h_j w⁻_jk over its sum (the bias terms cancel);
                 input layer only, for inputs bounded by [low, high]
 ``Flat``        every input gets an equal share: R_j = Σ_k R_k / n_in (no bias)
-``WSquare``     R_j = Σ_k w_jk² / Σ_j w_jk² · R_k (no bias)
+``WSquare``     R_j = Σ_k w_jk² / (Σ_j w_jk² + b_k²) · R_k (the bias input is 1 too)
 ==============  ====================================================================
 
 Every rule except Zero has a stabiliser ``epsilon`` (default 1e-6, Zennit's)
@@ -159,13 +159,17 @@ def _bound(v, name):
 
 
 class Flat(Rule):
-    """Flat: every input of the layer gets R_j = Σ_k R_k / n_in (no bias)."""
+    """Flat: every input of the layer gets R_j = Σ_k R_k / n_in (no bias, as
+    in Zennit). Meant for the input layer: on hidden ReLU layers it also gives
+    relevance to inactive units (Zennit's ReLU gradient would drop it)."""
     code = FLAT
     name = "flat"
 
 
 class WSquare(Rule):
-    """w²: R_j = Σ_k w_jk² / Σ_j w_jk² · R_k (no bias)."""
+    """w²: R_j = Σ_k w_jk² / (Σ_j w_jk² + b_k²) · R_k, inputs replaced by 1
+    (bias=False drops b_k²). Meant for the input layer: on hidden ReLU layers
+    it also gives relevance to inactive units."""
     code = WSQUARE
     name = "wsquare"
 
