@@ -106,7 +106,7 @@ static int XNN_FN(lrp_layer)(XNN_T *Rin, XNN_T *ws, const XNN_T *A, const XNN_T 
         if (!(r->gamma >= 0)) return XNN_EINVAL;
         XNN_T g = (XNN_T)r->gamma;
         for (size_t i = 0; i < kn; i++) Wp[i] = W[i] + g * (W[i] > 0 ? W[i] : 0);
-        st = XNN_FN(xnn_gemm)(Zp, A, Wp, 0, 0, 0, m, n, k);
+        st = XNN_FN(xnn_times_w)(Zp, A, Wp, 0, m, n, k);
         if (st != XNN_OK) return st;
         if (bias) {
             for (size_t c = 0; c < n; c++) bp[c] = b[c] + g * (b[c] > 0 ? b[c] : 0);
@@ -136,11 +136,11 @@ static int XNN_FN(lrp_layer)(XNN_T *Rin, XNN_T *ws, const XNN_T *A, const XNN_T 
             Apos = Ap;
         }
         /* z+ = a+ W+ + a- W- + b+,  z- = a+ W- + a- W+ + b- */
-        st = XNN_FN(xnn_gemm)(Zp, Apos, Wp, 0, 0, 0, m, n, k);
-        if (st == XNN_OK && neg) st = XNN_FN(xnn_gemm)(Zp, An, Wn, 1, 0, 0, m, n, k);
+        st = XNN_FN(xnn_times_w)(Zp, Apos, Wp, 0, m, n, k);
+        if (st == XNN_OK && neg) st = XNN_FN(xnn_times_w)(Zp, An, Wn, 1, m, n, k);
         if (st == XNN_OK && beta != 0) {
-            st = XNN_FN(xnn_gemm)(Zn, Apos, Wn, 0, 0, 0, m, n, k);
-            if (st == XNN_OK && neg) st = XNN_FN(xnn_gemm)(Zn, An, Wp, 1, 0, 0, m, n, k);
+            st = XNN_FN(xnn_times_w)(Zn, Apos, Wn, 0, m, n, k);
+            if (st == XNN_OK && neg) st = XNN_FN(xnn_times_w)(Zn, An, Wp, 1, m, n, k);
         }
         if (st != XNN_OK) return st;
         if (bias) {

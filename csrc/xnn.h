@@ -200,6 +200,10 @@ int XNN_FN(xnn_mlp_train_step)(double stats[3], const xnn_workspace *ws,
                                const xnn_train_config *cfg, size_t m);
 
 /* ---- saliency.c ------------------------------------------------------- */
+/* C (m, n) = X (m, k) . W (k, n) + beta C: xnn_gemm, or for m = 1 a sum
+ * over the non-zero x_p in increasing p */
+int XNN_FN(xnn_times_w)(XNN_T *C, const XNN_T *X, const XNN_T *W, XNN_T beta,
+                        size_t m, size_t n, size_t k);
 /* C (m, k) = S (m, n) . W^T + beta C, W (k, n): xnn_gemm, or k dot products
  * over W's rows when m = 1 */
 int XNN_FN(xnn_times_wt)(XNN_T *C, const XNN_T *S, const XNN_T *W, XNN_T beta,

@@ -41,7 +41,11 @@ def targets_of(target, m, n_classes, name="target"):
             raise TypeError(f"{name}: expected integer class indices, got dtype {arr.dtype}")
     if arr.ndim != 1 or arr.shape[0] != m:
         raise ValueError(f"{name}: expected one class per row, shape ({m},), got {arr.shape}")
-    if arr.size and (arr.min() < 0 or arr.max() >= n_classes):
+    if arr.size <= 16:  # small batches: a Python loop beats two reductions
+        bad = [v for v in arr.tolist() if not 0 <= v < n_classes]
+        if bad:
+            raise ValueError(f"{name}: expected classes in [0, {n_classes}), got {bad[0]}")
+    elif arr.min() < 0 or arr.max() >= n_classes:
         bad = arr[(arr < 0) | (arr >= n_classes)][0]
         raise ValueError(f"{name}: expected classes in [0, {n_classes}), got {bad}")
     return np.ascontiguousarray(arr, dtype=np.int64)
