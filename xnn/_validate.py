@@ -53,8 +53,9 @@ def choice(value, name, options):
     return value.lower()
 
 
-def features(X, name, n_features, dt):
-    """X as a C-contiguous (m, n_features) array of dtype dt, m >= 1."""
+def features(X, name, n_features, dt, finite=False):
+    """X as a C-contiguous (m, n_features) array of dtype dt, m >= 1; with
+    finite=True, NaN and infinity are refused."""
     if isinstance(X, np.ndarray) and X.dtype.kind in "fiub" and X.ndim == 2:
         arr = X
     else:
@@ -74,7 +75,12 @@ def features(X, name, n_features, dt):
         raise ValueError(f"{name}: expected {n_features} columns, got shape {arr.shape}")
     if arr.shape[0] == 0:
         raise ValueError(f"{name}: expected at least one row, got shape {arr.shape}")
-    return np.ascontiguousarray(arr, dtype=dt)
+    out = np.ascontiguousarray(arr, dtype=dt)
+    if finite and out.dtype.kind == "f" and not np.isfinite(out).all():
+        bad = np.argwhere(~np.isfinite(out))[0]
+        raise ValueError(f"{name}: expected finite values, got {out[tuple(bad)]} at row {bad[0]}, "
+                         f"column {bad[1]}")
+    return out
 
 
 def labels(y, name, m, n_classes):

@@ -12,7 +12,7 @@ ACTIVATIONS = {
 ACTIVATION_ALIASES = {None: "linear", "identity": "linear", "none": "linear"}
 
 #: refuse layers whose weight matrix alone would exceed this many elements
-MAX_PARAMS = 2**31
+MAX_PARAMS = 2**30
 
 
 class Dense:

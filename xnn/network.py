@@ -90,6 +90,7 @@ class Sequential:
         self.seed = seed
         self.init = init
         self._fits = 0
+        self._trainer = None
         self.history_ = None
         rng = np.random.RandomState(seed)
         default = initializers.get(init)
@@ -163,8 +164,8 @@ class Sequential:
         return _core.Network([(layer.W, layer.b, layers_mod.ACTIVATIONS[layer.activation],
                                layer.keep_prob) for layer in self.layers])
 
-    def _X(self, X, name="X"):
-        return V.features(X, name, self.n_in, self.dtype)
+    def _X(self, X, name="X", finite=False):
+        return V.features(X, name, self.n_in, self.dtype, finite)
 
     # ------------------------------------------------------------ inference
     def activations(self, X):
@@ -238,7 +239,7 @@ class Sequential:
         and the model keeps the weights of the last completed step (the
         partial history is in ``model.history_``).
         """
-        X = self._X(X)
+        X = self._X(X, finite=True)
         m = X.shape[0]
         labels = V.labels(y, "y", m, self.n_out)
         epochs = V.positive_int(epochs, "epochs", minimum=0)
@@ -251,7 +252,7 @@ class Sequential:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
                 raise TypeError("validation_data: expected a pair (X_val, y_val), "
                                 f"got {type(validation_data).__name__}")
-            Xv = self._X(validation_data[0], "validation_data[0]")
+            Xv = self._X(validation_data[0], "validation_data[0]", finite=True)
             val = (Xv, V.labels(validation_data[1], "validation_data[1]", Xv.shape[0], self.n_out))
 
         seed_seq = np.random.SeedSequence([self.seed, self._fits] if self.seed is not None else None)
@@ -260,6 +261,7 @@ class Sequential:
         dropout_seed = int(rng.integers(0, 2**63))
         trainer = _core.Trainer(self._network(), bs, loss_code, opt.code, **opt.params(),
                                 seed=dropout_seed)
+        self._trainer = trainer  # its .steps counts the completed steps
         hist = History({"epochs": epochs, "batch_size": batch_size, "optimizer": repr(opt),
                         "loss": loss_name, "rows": m})
         self.history_ = hist

@@ -1,0 +1,417 @@
+"""xnn's benchmark: one command, every comparison measured side by side.
+
+    python benchmarks/run.py            # print the tables
+    python benchmarks/run.py --write    # and write benchmarks/RESULTS.md
+
+Sections: matrix products against NumPy's BLAS; one training epoch of the
+MNIST report's 784-128-64-10 network against the report's NumPy algorithm,
+PyTorch and scikit-learn; sustained GFLOP/s against NumPy's 2048^3 rate;
+peak memory; 1 vs 2 threads; per-step overhead; explanations (saliency,
+LRP, integrated gradients) against NumPy and Captum. Every figure is the
+median of several repeats, and every ratio is taken within this run.
+
+PyTorch, Captum and scikit-learn are optional (``pip install ".[bench]"``);
+missing ones are reported as such. Data: full MNIST from the OpenML cache
+when present, otherwise the 10,000-image MNIST test set found in
+$XNN_MNIST_DIR or ../shared/data/mnist, tiled six times to 60,000 rows.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+try:
+    import xnn  # noqa: E402  (installed)
+except ImportError:  # an in-place build in this checkout
+    sys.path.insert(0, os.path.dirname(HERE))
+    import xnn  # noqa: E402
+import numpy_mlp  # noqa: E402
+
+SIZES = [784, 128, 64, 10]
+LR = 0.01
+
+
+# ------------------------------------------------------------------ helpers
+
+def median_time(fn, repeats, warmup=1):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def epoch_flops(m, sizes=SIZES):
+    """Multiply-adds x 2 of one epoch: forward, dW of every layer, dX of all but the first."""
+    p = [i * o for i, o in zip(sizes[:-1], sizes[1:])]
+    return 2.0 * m * (2 * sum(p) + sum(p[1:]))
+
+
+def load_data():
+    """(X float32 (60000, 784), labels, description)."""
+    from xnn import datasets
+    cache = os.path.join(datasets.get_data_home(), "mnist_784-v1.npz")
+    if os.path.exists(cache):
+        X, y = datasets.load_mnist(verbose=False)
+        return X[:60000], y[:60000], "OpenML mnist_784 (cache), first 60,000 rows"
+    for d in (os.environ.get("XNN_MNIST_DIR"), os.path.join(HERE, "..", "..", "shared", "data", "mnist")):
+        if d and os.path.isdir(d):
+            X, y = datasets.load_idx_dir(d, kind="t10k")
+            return (np.ascontiguousarray(np.tile(X, (6, 1))), np.tile(y, 6),
+                    f"MNIST test set (10,000 images from {os.path.normpath(d)}) tiled 6 times")
+    raise SystemExit("no MNIST data: set XNN_MNIST_DIR to a directory with the IDX files")
+
+
+def machine():
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    info = {"cpu": cpu, "cores": os.cpu_count(), "xnn isa": xnn.isa(),
+            "python": platform.python_version(), "numpy": np.__version__, "xnn": xnn.__version__}
+    try:
+        from threadpoolctl import threadpool_info
+        blas = [f"{p['internal_api']} {p['version']} ({p.get('architecture')}, {p['num_threads']} threads)"
+                for p in threadpool_info() if p["user_api"] == "blas"]
+        info["numpy BLAS"] = "; ".join(blas)
+    except ImportError:
+        pass
+    for mod in ("torch", "sklearn", "captum"):
+        try:
+            info[mod] = __import__(mod).__version__
+        except ImportError:
+            info[mod] = "not installed"
+    return info
+
+
+# ------------------------------------------------------------------ sections
+
+def gemm_section(repeats):
+    rows = []
+    shapes = [("2048^3", 2048, 2048, 2048, False, False),
+              ("X W, batch 128", 128, 128, 784, False, False),
+              ("X W, 60000 rows", 60000, 128, 784, False, False),
+              ("X^T dZ, 60000 rows", 784, 128, 60000, True, False),
+              ("dZ W^T, 60000 rows", 60000, 784, 128, False, True),
+              ("X^T dZ, batch 128", 784, 128, 128, True, False),
+              ("dZ W^T, batch 128", 128, 784, 128, False, True),
+              ("hidden 128x64, batch 128", 128, 64, 128, False, False)]
+    rng = np.random.default_rng(0)
+    rate2048 = {}
+    for dtype in (np.float32, np.float64):
+        for name, m, n, k, ta, tb in shapes:
+            a = rng.standard_normal((k, m) if ta else (m, k)).astype(dtype)
+            b = rng.standard_normal((n, k) if tb else (k, n)).astype(dtype)
+            a_np = a.T if ta else a
+            b_np = b.T if tb else b
+            reps = max(3, repeats if m * n * k < 1e10 else 3)
+            t_x = median_time(lambda: xnn._core.matmul(a, b, trans_a=ta, trans_b=tb), reps)
+            t_n = median_time(lambda: np.matmul(a_np, b_np), reps)
+            gf = 2.0 * m * n * k / 1e9
+            rows.append({"shape": f"{name} ({m}x{k} . {k}x{n})", "dtype": np.dtype(dtype).name,
+                         "xnn GFLOP/s": gf / t_x, "numpy GFLOP/s": gf / t_n, "xnn / numpy": t_n / t_x})
+            if name == "2048^3":
+                rate2048[np.dtype(dtype).name] = gf / t_n
+    return rows, rate2048
+
+
+def xnn_model(dtype, seed=42):
+    return xnn.Sequential([xnn.layers.Dense(i, o, activation="relu" if o != 10 else "softmax")
+                           for i, o in zip(SIZES[:-1], SIZES[1:])], init="mnist_report", seed=seed,
+                          dtype=dtype)
+
+
+def torch_epoch_fn(X, y, bs, threads):
+    import torch
+    torch.set_num_threads(threads)
+    dt = torch.float64 if X.dtype == np.float64 else torch.float32
+    torch.manual_seed(0)
+    layers = []
+    for i, o in zip(SIZES[:-1], SIZES[1:]):
+        layers.append(torch.nn.Linear(i, o).to(dt))
+        if o != 10:
+            layers.append(torch.nn.ReLU())
+    net = torch.nn.Sequential(*layers)
+    opt = torch.optim.SGD(net.parameters(), lr=LR)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+    m = X.shape[0]
+
+    def epoch():
+        perm = torch.randperm(m) if bs < m else None
+        for s in range(0, m, bs):
+            if perm is None:
+                xb, yb = Xt, yt
+            else:
+                idx = perm[s:s + bs]
+                xb, yb = Xt[idx], yt[idx]
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(net(xb), yb)
+            loss.backward()
+            opt.step()
+    return epoch
+
+
+def sklearn_epoch_fn(X, y, bs):
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    def epoch():
+        clf = MLPClassifier(hidden_layer_sizes=tuple(SIZES[1:-1]), solver="sgd", batch_size=bs,
+                            learning_rate_init=LR, momentum=0.0, nesterovs_momentum=False, alpha=0.0,
+                            max_iter=1, shuffle=True, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf.fit(X, y)
+    return epoch
+
+
+def epoch_section(X32, y, repeats, threads):
+    rows = []
+    for dtype in (np.float32, np.float64):
+        X = X32.astype(dtype)
+        Y = np.eye(10, dtype=dtype)[y]
+        for label, bs in (("full batch", None), ("minibatch 128", 128)):
+            model = xnn_model(dtype)
+            reps = repeats if bs else max(3, repeats)
+            t_x = median_time(lambda: model.fit(X, y, epochs=1, batch_size=bs, lr=LR, verbose=0), reps)
+            params = numpy_mlp.init(SIZES, dtype=dtype)
+            rng = np.random.default_rng(0)
+            t_n = median_time(lambda: numpy_mlp.epoch(params, X, Y, LR, bs, rng), reps)
+            row = {"epoch": f"{label}, {np.dtype(dtype).name}", "xnn s": t_x, "numpy s": t_n,
+                   "xnn/numpy": t_x / t_n}
+            try:
+                t_t = median_time(torch_epoch_fn(X, y, bs or X.shape[0], threads), reps)
+                row.update({"torch s": t_t, "xnn/torch": t_x / t_t})
+            except ImportError:
+                row.update({"torch s": None, "xnn/torch": None})
+            if bs:
+                try:
+                    t_s = median_time(sklearn_epoch_fn(X, y, bs), max(1, repeats // 2), warmup=0)
+                    row.update({"sklearn s": t_s, "xnn/sklearn": t_x / t_s})
+                except ImportError:
+                    row.update({"sklearn s": None, "xnn/sklearn": None})
+            row["xnn GFLOP/s"] = epoch_flops(X.shape[0]) / t_x / 1e9
+            rows.append(row)
+    return rows
+
+
+MEMORY_SCRIPT = r"""
+import sys, numpy as np
+sys.path[:0] = [{here!r}, {root!r}]
+which, path = sys.argv[1], sys.argv[2]
+X = np.load(path + "_X.npy"); y = np.load(path + "_y.npy")
+if which == "xnn":
+    import xnn
+    model = xnn.Sequential([xnn.layers.Dense(784, 128, activation="relu"),
+                            xnn.layers.Dense(128, 64, activation="relu"),
+                            xnn.layers.Dense(64, 10, activation="softmax")], init="mnist_report", seed=42)
+    run = lambda: model.fit(X, y, epochs=1, lr=0.01, verbose=0)
+else:
+    import numpy_mlp
+    params = numpy_mlp.init([784, 128, 64, 10])
+    Y = np.eye(10, dtype=np.float32)[y]
+    run = lambda: numpy_mlp.epoch(params, X, Y, 0.01)
+def status(key):
+    for line in open("/proc/self/status"):
+        if line.startswith(key):
+            return int(line.split()[1]) / 1024.0
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")   # reset the peak to the current resident size
+before = status("VmRSS:")
+run()
+print(before, status("VmHWM:"))
+"""
+
+
+def memory_section(X, y):
+    """Peak resident memory of one full-batch float32 epoch, each in its own process."""
+    if not os.path.exists("/proc/self/clear_refs"):
+        return []
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        base = os.path.join(tmp, "data")
+        np.save(base + "_X.npy", X.astype(np.float32))
+        np.save(base + "_y.npy", y)
+        script = MEMORY_SCRIPT.format(here=HERE, root=os.path.dirname(HERE))
+        res = {}
+        for which in ("xnn", "numpy"):
+            out = subprocess.run([sys.executable, "-c", script, which, base], capture_output=True,
+                                 text=True, check=True).stdout.split()
+            before, peak = float(out[0]), float(out[1])
+            res[which] = (before, peak)
+        for which, (before, peak) in res.items():
+            rows.append({"process": which, "resident before epoch MB": before, "peak MB": peak,
+                         "epoch's own MB": peak - before,
+                         "ratio to numpy (own)": (peak - before) / (res["numpy"][1] - res["numpy"][0]),
+                         "ratio to numpy (peak)": peak / res["numpy"][1]})
+    return rows
+
+
+def thread_section(X, y, repeats):
+    rows = []
+    ncores = os.cpu_count() or 1
+    weights = {}
+    for label, bs in (("full batch", None), ("minibatch 128", 128)):
+        times = {}
+        for n in sorted({1, min(2, ncores)}):
+            xnn.set_num_threads(n)
+            model = xnn_model(np.float32)
+            times[n] = median_time(lambda: model.fit(X, y, epochs=1, batch_size=bs, lr=LR, verbose=0),
+                                   max(3, repeats))
+            fresh = xnn_model(np.float32)
+            fresh.fit(X, y, epochs=1, batch_size=bs, lr=LR, verbose=0)
+            weights[(label, n)] = fresh.get_weights()
+        same = all(np.array_equal(a, b) for a, b in zip(weights[(label, 1)], weights[(label, max(times))]))
+        rows.append({"epoch (float32)": label, "1 thread s": times[1], "2 threads s": times[max(times)],
+                     "speed-up": times[1] / times[max(times)], "identical weights": same})
+    xnn.set_num_threads(ncores)
+    return rows
+
+
+def overhead_section():
+    """The cost of one training step where the maths is negligible."""
+    from xnn import _core
+    rows = []
+    X = np.random.default_rng(0).random((1, 4)).astype(np.float32)
+    lab = np.zeros(1, np.int64)
+    model = xnn.Sequential([xnn.layers.Dense(4, 4, activation="relu"),
+                            xnn.layers.Dense(4, 4, activation="relu"),
+                            xnn.layers.Dense(4, 4, activation="softmax")], seed=0)
+    trainer = _core.Trainer(model._network(), 1, _core.LOSS_CROSS_ENTROPY, _core.OPT_SGD, 0.01)
+    n = 200000
+    t0 = time.perf_counter()
+    for _ in range(n):
+        trainer.step(X, lab)
+    rows.append({"what": "Trainer.step, 3-layer 4-4-4-4 network, batch 1 (Python->C->Python)",
+                 "us per step": (time.perf_counter() - t0) / n * 1e6})
+    Xs = np.random.default_rng(0).random((20000, 4)).astype(np.float32)
+    ys = np.zeros(20000, np.int64)
+    t0 = time.perf_counter()
+    model.fit(Xs, ys, epochs=1, batch_size=1, lr=0.01, verbose=0)
+    rows.append({"what": "fit(batch_size=1) per step, incl. shuffling and bookkeeping",
+                 "us per step": (time.perf_counter() - t0) / 20000 * 1e6})
+    return rows
+
+
+def explain_section(repeats):
+    try:
+        import bench_explain
+    except ImportError:
+        return None
+    return bench_explain.run(repeats=repeats)
+
+
+# ------------------------------------------------------------------ output
+
+def fmt(v):
+    if v is None:
+        return "n/a"
+    if isinstance(v, bool):
+        return "yes" if v else "NO"
+    if isinstance(v, float):
+        if v == 0:
+            return "0"
+        if abs(v) >= 100:
+            return f"{v:,.0f}"
+        if abs(v) >= 1:
+            return f"{v:.2f}"
+        return f"{v:.3g}"
+    return str(v)
+
+
+def table(rows):
+    if not rows:
+        return "(nothing measured)\n"
+    keys = list(rows[0])
+    for r in rows[1:]:
+        keys += [k for k in r if k not in keys]
+    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    for r in rows:
+        lines.append("| " + " | ".join(fmt(r.get(k)) for k in keys) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--repeats", type=int, default=3, help="timed repeats per figure (median), >= 3")
+    ap.add_argument("--write", action="store_true", help="write benchmarks/RESULTS.md")
+    ap.add_argument("--only", nargs="*", default=None,
+                    help="sections: gemm epoch memory threads overhead explain")
+    args = ap.parse_args(argv)
+    repeats = max(3, args.repeats)
+    threads = os.cpu_count() or 1
+    xnn.set_num_threads(threads)
+    want = set(args.only or ["gemm", "epoch", "memory", "threads", "overhead", "explain"])
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        if var in os.environ:
+            print(f"note: {var} is set; it can slow NumPy's BLAS. Run as "
+                  "`env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/run.py`.")
+    info = machine()
+    X, y, data_desc = load_data()
+    out = [f"# xnn benchmark results\n",
+           f"Measured {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')} by `python benchmarks/run.py --write`; "
+           f"median of {repeats} repeats, {threads} threads for xnn, NumPy's BLAS and PyTorch.\n",
+           "## Machine and versions\n", table([{"item": k, "value": v} for k, v in info.items()]),
+           f"Data: {data_desc}.\n"]
+
+    def section(title, rows, note=""):
+        block = f"## {title}\n\n{note}{table(rows)}"
+        print(block, flush=True)
+        out.append(block)
+
+    rate2048 = {}
+    if "gemm" in want:
+        rows, rate2048 = gemm_section(repeats)
+        section("Matrix products: xnn vs numpy.matmul", rows,
+                "GFLOP/s = 2 m n k / time. Ratio > 1: xnn is faster.\n\n")
+    if "epoch" in want:
+        rows = epoch_section(X, y, repeats, threads)
+        if rate2048:
+            for r in rows:
+                dt = r["epoch"].split(", ")[1]
+                r["fraction of numpy 2048^3 rate"] = r["xnn GFLOP/s"] / rate2048[dt]
+        section("One training epoch of 784-128-64-10 on 60,000 rows", rows,
+                "Times in seconds; ratios < 1: xnn is faster. numpy = the MNIST report's algorithm "
+                "(benchmarks/numpy_mlp.py); torch = the same network and SGD in PyTorch; sklearn = "
+                "MLPClassifier(solver='sgd', batch_size=128, max_iter=1, momentum=0).\n\n")
+    if "memory" in want:
+        section("Peak resident memory, one full-batch float32 epoch on 60,000 rows",
+                memory_section(X, y),
+                "Each in a fresh process holding the same data (X float32, 188 MB); "
+                "\"epoch's own\" is the peak during the epoch minus the resident size just before it.\n\n")
+    if "threads" in want:
+        section("Threads", thread_section(X, y, repeats))
+    if "overhead" in want:
+        section("Per-step overhead", overhead_section())
+    if "explain" in want:
+        rows = explain_section(repeats)
+        if rows is not None:
+            section("Explanations: 10,000 MNIST test images, 784-128-64-10, float32", rows)
+    text = "\n".join(out)
+    if args.write:
+        with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
+            f.write(text)
+        print(f"wrote {os.path.join(HERE, 'RESULTS.md')}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+import glob
+import os
+import sys
+
+# Test the installed package (``pip install .``). The source tree beside this
+# folder shadows it on sys.path under ``python -m pytest``, so drop it unless
+# it holds a compiled extension (an in-place or editable build).
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if not glob.glob(os.path.join(_ROOT, "xnn", "_core*")):
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _ROOT]
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import xnn  # noqa: E402
+
+#: shapes that exercise edges: 1, odd, primes and sizes past any blocking
+SIZES = [1, 2, 3, 7, 13, 31, 64, 97, 257]
+DTYPES = [np.float32, np.float64]
+#: relative tolerance of a C kernel against its NumPy twin, per dtype
+RTOL = {np.float32: 1e-5, np.float64: 1e-12}
+
+
+def assert_close(actual, expected, dtype, scale=None):
+    """|actual - expected| <= rtol * max(1, scale) elementwise, where scale
+    defaults to the largest |expected| (a norm-wise relative check)."""
+    actual = np.asarray(actual, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    assert actual.shape == expected.shape
+    if scale is None:
+        scale = np.max(np.abs(expected)) if expected.size else 1.0
+    tol = RTOL[dtype] * max(1.0, scale)
+    err = np.max(np.abs(actual - expected)) if expected.size else 0.0
+    assert err <= tol, f"max abs error {err:.3e} > {tol:.3e}"
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)
+
+
+@pytest.fixture(autouse=True)
+def _restore_threads():
+    n = xnn.get_num_threads()
+    yield
+    xnn.set_num_threads(n)

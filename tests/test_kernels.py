@@ -1,0 +1,168 @@
+"""Each C kernel against its NumPy twin over many shapes, both dtypes."""
+import itertools
+
+import numpy as np
+import pytest
+
+from xnn import _core
+from xnn import reference as ref
+from conftest import DTYPES, SIZES, assert_close
+
+ACTS = {"linear": _core.ACT_LINEAR, "relu": _core.ACT_RELU, "tanh": _core.ACT_TANH,
+        "sigmoid": _core.ACT_SIGMOID, "softmax": _core.ACT_SOFTMAX}
+LOSSES = {"cross_entropy": _core.LOSS_CROSS_ENTROPY,
+          "binary_cross_entropy": _core.LOSS_BINARY_CROSS_ENTROPY, "ssr": _core.LOSS_SSR}
+
+SHAPES = [(1, 1, 1), (1, 7, 3), (3, 1, 5), (13, 31, 7), (64, 97, 10), (97, 257, 31),
+          (257, 64, 97), (300, 784, 32)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("m,k,n", SHAPES)
+@pytest.mark.parametrize("trans_a,trans_b", list(itertools.product([False, True], repeat=2)))
+def test_gemm(m, k, n, trans_a, trans_b, dtype, rng):
+    a = rng.normal(size=(k, m) if trans_a else (m, k)).astype(dtype)
+    b = rng.normal(size=(n, k) if trans_b else (k, n)).astype(dtype)
+    got = _core.matmul(a, b, trans_a=trans_a, trans_b=trans_b)
+    expected = ref.gemm(a.astype(np.float64), b.astype(np.float64), trans_a, trans_b)
+    assert got.dtype == dtype
+    assert_close(got, expected, dtype, scale=np.sqrt(k) * 4)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("m,k,n", SHAPES)
+@pytest.mark.parametrize("act", list(ACTS))
+def test_dense_forward(m, k, n, act, dtype, rng):
+    X = rng.normal(size=(m, k)).astype(dtype)
+    W = (rng.normal(size=(k, n)) / np.sqrt(k)).astype(dtype)
+    b = rng.normal(size=n).astype(dtype)
+    expected = ref.dense_forward(X.astype(np.float64), W.astype(np.float64),
+                                 b.astype(np.float64), act)
+    assert_close(_core.dense_forward(X, W, b, ACTS[act]), expected, dtype, scale=4)
+    expected = ref.dense_forward(X.astype(np.float64), W.astype(np.float64), None, act)
+    assert_close(_core.dense_forward(X, W, None, ACTS[act]), expected, dtype, scale=4)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("m,k,n", SHAPES)
+def test_dense_backward(m, k, n, dtype, rng):
+    dZ = rng.normal(size=(m, n)).astype(dtype)
+    X = rng.normal(size=(m, k)).astype(dtype)
+    W = rng.normal(size=(k, n)).astype(dtype)
+    got = _core.dense_backward(dZ, X, W)
+    expected = ref.dense_backward(dZ.astype(np.float64), X.astype(np.float64), W.astype(np.float64))
+    for g, e, depth in zip(got, expected, (n, m, m)):
+        assert g.dtype == dtype
+        assert_close(g, e, dtype, scale=4 * np.sqrt(depth))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("m", [1, 3, 31, 257])
+@pytest.mark.parametrize("n", [1, 2, 10, 97])
+@pytest.mark.parametrize("act", list(ACTS))
+def test_activations(m, n, act, dtype, rng):
+    Z = (3 * rng.normal(size=(m, n))).astype(dtype)
+    dY = rng.normal(size=(m, n)).astype(dtype)
+    Y = _core.activation_forward(Z, ACTS[act])
+    assert_close(Y, ref.activation_forward(Z.astype(np.float64), act), dtype)
+    # the backward twin from the same saved output
+    assert_close(_core.activation_backward(Y, dY, ACTS[act]),
+                 ref.activation_backward(Y.astype(np.float64), dY.astype(np.float64), act), dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_softmax_is_stable_for_huge_scores(dtype):
+    Z = np.array([[1000.0, 0.0, -1000.0], [-1e4, -1e4, -1e4]], dtype=dtype)
+    P = _core.activation_forward(Z, _core.ACT_SOFTMAX)
+    assert np.all(np.isfinite(P))
+    np.testing.assert_allclose(P, [[1, 0, 0], [1 / 3, 1 / 3, 1 / 3]], rtol=1e-6)
+    sig = _core.activation_forward(Z, _core.ACT_SIGMOID)
+    assert np.all(np.isfinite(sig)) and sig[0, 0] == 1 and sig[0, 2] == 0
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", [1, 17, 1000])
+@pytest.mark.parametrize("keep", [0.1, 0.5, 0.9, 1.0])
+def test_dropout(n, keep, dtype, rng):
+    X = rng.normal(size=(3, n)).astype(dtype)
+    Y, mask = _core.dropout_forward(X, keep, 1234, 5)
+    eY, emask = ref.dropout_forward(X, keep, 1234, 5)
+    np.testing.assert_array_equal(mask, emask)
+    assert_close(Y, eY, dtype)
+    dY = rng.normal(size=(3, n)).astype(dtype)
+    assert_close(_core.dropout_backward(mask, dY, keep), ref.dropout_backward(mask, dY, keep), dtype)
+
+
+def test_dropout_keeps_the_expected_fraction():
+    X = np.ones((100, 1000))
+    _, mask = _core.dropout_forward(X, 0.9, 1, 0)
+    assert abs(mask.mean() - 0.9) < 0.005
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("m", [1, 7, 128])
+@pytest.mark.parametrize("n", [2, 10, 31])
+@pytest.mark.parametrize("loss,act", [("cross_entropy", "softmax"), ("binary_cross_entropy", "sigmoid"),
+                                      ("ssr", "softmax"), ("ssr", "linear"),
+                                      ("cross_entropy", "sigmoid"), ("binary_cross_entropy", "softmax")])
+def test_losses(m, n, loss, act, dtype, rng):
+    P = ref.activation_forward(rng.normal(size=(m, n)), act).astype(dtype)
+    labels = rng.integers(0, n, m)
+    got = _core.loss_forward(P, labels, LOSSES[loss])
+    expected = ref.loss_forward(P, labels, loss)
+    np.testing.assert_allclose(got, expected, rtol={np.float32: 1e-5, np.float64: 1e-12}[dtype])
+    dZ = _core.loss_backward(P, labels, LOSSES[loss], ACTS[act], 1.0 / m)
+    assert_close(dZ, ref.loss_backward(P.astype(np.float64), labels, loss, act, 1.0 / m), dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(1,), (7,), (31, 13)])
+def test_optimizers(shape, dtype, rng):
+    W = rng.normal(size=shape).astype(dtype)
+    g = rng.normal(size=shape).astype(dtype)
+    V = rng.normal(size=shape).astype(dtype)
+    M = rng.normal(size=shape).astype(dtype)
+    w = W.copy()
+    _core.sgd_update(w, g, 0.1)
+    assert_close(w, ref.sgd_update(W.astype(float), g.astype(float), 0.1), dtype)
+    for nesterov in (False, True):
+        w, v = W.copy(), V.copy()
+        _core.momentum_update(w, v, g, 0.1, 0.9, nesterov)
+        ew, ev = ref.momentum_update(W.astype(float), V.astype(float), g.astype(float), 0.1, 0.9, nesterov)
+        assert_close(w, ew, dtype)
+        assert_close(v, ev, dtype)
+    for t in (1, 10):
+        w, mm, v = W.copy(), M.copy(), np.abs(V)
+        ew, em, ev = ref.adam_update(W.astype(float), M.astype(float), np.abs(V).astype(float),
+                                     g.astype(float), 0.01, 0.9, 0.999, 1e-8, t)
+        _core.adam_update(w, mm, v, g, 0.01, 0.9, 0.999, 1e-8, t)
+        assert_close(w, ew, dtype)
+        assert_close(mm, em, dtype)
+        assert_close(v, ev, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("acts,loss", [(["relu", "relu", "softmax"], "cross_entropy"),
+                                       (["tanh", "sigmoid"], "binary_cross_entropy"),
+                                       (["sigmoid", "linear"], "ssr")])
+@pytest.mark.parametrize("m", [1, 13, 100])
+def test_network_train_step(acts, loss, m, dtype, rng):
+    widths = [37, 19, 11, 5][: len(acts) + 1]
+    params = []
+    for i, o in zip(widths[:-1], widths[1:]):
+        params += [(rng.normal(size=(i, o)) / np.sqrt(i)).astype(dtype), rng.normal(size=o).astype(dtype)]
+    X = rng.normal(size=(m, widths[0])).astype(dtype)
+    labels = rng.integers(0, widths[-1], m)
+    expected_params, expected_stats = ref.mlp_train_step([p.astype(float) for p in params], acts, X.astype(float),
+                                                         labels, loss, lr=0.1)
+    live = [p.copy() for p in params]
+    net = _core.Network([(live[2 * l], live[2 * l + 1], ACTS[a], 1.0) for l, a in enumerate(acts)])
+    outs = [np.empty((m, o), dtype) for o in widths[1:]]
+    net.forward(X, outs)
+    for o, e in zip(outs, ref.mlp_forward([p.astype(float) for p in params], acts, X.astype(float))):
+        assert_close(o, e, dtype, scale=4)
+    trainer = _core.Trainer(net, 128, LOSSES[loss], _core.OPT_SGD, 0.1)
+    stats = trainer.step(X, labels)
+    np.testing.assert_allclose(stats, expected_stats, rtol={np.float32: 1e-5, np.float64: 1e-12}[dtype])
+    for p, e in zip(live, expected_params):
+        assert_close(p, e, dtype, scale=4)
