@@ -28,6 +28,8 @@ SOURCES = [
     "csrc/loss.c",
     "csrc/optim.c",
     "csrc/network.c",
+    "csrc/saliency.c",
+    "csrc/relevance.c",
 ]
 
 # per-file extra flags for files compiled for one instruction set

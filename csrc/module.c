@@ -730,6 +730,267 @@ static PyTypeObject TrainerType = {
     .tp_getset = Trainer_getset,
 };
 
+/* ---------------------------------------------------------------- explanations */
+
+static NetworkObject *check_network(PyObject *o)
+{
+    if (!PyObject_TypeCheck(o, &NetworkType)) {
+        PyErr_Format(PyExc_TypeError, "net: expected an xnn._core.Network, got %s",
+                     Py_TYPE(o)->tp_name);
+        return NULL;
+    }
+    NetworkObject *net = (NetworkObject *)o;
+    return network_ready(net) ? NULL : net;
+}
+
+static PyArrayObject *check_input(NetworkObject *net, PyObject *o, const char *name)
+{
+    npy_intp xd[2] = {ANY_DIM, (npy_intp)net->layers[0].n_in};
+    return check_array(o, name, net->typenum, 2, xd, 0);
+}
+
+/* targets (m) int64 in [0, n_out of the last layer), or -1 (the predicted
+ * class) when predicted */
+static PyArrayObject *check_targets(NetworkObject *net, PyObject *o, size_t m, int predicted)
+{
+    size_t n = net->layers[net->n_layers - 1].n_out;
+    npy_intp td[1] = {(npy_intp)m};
+    PyArrayObject *t = check_array(o, "targets", NPY_INT64, 1, td, 0);
+    if (!t) return NULL;
+    const int64_t *v = (const int64_t *)DATA(t);
+    for (size_t i = 0; i < m; i++) {
+        if ((v[i] < 0 && !(predicted && v[i] == -1)) || (v[i] >= 0 && (size_t)v[i] >= n)) {
+            PyErr_Format(PyExc_ValueError,
+                         "targets: expected classes in [0, %zu)%s, got %lld at row %zu", n,
+                         predicted ? " or -1 (the predicted class)" : "", (long long)v[i], i);
+            return NULL;
+        }
+    }
+    return t;
+}
+
+static int check_output(NetworkObject *net, int output, int allow_onehot, int allow_loss)
+{
+    if (check_enum(output, XNN_START_LOGIT, XNN_START_LOSS, "output")) return -1;
+    if ((output == XNN_START_ONEHOT && !allow_onehot) || (output == XNN_START_LOSS && !allow_loss)) {
+        PyErr_Format(PyExc_ValueError, "output: code %d is not available here", output);
+        return -1;
+    }
+    if (output == XNN_START_LOSS && net->layers[net->n_layers - 1].act != XNN_ACT_SOFTMAX) {
+        PyErr_SetString(PyExc_ValueError,
+                        "output: the loss needs a softmax output layer");
+        return -1;
+    }
+    return 0;
+}
+
+static void *workspace(NetworkObject *net, size_t elements)
+{
+    size_t size = net->typenum == NPY_FLOAT64 ? sizeof(double) : sizeof(float);
+    void *w = PyMem_Malloc((elements ? elements : 1) * size);
+    if (!w) PyErr_NoMemory();
+    return w;
+}
+
+/* explain_scores(net, X, targets, output) -> score (m,) */
+static PyObject *py_explain_scores(PyObject *self, PyObject *args)
+{
+    PyObject *onet, *ox, *ot;
+    int output;
+    if (!PyArg_ParseTuple(args, "OOOi", &onet, &ox, &ot, &output)) return NULL;
+    NetworkObject *net = check_network(onet);
+    if (!net || check_output(net, output, 1, 1)) return NULL;
+    PyArrayObject *X = check_input(net, ox, "X");
+    if (!X) return NULL;
+    size_t m = DIM(X, 0);
+    PyArrayObject *T = check_targets(net, ot, m, 1);
+    if (!T) return NULL;
+    npy_intp sd[1] = {(npy_intp)m};
+    PyArrayObject *S = new_array(1, sd, net->typenum);
+    void *work = workspace(net, xnn_explain_forward_size(net->layers, net->n_layers, m));
+    if (!S || !work) { Py_XDECREF(S); PyMem_Free(work); return NULL; }
+    int st;
+    CALL(st, X, xnn_explain_forward, DATA(S), work, DATA(X), (const int64_t *)DATA(T),
+         net->layers, net->n_layers, output, m);
+    PyMem_Free(work);
+    if (raise_status(st)) { Py_DECREF(S); return NULL; }
+    return (PyObject *)S;
+}
+
+/* explain_gradient(net, X, targets, output, mode) -> (dX (m, n_in), score (m,)) */
+static PyObject *py_explain_gradient(PyObject *self, PyObject *args)
+{
+    PyObject *onet, *ox, *ot;
+    int output, mode;
+    if (!PyArg_ParseTuple(args, "OOOii", &onet, &ox, &ot, &output, &mode)) return NULL;
+    NetworkObject *net = check_network(onet);
+    if (!net || check_output(net, output, 0, 1) ||
+        check_enum(mode, XNN_GRAD_PLAIN, XNN_GRAD_DECONVNET, "mode"))
+        return NULL;
+    PyArrayObject *X = check_input(net, ox, "X");
+    if (!X) return NULL;
+    size_t m = DIM(X, 0);
+    PyArrayObject *T = check_targets(net, ot, m, 1);
+    if (!T) return NULL;
+    npy_intp sd[1] = {(npy_intp)m};
+    PyArrayObject *G = new_array(2, PyArray_DIMS(X), net->typenum), *S = new_array(1, sd, net->typenum);
+    void *work = workspace(net, xnn_gradient_workspace_size(net->layers, net->n_layers, m, 0));
+    if (!G || !S || !work) goto fail;
+    int st;
+    CALL(st, X, xnn_mlp_gradient, DATA(G), DATA(S), work, DATA(X), (const int64_t *)DATA(T),
+         net->layers, net->n_layers, output, mode, m);
+    PyMem_Free(work);
+    work = NULL;
+    if (raise_status(st)) goto fail;
+    return Py_BuildValue("NN", G, S);
+fail:
+    Py_XDECREF(G); Py_XDECREF(S); PyMem_Free(work);
+    return NULL;
+}
+
+/* explain_gradient_sum(net, X, B, targets, alphas, weights, sigma, seed, output, mode,
+ *                      times_delta) -> G (m, n_in) */
+static PyObject *py_explain_gradient_sum(PyObject *self, PyObject *args)
+{
+    PyObject *onet, *ox, *ob, *ot, *oa, *ow;
+    double sigma;
+    unsigned long long seed;
+    int output, mode, times_delta;
+    if (!PyArg_ParseTuple(args, "OOOOOOdKiip", &onet, &ox, &ob, &ot, &oa, &ow, &sigma, &seed,
+                          &output, &mode, &times_delta))
+        return NULL;
+    NetworkObject *net = check_network(onet);
+    if (!net || check_output(net, output, 0, 1) ||
+        check_enum(mode, XNN_GRAD_PLAIN, XNN_GRAD_DECONVNET, "mode"))
+        return NULL;
+    if (!(sigma >= 0) || !isfinite(sigma)) {
+        bad_number("sigma", "a finite number >= 0", sigma);
+        return NULL;
+    }
+    PyArrayObject *X = check_input(net, ox, "X");
+    if (!X) return NULL;
+    PyArrayObject *B = NULL;
+    if (ob != Py_None && !(B = check_array(ob, "baseline", net->typenum, 2, PyArray_DIMS(X), 0)))
+        return NULL;
+    size_t m = DIM(X, 0);
+    PyArrayObject *T = check_targets(net, ot, m, 0);
+    if (!T) return NULL;
+    PyArrayObject *A = check_array(oa, "alphas", NPY_FLOAT64, 1, NULL, 0);
+    if (!A) return NULL;
+    PyArrayObject *W = check_array(ow, "weights", NPY_FLOAT64, 1, PyArray_DIMS(A), 0);
+    if (!W) return NULL;
+    size_t n_steps = DIM(A, 0);
+    PyArrayObject *G = new_array(2, PyArray_DIMS(X), net->typenum);
+    void *work = workspace(net, xnn_gradient_workspace_size(net->layers, net->n_layers, m, 1));
+    if (!G || !work) { Py_XDECREF(G); PyMem_Free(work); return NULL; }
+    void *bp = B ? DATA(B) : NULL;
+    int st;
+    CALL(st, X, xnn_mlp_gradient_sum, DATA(G), work, DATA(X), bp, (const int64_t *)DATA(T),
+         net->layers, net->n_layers, (const double *)DATA(A), (const double *)DATA(W), n_steps,
+         sigma, seed, output, mode, times_delta, m);
+    PyMem_Free(work);
+    if (raise_status(st)) { Py_DECREF(G); return NULL; }
+    return (PyObject *)G;
+}
+
+/* explain_noise(like, sigma, seed, stream) -> the noise xnn_mlp_gradient_sum adds at step stream */
+static PyObject *py_explain_noise(PyObject *self, PyObject *args)
+{
+    PyObject *olike;
+    double sigma;
+    unsigned long long seed, stream;
+    if (!PyArg_ParseTuple(args, "OdKK", &olike, &sigma, &seed, &stream)) return NULL;
+    PyArrayObject *like = check_array(olike, "like", FLOAT_ANY, 2, NULL, 0);
+    if (!like) return NULL;
+    if (check_finite(sigma, "sigma")) return NULL;
+    PyArrayObject *N = new_array(2, PyArray_DIMS(like), PyArray_TYPE(like));
+    if (!N) return NULL;
+    int st;
+    CALL(st, like, xnn_gaussian_noise, DATA(N), sigma, seed, stream, (size_t)PyArray_SIZE(like));
+    if (raise_status(st)) { Py_DECREF(N); return NULL; }
+    return (PyObject *)N;
+}
+
+/* lrp(net, X, targets, rules, low, high, start, bias) -> [R_0 (m, n_in_0), ..., R_L (m, n_out)]
+ * rules: one (code, epsilon, gamma, alpha, beta) per layer; low, high (n_in_0) or None */
+static PyObject *py_lrp(PyObject *self, PyObject *args)
+{
+    PyObject *onet, *ox, *ot, *orules, *olow, *ohigh;
+    int start, bias;
+    if (!PyArg_ParseTuple(args, "OOOOOOip", &onet, &ox, &ot, &orules, &olow, &ohigh, &start,
+                          &bias))
+        return NULL;
+    NetworkObject *net = check_network(onet);
+    if (!net || check_output(net, start, 1, 0)) return NULL;
+    PyArrayObject *X = check_input(net, ox, "X");
+    if (!X) return NULL;
+    size_t m = DIM(X, 0), L = net->n_layers;
+    PyArrayObject *T = check_targets(net, ot, m, 1);
+    if (!T) return NULL;
+    npy_intp bd[1] = {(npy_intp)net->layers[0].n_in};
+    PyArrayObject *low = NULL, *high = NULL;
+    if (olow != Py_None && !(low = check_array(olow, "low", net->typenum, 1, bd, 0))) return NULL;
+    if (ohigh != Py_None && !(high = check_array(ohigh, "high", net->typenum, 1, bd, 0)))
+        return NULL;
+    if (!PyList_Check(orules) || (size_t)PyList_GET_SIZE(orules) != L) {
+        PyErr_Format(PyExc_ValueError, "rules: expected a list of %zu rule tuples", L);
+        return NULL;
+    }
+    xnn_lrp_rule *rules = PyMem_Calloc(L, sizeof(xnn_lrp_rule));
+    void **rel = PyMem_Calloc(L + 1, sizeof(void *));
+    PyObject *out = PyList_New((Py_ssize_t)L + 1);
+    void *work = NULL;
+    if (!rules || !rel || !out) { PyErr_NoMemory(); goto fail; }
+    for (size_t l = 0; l < L; l++) {
+        xnn_lrp_rule *r = &rules[l];
+        if (!PyArg_ParseTuple(PyList_GET_ITEM(orules, l), "idddd;rules[l]: expected a tuple "
+                              "(code, epsilon, gamma, alpha, beta)", &r->rule, &r->epsilon,
+                              &r->gamma, &r->alpha, &r->beta))
+            goto fail;
+        if (check_enum(r->rule, XNN_LRP_ZERO, XNN_LRP_WSQUARE, "rules[l] code")) goto fail;
+        if (!(r->epsilon >= 0) || !isfinite(r->epsilon)) {
+            bad_number("rules[l] epsilon", "a finite number >= 0", r->epsilon);
+            goto fail;
+        }
+        if (!(r->gamma >= 0) || !isfinite(r->gamma) || !(r->alpha >= 0) || !isfinite(r->alpha) ||
+            !(r->beta >= 0) || !isfinite(r->beta)) {
+            PyErr_Format(PyExc_ValueError, "rules[%zu]: expected finite gamma, alpha, beta >= 0", l);
+            goto fail;
+        }
+        if (r->rule == XNN_LRP_ZBOX) {
+            if (l != 0) {
+                PyErr_Format(PyExc_ValueError, "rules[%zu]: zbox is for the input layer (0) only", l);
+                goto fail;
+            }
+            if (!low || !high) {
+                PyErr_SetString(PyExc_ValueError, "low, high: zbox needs both bounds");
+                goto fail;
+            }
+            r->low = DATA(low);
+            r->high = DATA(high);
+        }
+    }
+    for (size_t l = 0; l <= L; l++) {
+        npy_intp rd[2] = {(npy_intp)m, (npy_intp)(l < L ? net->layers[l].n_in : net->layers[L - 1].n_out)};
+        PyArrayObject *R = new_array(2, rd, net->typenum);
+        if (!R) goto fail;
+        PyList_SET_ITEM(out, (Py_ssize_t)l, (PyObject *)R);
+        rel[l] = DATA(R);
+    }
+    work = workspace(net, xnn_lrp_workspace_size(net->layers, L, m));
+    if (!work) goto fail;
+    int st;
+    CALL(st, X, xnn_mlp_lrp, rel, work, DATA(X), (const int64_t *)DATA(T), net->layers, rules, L,
+         start, bias, m);
+    if (raise_status(st)) goto fail;
+    PyMem_Free(work); PyMem_Free(rules); PyMem_Free(rel);
+    return out;
+fail:
+    PyMem_Free(work); PyMem_Free(rules); PyMem_Free(rel);
+    Py_XDECREF(out);
+    return NULL;
+}
+
 /* ---------------------------------------------------------------- settings */
 
 static PyObject *py_isa(PyObject *self, PyObject *noargs)
@@ -806,6 +1067,17 @@ static PyMethodDef methods[] = {
     {"cpu_has", py_cpu_has, METH_VARARGS, "cpu_has(name) -> whether the processor has it"},
     {"set_num_threads", py_set_num_threads, METH_VARARGS, "set_num_threads(n)"},
     {"get_num_threads", py_get_num_threads, METH_NOARGS, "get_num_threads() -> n"},
+    {"explain_scores", py_explain_scores, METH_VARARGS,
+     "explain_scores(net, X, targets, output) -> the start score of each row's target"},
+    {"explain_gradient", py_explain_gradient, METH_VARARGS,
+     "explain_gradient(net, X, targets, output, mode) -> (d score / d X, score)"},
+    {"explain_gradient_sum", py_explain_gradient_sum, METH_VARARGS,
+     "explain_gradient_sum(net, X, baseline, targets, alphas, weights, sigma, seed, output, "
+     "mode, times_delta) -> sum_s weights[s] * gradient at x_s"},
+    {"explain_noise", py_explain_noise, METH_VARARGS,
+     "explain_noise(like, sigma, seed, stream) -> the Gaussian noise of SmoothGrad's step stream"},
+    {"lrp", py_lrp, METH_VARARGS,
+     "lrp(net, X, targets, rules, low, high, start, bias) -> per-layer relevances [R_0, ..., R_L]"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef moduledef = {

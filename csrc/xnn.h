@@ -79,6 +79,37 @@ typedef struct xnn_train_config {
  * depend on thread count or call order. Returns a uniform double in [0, 1). */
 double xnn_uniform(uint64_t seed, uint64_t stream, uint64_t index);
 
+/* Explanations (saliency.c, relevance.c). The score an explanation starts
+ * from, for the target class t of each row: the last layer's pre-activation
+ * logit z_t, 1 (onehot), its output p_t (probability), or the cross-entropy
+ * -log p_t of a softmax output (loss; gradients only). */
+enum { XNN_START_LOGIT = 0, XNN_START_ONEHOT = 1, XNN_START_PROBABILITY = 2,
+       XNN_START_LOSS = 3 };
+/* How a gradient passes a ReLU backwards: plain (its derivative), guided
+ * backprop (derivative and positive gradient), deconvnet (positive gradient). */
+enum { XNN_GRAD_PLAIN = 0, XNN_GRAD_GUIDED = 1, XNN_GRAD_DECONVNET = 2 };
+/* LRP rules (see relevance.c for their formulas). */
+enum { XNN_LRP_ZERO = 0, XNN_LRP_EPSILON = 1, XNN_LRP_GAMMA = 2, XNN_LRP_ALPHABETA = 3,
+       XNN_LRP_ZBOX = 4, XNN_LRP_FLAT = 5, XNN_LRP_WSQUARE = 6 };
+
+/* The rule of one dense layer and its parameters. */
+typedef struct xnn_lrp_rule {
+    int rule;             /* XNN_LRP_* */
+    double epsilon;       /* stabiliser, added with the denominator's sign */
+    double gamma;         /* gamma >= 0 */
+    double alpha, beta;   /* alpha, beta >= 0 */
+    const void *low;      /* zbox: lowest input values (n_in), the layer's dtype */
+    const void *high;     /* zbox: highest input values (n_in) */
+} xnn_lrp_rule;
+
+/* Workspace sizes, in elements of the network's dtype, for m rows:
+ * the forward of an explanation (Z and A of every layer), a gradient
+ * (path = 1 for xnn_mlp_gradient_sum) and LRP. */
+size_t xnn_explain_forward_size(const xnn_layer *layers, size_t n_layers, size_t m);
+size_t xnn_gradient_workspace_size(const xnn_layer *layers, size_t n_layers, size_t m,
+                                   int path);
+size_t xnn_lrp_workspace_size(const xnn_layer *layers, size_t n_layers, size_t m);
+
 #define XNN_DECLARE_PASS
 #define XNN_T float
 #define XNN_FN(f) f##_f32
@@ -167,5 +198,49 @@ int XNN_FN(xnn_mlp_train_step)(double stats[3], const xnn_workspace *ws,
                                const XNN_T *X, const int64_t *labels,
                                const xnn_layer *layers, size_t n_layers,
                                const xnn_train_config *cfg, size_t m);
+
+/* ---- saliency.c ------------------------------------------------------- */
+/* C (m, n) = X (m, k) . W (k, n) + beta C: xnn_gemm, or for m = 1 a sum
+ * over the non-zero x_p in increasing p */
+int XNN_FN(xnn_times_w)(XNN_T *C, const XNN_T *X, const XNN_T *W, XNN_T beta,
+                        size_t m, size_t n, size_t k);
+/* C (m, k) = S (m, n) . W^T + beta C, W (k, n): xnn_gemm, or k dot products
+ * over W's rows when m = 1 */
+int XNN_FN(xnn_times_wt)(XNN_T *C, const XNN_T *S, const XNN_T *W, XNN_T beta,
+                         size_t m, size_t k, size_t n);
+/* Forward of an explanation: work (xnn_explain_forward_size) holds, layer
+ * after layer, Z[l] (m, n_out_l) = A[l-1] W_l + b_l and A[l] = act_l(Z[l]);
+ * score (m) = the start score of targets (m) (XNN_START_*), or NULL. */
+int XNN_FN(xnn_explain_forward)(XNN_T *score, XNN_T *work, const XNN_T *X,
+                                const int64_t *targets, const xnn_layer *layers,
+                                size_t n_layers, int output, size_t m);
+/* dX (m, n_in_0) = d score / d X for X (m, n_in_0), targets (m); score (m)
+ * or NULL; output XNN_START_LOGIT/PROBABILITY/LOSS; mode XNN_GRAD_*;
+ * work: xnn_gradient_workspace_size(layers, n_layers, m, 0) elements. */
+int XNN_FN(xnn_mlp_gradient)(XNN_T *dX, XNN_T *score, XNN_T *work, const XNN_T *X,
+                             const int64_t *targets, const xnn_layer *layers,
+                             size_t n_layers, int output, int mode, size_t m);
+/* noise (n) = sigma * N(0,1) from xnn_uniform(seed, stream, 2i), (.., 2i+1) */
+int XNN_FN(xnn_gaussian_noise)(XNN_T *noise, double sigma, uint64_t seed, uint64_t stream,
+                               size_t n);
+/* G (m, n_in_0) = sum_s weights[s] * gradient(x_s), s < n_steps, where
+ * x_s = B + alphas[s] (X - B) (B (m, n_in_0) or NULL for zeros) plus, when
+ * sigma > 0, xnn_gaussian_noise(sigma, seed, stream s); then G *= X - B
+ * when times_delta. work: xnn_gradient_workspace_size(.., m, 1) elements. */
+int XNN_FN(xnn_mlp_gradient_sum)(XNN_T *G, XNN_T *work, const XNN_T *X, const XNN_T *B,
+                                 const int64_t *targets, const xnn_layer *layers,
+                                 size_t n_layers, const double *alphas, const double *weights,
+                                 size_t n_steps, double sigma, uint64_t seed, int output,
+                                 int mode, int times_delta, size_t m);
+
+/* ---- relevance.c ------------------------------------------------------ */
+/* LRP of X (m, n_in_0) for targets (m): rel[l] (m, n_in_l) the relevance
+ * of layer l's input for l < n_layers, rel[n_layers] (m, n_out_last) the
+ * start relevance (XNN_START_LOGIT/ONEHOT/PROBABILITY of the target, zero
+ * elsewhere); rules[l] the rule of layer l (zbox only for l = 0); bias = 0
+ * drops the bias from every denominator. work: xnn_lrp_workspace_size. */
+int XNN_FN(xnn_mlp_lrp)(void *const *rel, XNN_T *work, const XNN_T *X, const int64_t *targets,
+                        const xnn_layer *layers, const xnn_lrp_rule *rules, size_t n_layers,
+                        int start, int bias, size_t m);
 
 #endif /* XNN_DECLARE_PASS */

@@ -1,0 +1,275 @@
+/* saliency.c: gradients of a dense network's class score w.r.t. its input.
+ *
+ *   forward   Z[l] = A[l-1] W_l + b_l,  A[l] = act_l(Z[l])   (A[-1] = X)
+ *             every layer keeps Z and A; Z[L-1] are the logits
+ *   score     s_i = Z[L-1][i, t_i]              output = logit
+ *                   A[L-1][i, t_i]              output = probability
+ *                   -log A[L-1][i, t_i]         output = loss (softmax)
+ *                   1                           output = onehot
+ *   start     G = d s / d Z[L-1]: onehot(t) (logit), P - onehot(t) (loss),
+ *             act'(onehot(t)) (probability)
+ *   backward  G_in = G W_l^T, then through layer l-1's activation:
+ *               plain      G * act'            (ReLU: G * [A > 0])
+ *               guided     ReLU layers: G * [A > 0] * [G > 0]
+ *               deconvnet  ReLU layers: G * [G > 0]
+ *             non-ReLU layers use act' in every mode.
+ *
+ * Path sums (SmoothGrad, integrated gradients) run the same forward and
+ * backward once per step s on x_s = B + alpha_s (X - B) + sigma noise_s,
+ * and add weight_s * gradient(x_s).
+ */
+#ifndef XNN_T
+#include <math.h>
+#include <string.h>
+#include "xnn.h"
+
+size_t xnn_explain_forward_size(const xnn_layer *layers, size_t n_layers, size_t m)
+{
+    size_t n = 0;
+    for (size_t l = 0; l < n_layers; l++) n += 2 * m * layers[l].n_out;
+    return n;
+}
+
+static size_t widest_layer(const xnn_layer *layers, size_t n_layers)
+{
+    size_t w = layers[0].n_in;
+    for (size_t l = 0; l < n_layers; l++)
+        if (layers[l].n_out > w) w = layers[l].n_out;
+    return w;
+}
+
+size_t xnn_gradient_workspace_size(const xnn_layer *layers, size_t n_layers, size_t m,
+                                   int path)
+{
+    size_t n = xnn_explain_forward_size(layers, n_layers, m)
+             + 2 * m * widest_layer(layers, n_layers);
+    if (path) n += 2 * m * layers[0].n_in;      /* x_s and its gradient */
+    return n;
+}
+
+#define XNN_SELF "saliency.c"
+#include "template.h"
+#else
+
+/* the target of row i: targets[i], or the arg-max of the logits Z (m, n) when negative */
+static int64_t XNN_FN(target_of)(const int64_t *targets, size_t i, const XNN_T *Z, size_t n)
+{
+    int64_t t = targets[i];
+    if (t >= 0) return t;
+    const XNN_T *z = Z + i * n;
+    size_t best = 0;
+    for (size_t j = 1; j < n; j++) if (z[j] > z[best]) best = j;
+    return (int64_t)best;
+}
+
+/* C (m, n) = X (m, k) . W (k, n) + beta C: xnn_gemm, or for one row the sum
+ * over p of x_p W[p, :] in increasing p that skips x_p = 0 (most pixels of a
+ * digit, about half of a ReLU layer's outputs). */
+int XNN_FN(xnn_times_w)(XNN_T *C, const XNN_T *X, const XNN_T *W, XNN_T beta,
+                        size_t m, size_t n, size_t k)
+{
+    if (m != 1) return XNN_FN(xnn_gemm)(C, X, W, beta, 0, 0, m, n, k);
+    if (beta == 0) for (size_t j = 0; j < n; j++) C[j] = 0;
+    else if (beta != 1) for (size_t j = 0; j < n; j++) C[j] *= beta;
+    for (size_t p = 0; p < k; p++) {
+        XNN_T a = X[p];
+        if (a == 0) continue;
+        const XNN_T *w = W + p * n;
+        for (size_t j = 0; j < n; j++) C[j] += a * w[j];
+    }
+    return XNN_OK;
+}
+
+/* C (m, k) = S (m, n) . W^T + beta C for W (k, n): the backward product of a
+ * dense layer. One row (an explanation of one image) is k dot products over
+ * W's contiguous rows, with 16 partial sums each, instead of a GEMM that
+ * would first copy W^T; more rows go to xnn_gemm. */
+int XNN_FN(xnn_times_wt)(XNN_T *C, const XNN_T *S, const XNN_T *W, XNN_T beta,
+                         size_t m, size_t k, size_t n)
+{
+    if (m != 1) return XNN_FN(xnn_gemm)(C, S, W, beta, 0, 1, m, k, n);
+    for (size_t j = 0; j < k; j++) {
+        const XNN_T *w = W + j * n;
+        XNN_T acc[16] = {0};
+        size_t c = 0;
+        for (; c + 16 <= n; c += 16)
+            for (size_t q = 0; q < 16; q++) acc[q] += w[c + q] * S[c + q];
+        XNN_T sum = 0;
+        for (size_t q = 0; q < 16; q++) sum += acc[q];
+        for (; c < n; c++) sum += w[c] * S[c];
+        C[j] = beta == 0 ? sum : sum + beta * C[j];
+    }
+    return XNN_OK;
+}
+
+/* Z[l], A[l] inside the forward workspace */
+static XNN_T *XNN_FN(zbuf)(XNN_T *work, const xnn_layer *layers, size_t l, size_t m)
+{
+    size_t off = 0;
+    for (size_t i = 0; i < l; i++) off += 2 * m * layers[i].n_out;
+    return work + off;
+}
+
+/* work: xnn_explain_forward_size elements, filled with Z[l], A[l];
+ * score (m) or NULL; targets (m) in [0, n_out_{L-1}) */
+int XNN_FN(xnn_explain_forward)(XNN_T *score, XNN_T *work, const XNN_T *X,
+                                const int64_t *targets, const xnn_layer *layers,
+                                size_t n_layers, int output, size_t m)
+{
+    if (n_layers == 0) return XNN_EINVAL;
+    const XNN_T *in = X;
+    XNN_T *p = work;
+    for (size_t l = 0; l < n_layers; l++) {
+        const xnn_layer *L = &layers[l];
+        XNN_T *Z = p, *A = p + m * L->n_out;
+        int st = XNN_FN(xnn_times_w)(Z, in, (const XNN_T *)L->W, 0, m, L->n_out, L->n_in);
+        if (st != XNN_OK) return st;
+        const XNN_T *b = (const XNN_T *)L->b;
+        for (size_t i = 0; i < m; i++)
+            for (size_t j = 0; j < L->n_out; j++) Z[i * L->n_out + j] += b[j];
+        st = XNN_FN(xnn_activation_forward)(A, Z, L->act, m, L->n_out);
+        if (st != XNN_OK) return st;
+        in = A;
+        p = A + m * L->n_out;
+    }
+    if (!score) return XNN_OK;
+    const xnn_layer *last = &layers[n_layers - 1];
+    size_t n = last->n_out;
+    XNN_T *Z = XNN_FN(zbuf)(work, layers, n_layers - 1, m), *A = Z + m * n;
+    for (size_t i = 0; i < m; i++) {
+        int64_t t = XNN_FN(target_of)(targets, i, Z, n);
+        if ((size_t)t >= n) return XNN_EINVAL;
+        switch (output) {
+        case XNN_START_LOGIT: score[i] = Z[i * n + t]; break;
+        case XNN_START_PROBABILITY: score[i] = A[i * n + t]; break;
+        case XNN_START_ONEHOT: score[i] = 1; break;
+        case XNN_START_LOSS: {
+            XNN_T q = A[i * n + t];
+            score[i] = -XNN_M(log)(q > XNN_TINY ? q : XNN_TINY);
+            break;
+        }
+        default: return XNN_EINVAL;
+        }
+    }
+    return XNN_OK;
+}
+
+/* G (m, n_out_{L-1}) = d score / d Z[L-1] after xnn_explain_forward */
+static int XNN_FN(start_gradient)(XNN_T *G, const XNN_T *work, const int64_t *targets,
+                                  const xnn_layer *layers, size_t n_layers, int output,
+                                  size_t m)
+{
+    const xnn_layer *last = &layers[n_layers - 1];
+    size_t n = last->n_out;
+    const XNN_T *Z = XNN_FN(zbuf)((XNN_T *)work, layers, n_layers - 1, m), *A = Z + m * n;
+    for (size_t i = 0; i < m; i++) {
+        int64_t t = XNN_FN(target_of)(targets, i, Z, n);
+        if ((size_t)t >= n) return XNN_EINVAL;
+        XNN_T *g = G + i * n;
+        if (output == XNN_START_LOSS) {
+            if (last->act != XNN_ACT_SOFTMAX) return XNN_EINVAL;
+            for (size_t j = 0; j < n; j++) g[j] = A[i * n + j];
+            g[t] -= 1;
+        } else {
+            for (size_t j = 0; j < n; j++) g[j] = 0;
+            g[t] = 1;
+        }
+    }
+    switch (output) {
+    case XNN_START_LOGIT:
+    case XNN_START_LOSS:
+        return XNN_OK;
+    case XNN_START_PROBABILITY:
+        return XNN_FN(xnn_activation_backward)(G, A, G, last->act, m, n);
+    default:
+        return XNN_EINVAL;
+    }
+}
+
+/* dX (m, n_in_0) = d score / d X; work: xnn_gradient_workspace_size(.., 0) */
+static int XNN_FN(gradient)(XNN_T *dX, XNN_T *score, XNN_T *work, const XNN_T *X,
+                            const int64_t *targets, const xnn_layer *layers, size_t n_layers,
+                            int output, int mode, size_t m)
+{
+    int st = XNN_FN(xnn_explain_forward)(score, work, X, targets, layers, n_layers, output, m);
+    if (st != XNN_OK) return st;
+    size_t widest = layers[0].n_in;
+    for (size_t l = 0; l < n_layers; l++) if (layers[l].n_out > widest) widest = layers[l].n_out;
+    XNN_T *G = work + xnn_explain_forward_size(layers, n_layers, m), *H = G + m * widest;
+    st = XNN_FN(start_gradient)(G, work, targets, layers, n_layers, output, m);
+    if (st != XNN_OK) return st;
+    for (size_t l = n_layers; l-- > 0;) {
+        const xnn_layer *L = &layers[l];
+        XNN_T *out = l == 0 ? dX : H;
+        st = XNN_FN(xnn_times_wt)(out, G, (const XNN_T *)L->W, 0, m, L->n_in, L->n_out);
+        if (st != XNN_OK) return st;
+        if (l == 0) break;
+        const xnn_layer *P = &layers[l - 1];
+        const XNN_T *A = XNN_FN(zbuf)(work, layers, l - 1, m) + m * P->n_out;
+        size_t len = m * P->n_out;
+        if (P->act == XNN_ACT_RELU && mode == XNN_GRAD_GUIDED) {
+            for (size_t i = 0; i < len; i++) H[i] = (A[i] > 0 && H[i] > 0) ? H[i] : 0;
+        } else if (P->act == XNN_ACT_RELU && mode == XNN_GRAD_DECONVNET) {
+            for (size_t i = 0; i < len; i++) H[i] = H[i] > 0 ? H[i] : 0;
+        } else {
+            st = XNN_FN(xnn_activation_backward)(H, A, H, P->act, m, P->n_out);
+            if (st != XNN_OK) return st;
+        }
+        XNN_T *tmp = G; G = H; H = tmp;
+    }
+    return XNN_OK;
+}
+
+int XNN_FN(xnn_mlp_gradient)(XNN_T *dX, XNN_T *score, XNN_T *work, const XNN_T *X,
+                             const int64_t *targets, const xnn_layer *layers,
+                             size_t n_layers, int output, int mode, size_t m)
+{
+    if (n_layers == 0 || mode < XNN_GRAD_PLAIN || mode > XNN_GRAD_DECONVNET) return XNN_EINVAL;
+    if (m == 0) return XNN_OK;
+    return XNN_FN(gradient)(dX, score, work, X, targets, layers, n_layers, output, mode, m);
+}
+
+/* noise (n) = sigma * N(0, 1) from xnn_uniform(seed, stream, 2i) and (.., 2i+1),
+ * Box-Muller in double precision */
+int XNN_FN(xnn_gaussian_noise)(XNN_T *noise, double sigma, uint64_t seed, uint64_t stream,
+                               size_t n)
+{
+    const double two_pi = 6.283185307179586476925286766559;
+    for (size_t i = 0; i < n; i++) {
+        double u1 = 1.0 - xnn_uniform(seed, stream, 2 * (uint64_t)i);   /* (0, 1] */
+        double u2 = xnn_uniform(seed, stream, 2 * (uint64_t)i + 1);
+        noise[i] = (XNN_T)(sigma * sqrt(-2.0 * log(u1)) * cos(two_pi * u2));
+    }
+    return XNN_OK;
+}
+
+int XNN_FN(xnn_mlp_gradient_sum)(XNN_T *G, XNN_T *work, const XNN_T *X, const XNN_T *B,
+                                 const int64_t *targets, const xnn_layer *layers,
+                                 size_t n_layers, const double *alphas, const double *weights,
+                                 size_t n_steps, double sigma, uint64_t seed, int output,
+                                 int mode, int times_delta, size_t m)
+{
+    if (n_layers == 0 || mode < XNN_GRAD_PLAIN || mode > XNN_GRAD_DECONVNET) return XNN_EINVAL;
+    if (m == 0) return XNN_OK;
+    size_t d = layers[0].n_in, len = m * d;
+    XNN_T *Xs = work + xnn_gradient_workspace_size(layers, n_layers, m, 0), *Gs = Xs + len;
+    memset(G, 0, len * sizeof(XNN_T));
+    for (size_t s = 0; s < n_steps; s++) {
+        XNN_T a = (XNN_T)alphas[s], w = (XNN_T)weights[s];
+        if (B) for (size_t i = 0; i < len; i++) Xs[i] = B[i] + a * (X[i] - B[i]);
+        else for (size_t i = 0; i < len; i++) Xs[i] = a * X[i];
+        if (sigma > 0) {
+            /* noise of step s, added to x_s; Gs serves as its buffer */
+            XNN_FN(xnn_gaussian_noise)(Gs, sigma, seed, (uint64_t)s, len);
+            for (size_t i = 0; i < len; i++) Xs[i] += Gs[i];
+        }
+        int st = XNN_FN(gradient)(Gs, NULL, work, Xs, targets, layers, n_layers, output, mode, m);
+        if (st != XNN_OK) return st;
+        for (size_t i = 0; i < len; i++) G[i] += w * Gs[i];
+    }
+    if (times_delta)
+        for (size_t i = 0; i < len; i++) G[i] *= B ? X[i] - B[i] : X[i];
+    return XNN_OK;
+}
+
+#endif

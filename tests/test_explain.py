@@ -1,0 +1,366 @@
+"""Explanations: the C kernels against their NumPy twins (xnn.reference),
+the twins against finite differences, and the properties of the methods."""
+import numpy as np
+import pytest
+
+import xnn
+import xnn.explain as E
+from xnn import reference as ref
+from xnn.explain import composites, rules
+
+TOL = {np.float64: 1e-11, np.float32: 2e-4}
+
+
+def make_model(sizes, acts, dtype=np.float64, seed=0, bias=0.1):
+    layers = [xnn.layers.Dense(a, b, activation=act) for a, b, act in zip(sizes, sizes[1:], acts)]
+    model = xnn.Sequential(layers, init="glorot_uniform", seed=seed, dtype=dtype)
+    rng = np.random.RandomState(seed + 100)
+    w = []
+    for ly in model.layers:
+        w += [rng.randn(ly.n_in, ly.n_out) / np.sqrt(ly.n_in), bias * rng.randn(ly.n_out)]
+    model.set_weights(w)
+    return model
+
+
+def twin(model):
+    return [(ly.W.astype(np.float64), ly.b.astype(np.float64), ly.activation) for ly in model.layers]
+
+
+def data(m, d, seed=1, low=0.0):
+    return np.random.RandomState(seed).uniform(low, 1.0, size=(m, d))
+
+
+def close(a, b, dtype):
+    scale = max(1.0, float(np.max(np.abs(b))))
+    np.testing.assert_allclose(a, b, rtol=0, atol=TOL[dtype] * scale)
+
+
+SHAPES = [((1, 3, 1), ("linear",)),
+          ((7, 5, 3), ("relu", "softmax")),
+          ((13, 17, 11, 4), ("relu", "tanh", "softmax")),
+          ((31, 67, 29, 10), ("relu", "relu", "linear")),
+          ((5, 4, 6, 3), ("sigmoid", "relu", "sigmoid"))]
+
+
+# ---------------------------------------------------------------- gradients
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("sizes,acts", SHAPES)
+@pytest.mark.parametrize("mode", ["plain", "guided", "deconvnet"])
+def test_gradient_matches_twin(sizes, acts, dtype, mode):
+    model = make_model(sizes, acts, dtype)
+    X = data(9, sizes[0], low=-1)
+    t = np.arange(9) % sizes[-1]
+    fn = {"plain": E.gradient, "guided": E.guided_backprop, "deconvnet": E.deconvnet}[mode]
+    outputs = ["logit", "probability"] + (["loss"] if acts[-1] == "softmax" else [])
+    for output in outputs:
+        G = fn(model, X.astype(dtype), target=t, output=output)
+        assert G.dtype == dtype and G.shape == X.shape
+        close(G, ref.explain_gradient(twin(model), X, t, output, mode), dtype)
+
+
+@pytest.mark.parametrize("output", ["logit", "probability", "loss"])
+def test_twin_gradient_matches_finite_differences(output):
+    model = make_model((6, 8, 7, 4), ("tanh", "sigmoid", "softmax"), bias=0.3)
+    net = twin(model)
+    X = data(3, 6, low=-1)
+    t = np.array([0, 3, 1])
+    G = ref.explain_gradient(net, X, t, output)
+    h = 1e-6
+    for j in range(6):
+        dX = np.zeros_like(X)
+        dX[:, j] = h
+        fd = (ref.explain_score(net, X + dX, t, output) - ref.explain_score(net, X - dX, t, output)) / (2 * h)
+        np.testing.assert_allclose(G[:, j], fd, rtol=1e-6, atol=1e-8)
+
+
+def test_saliency_loss_is_the_mnist_report_variant():
+    model = make_model((10, 8, 6, 4), ("relu", "relu", "softmax"))
+    X = data(5, 10)
+    t = np.array([0, 1, 2, 3, 0])
+    P = model.predict_proba(X)
+    dZ = P - np.eye(4)[t]
+    A1, A2, _ = model.activations(X)
+    g = dZ @ model.layers[2].W.T * (A2 > 0)
+    g = g @ model.layers[1].W.T * (A1 > 0)
+    g = g @ model.layers[0].W.T
+    np.testing.assert_allclose(E.saliency(model, X, t, output="loss"), np.abs(g), atol=1e-12)
+    np.testing.assert_allclose(E.gradient(model, X, t, output="loss"), g, atol=1e-12)
+
+
+def test_target_none_is_the_prediction_and_int_broadcasts():
+    model = make_model((12, 9, 5), ("relu", "softmax"))
+    X = data(8, 12)
+    pred = model.predict(X)
+    np.testing.assert_array_equal(E.gradient(model, X), E.gradient(model, X, pred))
+    np.testing.assert_array_equal(E.lrp(model, X), E.lrp(model, X, target=pred))
+    np.testing.assert_array_equal(E.saliency(model, X, 2), E.saliency(model, X, np.full(8, 2)))
+
+
+def test_input_x_gradient_and_shapes():
+    model = make_model((16, 6, 3), ("relu", "softmax"))
+    X = data(4, 16)
+    np.testing.assert_allclose(E.input_x_gradient(model, X, 1), X * E.gradient(model, X, 1))
+    imgs = X.reshape(4, 4, 4)
+    assert E.saliency(model, imgs).shape == (4, 4, 4)
+    assert E.lrp(model, imgs).shape == (4, 4, 4)
+    one = E.gradient(model, X[0], 1)
+    np.testing.assert_allclose(one.reshape(1, -1), E.gradient(model, X[:1], 1))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_batch_equals_row_by_row(dtype):
+    model = make_model((23, 19, 7, 5), ("relu", "relu", "softmax"), dtype)
+    X = data(6, 23).astype(dtype)
+    t = np.array([4, 0, 1, 2, 3, 4])
+    for fn in (E.gradient, E.guided_backprop, lambda m, x, t: E.lrp(m, x, t, rule="gamma"),
+               lambda m, x, t: E.lrp(m, x, t, composite="epsilon-plus")):
+        whole = fn(model, X, t)
+        rows = np.vstack([fn(model, X[i:i + 1], t[i:i + 1]) for i in range(6)])
+        np.testing.assert_allclose(whole, rows, rtol=0, atol=TOL[dtype])
+
+
+# ---------------------------------------------------------------- SmoothGrad, IG
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_smoothgrad_matches_twin(dtype):
+    model = make_model((11, 13, 4), ("relu", "softmax"), dtype)
+    X = data(5, 11).astype(dtype)
+    t = model.predict(X)
+    n, sigma, seed = 7, 0.2, 123
+    S = E.smoothgrad(model, X, n=n, sigma=sigma, seed=seed)
+    noises = [xnn._core.explain_noise(X, sigma, seed, s).astype(np.float64) for s in range(n)]
+    want = ref.explain_gradient_sum(twin(model), X.astype(np.float64), None, t, np.ones(n),
+                                    np.full(n, 1 / n), noises)
+    close(S, want, dtype)
+    np.testing.assert_array_equal(S, E.smoothgrad(model, X, n=n, sigma=sigma, seed=seed))
+    assert not np.array_equal(S, E.smoothgrad(model, X, n=n, sigma=sigma, seed=seed + 1))
+
+
+def test_noise_is_standard_normal():
+    z = xnn._core.explain_noise(np.zeros((200, 500)), 1.0, 5, 0).ravel()
+    assert abs(z.mean()) < 0.01 and abs(z.std() - 1) < 0.01
+
+
+@pytest.mark.parametrize("method", ["gausslegendre", "riemann_trapezoid", "riemann_left",
+                                    "riemann_right", "riemann_middle"])
+def test_integrated_gradients_matches_twin(method):
+    model = make_model((9, 12, 8, 3), ("relu", "tanh", "softmax"))
+    X = data(4, 9)
+    B = data(1, 9, seed=7) * 0.1
+    t = np.array([0, 1, 2, 1])
+    from xnn.explain.gradients import ig_points
+    a, w = ig_points(method, 10)
+    A = E.integrated_gradients(model, X, t, baseline=B[0], steps=10, method=method)
+    want = ref.explain_gradient_sum(twin(model), X, np.repeat(B, 4, 0), t, a, w, times_delta=True)
+    close(A, want, np.float64)
+
+
+def test_integrated_gradients_completeness_error_shrinks():
+    model = make_model((10, 16, 12, 4), ("tanh", "sigmoid", "softmax"), bias=0.5)
+    X = data(6, 10, low=-1)
+    errs = [np.max(np.abs(E.integrated_gradients(model, X, steps=s, method="riemann_trapezoid",
+                                                  return_error=True).error)) for s in (4, 16, 64)]
+    assert errs[0] > errs[1] > errs[2]
+    assert errs[2] < errs[0] / 50
+    gl = E.integrated_gradients(model, X, steps=32, return_error=True)
+    assert np.max(np.abs(gl.error)) < 1e-8
+    np.testing.assert_allclose(gl.delta, E.score(model, X, gl.targets)
+                               - E.score(model, np.zeros_like(X), gl.targets))
+
+
+# ---------------------------------------------------------------- LRP
+
+RULE_CASES = [
+    [dict(rule="zero")],
+    [dict(rule="epsilon", epsilon=0.1)],
+    [dict(rule="gamma", gamma=0.25, epsilon=1e-6)],
+    [dict(rule="alphabeta", alpha=2.0, beta=1.0, epsilon=1e-6)],
+    [dict(rule="alphabeta", alpha=1.0, beta=0.0, epsilon=1e-6)],
+    [dict(rule="flat", epsilon=1e-6)],
+    [dict(rule="wsquare", epsilon=1e-6)],
+]
+
+
+def _rule_obj(d):
+    d = dict(d)
+    name = d.pop("rule")
+    return rules.get(name, **d)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", range(len(RULE_CASES)))
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("low", [0.0, -1.0])
+def test_lrp_rules_match_twin(case, dtype, bias, low):
+    model = make_model((13, 17, 11, 4), ("relu", "tanh", "softmax"), dtype, bias=0.2)
+    X = data(6, 13, low=low)
+    t = np.array([0, 1, 2, 3, 0, 1])
+    spec = RULE_CASES[case][0]
+    rels = E.lrp(model, X.astype(dtype), t, rule=_rule_obj(spec), bias=bias, return_layers=True)
+    want = ref.lrp(twin(model), X, t, [spec] * 3, bias=bias)
+    assert len(rels) == 4
+    for got, exp in zip(rels, want):
+        assert got.dtype == dtype
+        close(got, exp, dtype)
+
+
+@pytest.mark.parametrize("start", ["logit", "onehot", "probability"])
+def test_lrp_composites_and_starts_match_twin(start):
+    model = make_model((16, 20, 12, 9, 5), ("relu", "relu", "relu", "softmax"), bias=0.2)
+    X = data(5, 16)
+    t = np.array([4, 3, 2, 1, 0])
+    specs = [dict(rule="zbox", low=np.zeros(16), high=np.ones(16), epsilon=1e-6),
+             dict(rule="gamma", gamma=0.25, epsilon=1e-6), dict(rule="gamma", gamma=0.25, epsilon=1e-6),
+             dict(rule="epsilon", epsilon=1e-6)]
+    got = E.lrp(model, X, t, composite="epsilon-gamma-box", start=start, return_layers=True)
+    for g, w in zip(got, ref.lrp(twin(model), X, t, specs, start=start)):
+        close(g, w, np.float64)
+    mixed = [rules.Flat(), rules.ZPlus(), rules.WSquare(), rules.Zero()]
+    specs = [dict(rule="flat", epsilon=1e-6), dict(rule="alphabeta", alpha=1.0, beta=0.0, epsilon=1e-6),
+             dict(rule="wsquare", epsilon=1e-6), dict(rule="zero")]
+    close(E.lrp(model, X, t, rule=mixed, start=start), ref.lrp(twin(model), X, t, specs, start=start)[0],
+          np.float64)
+
+
+def test_composite_rules_per_layer():
+    c = composites.get("epsilon-gamma-box")
+    r = c.rules(4)
+    assert [type(x).__name__ for x in r] == ["ZBox", "Gamma", "Gamma", "Epsilon"]
+    r = composites.get("poster").rules(3)
+    assert [type(x).__name__ for x in r] == ["AlphaBeta", "Epsilon", "Zero"]
+    assert [type(x).__name__ for x in composites.get("epsilon-plus").rules(1)] == ["ZPlus"]
+    c = composites.Composite(middle="epsilon", first="flat", layers={-1: rules.Zero()})
+    assert [type(x).__name__ for x in c.rules(3)] == ["Flat", "Epsilon", "Zero"]
+    for name in composites.PRESETS:
+        model = make_model((16, 8, 6, 3), ("relu", "relu", "softmax"))
+        R = E.lrp(model, data(3, 16), composite=name)
+        assert R.shape == (3, 16) and np.all(np.isfinite(R))
+
+
+def test_lrp0_is_gradient_times_input_on_zero_bias_relu():
+    model = make_model((20, 30, 15, 6), ("relu", "relu", "softmax"), bias=0.0)
+    X = data(8, 20)
+    R = E.lrp(model, X, rule="zero")
+    np.testing.assert_allclose(R, E.input_x_gradient(model, X), atol=1e-12)
+    c = E.conservation(R, model, X)
+    assert c.max_relative() < 1e-12
+    np.testing.assert_allclose(c.start, E.score(model, X), atol=1e-12)
+
+
+def test_epsilon_approaches_lrp0():
+    model = make_model((20, 30, 15, 6), ("relu", "relu", "softmax"), bias=0.1)
+    X = data(5, 20)
+    R0 = E.lrp(model, X, rule="zero")
+    errs = [np.max(np.abs(E.lrp(model, X, rule="epsilon", epsilon=e) - R0)) for e in (1e-1, 1e-3, 1e-6)]
+    assert errs[0] > errs[1] > errs[2] and errs[2] < 1e-4 * np.max(np.abs(R0))
+
+
+def test_conservation_epsilon_and_bias():
+    model = make_model((20, 30, 15, 6), ("relu", "relu", "linear"), bias=0.0)
+    X = data(5, 20)
+    for bias in (True, False):
+        R = E.lrp(model, X, rule="epsilon", epsilon=1e-9, bias=bias)
+        assert E.conservation(R, model, X).max_relative() < 1e-6
+    biased = make_model((20, 30, 15, 6), ("relu", "relu", "linear"), bias=0.3)
+    rels = E.lrp(biased, X, rule="zero", return_layers=True)
+    # per layer: what is lost is exactly the bias share sum_k b_k R_k / z_k
+    assert abs(rels[0].sum() - rels[-1].sum()) > 1e-6
+
+
+def test_zplus_nonnegative_and_conserving():
+    model = make_model((20, 30, 15, 6), ("relu", "relu", "softmax"), bias=0.2)
+    X = data(7, 20)
+    t = np.arange(7) % 6
+    for r in ("zplus", "alpha1beta0"):
+        rels = E.lrp(model, X, t, rule=r, epsilon=0.0, start="onehot", bias=False,
+                         return_layers=True)
+        for R in rels:
+            assert np.all(R >= 0)
+        np.testing.assert_allclose(rels[0].sum(1), 1.0, atol=1e-9)
+
+
+def test_gamma_zero_is_lrp0():
+    model = make_model((12, 10, 4), ("relu", "softmax"), bias=0.2)
+    X = data(4, 12)
+    np.testing.assert_allclose(E.lrp(model, X, rule=rules.Gamma(0.0, epsilon=0.0)),
+                               E.lrp(model, X, rule="zero"), atol=1e-12)
+
+
+# ---------------------------------------------------------------- occlusion
+
+def test_occlusion():
+    model = make_model((16, 10, 3), ("relu", "softmax"))
+    X = data(3, 16)
+    t = np.array([0, 1, 2])
+    A = E.occlusion(model, X, patch=2, stride=2, target=t)
+    # by hand: each 2x2 block's drop, spread over its 4 pixels
+    f = ref.explain_score(twin(model), X, t)
+    want = np.zeros_like(X)
+    for top in (0, 2):
+        for left in (0, 2):
+            mask = np.zeros((4, 4), bool)
+            mask[top:top + 2, left:left + 2] = True
+            Xo = X.copy()
+            Xo[:, mask.ravel()] = 0
+            want[:, mask.ravel()] = (f - ref.explain_score(twin(model), Xo, t))[:, None]
+    np.testing.assert_allclose(A, want, atol=1e-12)
+    A2 = E.occlusion(model, X.reshape(3, 4, 4), patch=(2, 1), stride=1, target=t, baseline=0.5)
+    assert A2.shape == (3, 4, 4)
+
+
+# ---------------------------------------------------------------- errors
+
+def test_errors_are_clear():
+    model = make_model((8, 5, 3), ("relu", "softmax"))
+    X = data(4, 8)
+    with pytest.raises(ValueError, match=r"target: expected a class in \[0, 3\), got 3"):
+        E.saliency(model, X, target=3)
+    with pytest.raises(ValueError, match=r"target: expected one class per row"):
+        E.lrp(model, X, target=[0, 1])
+    with pytest.raises(ValueError, match=r"target: expected classes in \[0, 3\), got -1"):
+        E.lrp(model, X, target=[0, 1, 2, -1])
+    with pytest.raises(TypeError, match="target"):
+        E.lrp(model, X, target=1.5)
+    with pytest.raises(ValueError, match="rule: expected"):
+        E.lrp(model, X, rule="nope")
+    with pytest.raises(ValueError, match="zbox is for the input layer"):
+        E.lrp(model, X, rule="zbox")
+    with pytest.raises(ValueError, match="rule: expected one rule per layer"):
+        E.lrp(model, X, rule=["zero"])
+    with pytest.raises(ValueError, match="composite: expected"):
+        E.lrp(model, X, composite="nope")
+    with pytest.raises(ValueError, match="start: expected"):
+        E.lrp(model, X, start="loss")
+    with pytest.raises(ValueError, match="epsilon: expected a number >= 0"):
+        E.lrp(model, X, rule="epsilon", epsilon=-1)
+    with pytest.raises(ValueError, match="X: expected 8 columns"):
+        E.saliency(model, np.zeros((2, 7)))
+    with pytest.raises(ValueError, match="output: expected"):
+        E.gradient(model, X, output="nope")
+    with pytest.raises(ValueError, match="baseline"):
+        E.integrated_gradients(model, X, baseline=np.zeros(5))
+    with pytest.raises(ValueError, match="method: expected"):
+        E.integrated_gradients(model, X, method="simpson")
+    lin = make_model((8, 3), ("linear",))
+    with pytest.raises(ValueError, match="softmax output"):
+        E.saliency(lin, X, output="loss")
+    with pytest.raises(TypeError, match="model: expected an xnn.Sequential"):
+        E.lrp("model", X)
+    # the binding itself is strict
+    net = model._network()
+    core = xnn._core
+    with pytest.raises(TypeError, match="X: expected dtype float64"):
+        core.explain_gradient(net, X.astype(np.float32), np.zeros(4, np.int64), 0, 0)
+    with pytest.raises(ValueError, match="targets: expected size 4"):
+        core.explain_gradient(net, X, np.zeros(3, np.int64), 0, 0)
+    with pytest.raises(ValueError, match=r"targets: expected classes in \[0, 3\)"):
+        core.lrp(net, X, np.full(4, 7, np.int64), [(1, 0.0, 0.0, 0.0, 0.0)] * 2, None, None, 0, True)
+    with pytest.raises(ValueError, match="rules: expected a list of 2"):
+        core.lrp(net, X, np.zeros(4, np.int64), [(1, 0.0, 0.0, 0.0, 0.0)], None, None, 0, True)
+    with pytest.raises(ValueError, match="zbox needs both bounds"):
+        core.lrp(net, X, np.zeros(4, np.int64), [(4, 0.0, 0.0, 0.0, 0.0), (1, 0.0, 0.0, 0.0, 0.0)],
+                 None, None, 0, True)
+    with pytest.raises(ValueError, match="targets: expected classes in"):
+        core.explain_gradient_sum(net, X, None, np.full(4, -1, np.int64), np.ones(2), np.ones(2),
+                                  0.0, 0, 0, 0, False)

@@ -1,0 +1,234 @@
+"""Gradient methods: saliency, gradient, input x gradient, SmoothGrad,
+integrated gradients, guided backprop and deconvnet.
+
+Each is one call into C for the whole batch (``csrc/saliency.c``): a
+forward that keeps every layer's pre-activation and output, then the
+backward from the target's score to the input.
+"""
+import numpy as np
+
+from .. import _core
+from .. import _validate as V
+from . import _common as C
+
+__all__ = ["gradient", "saliency", "input_x_gradient", "guided_backprop", "deconvnet",
+           "smoothgrad", "integrated_gradients", "IntegratedGradients", "score"]
+
+
+def _gradient(model, X, target, output, mode):
+    net, Xc, targets, shape = C.prepare(model, X, target)
+    code = C.output_code(output)
+    if code == C.STARTS["loss"] and model.layers[-1].activation != "softmax":
+        raise ValueError("output: 'loss' (cross-entropy) needs a softmax output layer, "
+                         f"got {model.layers[-1].activation!r}")
+    G, _ = _core.explain_gradient(net, Xc, targets, code, mode)
+    return G, Xc, shape
+
+
+def gradient(model, X, target=None, output="logit"):
+    """The signed gradient d score / d x, one row per row of X.
+
+    Parameters
+    ----------
+    model : xnn.Sequential
+    X : array (m, n_in), or (m, 28, 28) images, or one row (n_in,)
+    target : None (each row's predicted class), a class index, or an array
+        of one class per row.
+    output : the score that is differentiated:
+        ``"logit"`` (default) the target's pre-softmax score z_t;
+        ``"probability"`` the output layer's value p_t;
+        ``"loss"`` the cross-entropy -log p_t of a softmax output (the MNIST
+        report's saliency, whose start is dZ = P - onehot(target)).
+
+    Returns an array shaped like X.
+    """
+    G, _, shape = _gradient(model, X, target, output, C.GRAD_PLAIN)
+    return C.shaped(G, shape)
+
+
+def saliency(model, X, target=None, output="logit", abs=True):
+    """Saliency map: ``|d score / d x|`` (``abs=False`` keeps the sign).
+
+    ``output="logit"`` differentiates the target's pre-softmax score;
+    ``output="loss"`` gives the MNIST report's variant, the gradient of the
+    cross-entropy for the target class (dZ_last = P - onehot(target), back
+    through the ReLU masks), whose absolute value is the same map up to the
+    softmax's coupling of the classes. See ``gradient`` for the arguments.
+    """
+    G, _, shape = _gradient(model, X, target, output, C.GRAD_PLAIN)
+    if abs:
+        np.abs(G, out=G)
+    return C.shaped(G, shape)
+
+
+def input_x_gradient(model, X, target=None, output="logit"):
+    """``x * d score / d x``. On a ReLU network without biases this equals
+    LRP-0 and sums to the target's logit."""
+    G, Xc, shape = _gradient(model, X, target, output, C.GRAD_PLAIN)
+    G *= Xc
+    return C.shaped(G, shape)
+
+
+def guided_backprop(model, X, target=None, output="logit"):
+    """Guided backpropagation (Springenberg et al. 2015): the gradient, but a
+    ReLU passes it back only where both its output and the incoming gradient
+    are positive. Other activations use their derivative."""
+    G, _, shape = _gradient(model, X, target, output, C.GRAD_GUIDED)
+    return C.shaped(G, shape)
+
+
+def deconvnet(model, X, target=None, output="logit"):
+    """DeconvNet (Zeiler & Fergus 2014): a ReLU passes back the positive part
+    of the incoming gradient, whatever its forward input was."""
+    G, _, shape = _gradient(model, X, target, output, C.GRAD_DECONVNET)
+    return C.shaped(G, shape)
+
+
+def score(model, X, target=None, output="logit"):
+    """The score explanations start from, per row: the target's logit,
+    probability, cross-entropy (``"loss"``) or 1 (``"onehot"``)."""
+    net, Xc, targets, _ = C.prepare(model, X, target)
+    code = C.output_code(output, ("logit", "probability", "loss", "onehot"))
+    if code == C.STARTS["loss"] and model.layers[-1].activation != "softmax":
+        raise ValueError("output: 'loss' (cross-entropy) needs a softmax output layer, "
+                         f"got {model.layers[-1].activation!r}")
+    return _core.explain_scores(net, Xc, targets, code)
+
+
+def smoothgrad(model, X, target=None, n=50, sigma=0.15, seed=0, output="logit", abs=False):
+    """SmoothGrad (Smilkov et al. 2017): the mean gradient over ``n`` noisy
+    copies ``x + N(0, sigma^2)`` of each row.
+
+    ``sigma`` is the noise's standard deviation in input units (for pixels
+    scaled to [0, 1] it is the paper's fraction of the input range).
+    ``target=None`` explains the class predicted for the clean input.
+    ``abs=True`` returns the absolute value of the mean. The noise comes from
+    a counter-based generator in C: the same seed gives the same result on
+    any machine and thread count (``seed=None`` draws a fresh seed).
+    """
+    net, Xc, targets, shape = C.prepare(model, X, target)
+    n = V.positive_int(n, "n")
+    sigma = V.finite_float(sigma, "sigma", 0.0)
+    if seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0])
+    seed = V.positive_int(seed, "seed", minimum=0)
+    code = C.output_code(output)
+    targets = C.resolve(model, Xc, targets)
+    alphas = np.ones(n)
+    weights = np.full(n, 1.0 / n)
+    G = _core.explain_gradient_sum(net, Xc, None, targets, alphas, weights, sigma,
+                                   seed % 2**64, code, C.GRAD_PLAIN, False)
+    if abs:
+        np.abs(G, out=G)
+    return C.shaped(G, shape)
+
+
+IG_METHODS = ("gausslegendre", "riemann_trapezoid", "riemann_left", "riemann_right",
+              "riemann_middle")
+_IG_ALIASES = {"trapezoid": "riemann_trapezoid", "left": "riemann_left",
+               "right": "riemann_right", "middle": "riemann_middle",
+               "gauss_legendre": "gausslegendre", "gauss": "gausslegendre"}
+
+
+def ig_points(method, steps):
+    """(alphas, weights) of an integration rule on [0, 1], as in Captum."""
+    if method == "gausslegendre":
+        x, w = np.polynomial.legendre.leggauss(steps)
+        return 0.5 * (x + 1), 0.5 * w
+    if method == "riemann_trapezoid":
+        if steps < 2:
+            raise ValueError(f"steps: riemann_trapezoid needs at least 2 steps, got {steps}")
+        w = np.full(steps, 1.0 / (steps - 1))
+        w[0] = w[-1] = 0.5 / (steps - 1)
+        return np.linspace(0, 1, steps), w
+    w = np.full(steps, 1.0 / steps)
+    if method == "riemann_left":
+        return np.linspace(0, 1 - 1 / steps, steps), w
+    if method == "riemann_right":
+        return np.linspace(1 / steps, 1, steps), w
+    if method == "riemann_middle":
+        return np.linspace(0.5 / steps, 1 - 0.5 / steps, steps), w
+    raise ValueError(f"method: expected one of {list(IG_METHODS)}, got {method!r}")
+
+
+class IntegratedGradients(np.ndarray):
+    """What ``integrated_gradients(..., return_error=True)`` returns: the
+    attributions (an ndarray shaped like X) with ``.error`` (m,) the
+    completeness error Σ attribution − (f(x) − f(baseline)), ``.delta``
+    f(x) − f(baseline) and ``.targets`` the explained classes."""
+
+    def __array_finalize__(self, obj):
+        if obj is None:
+            return
+        self.error = getattr(obj, "error", None)
+        self.delta = getattr(obj, "delta", None)
+        self.targets = getattr(obj, "targets", None)
+
+
+def _baseline(baseline, Xc):
+    if baseline is None:
+        return None
+    if isinstance(baseline, (int, float, np.integer, np.floating)) and not isinstance(baseline, bool):
+        v = V.finite_float(baseline, "baseline")
+        return None if v == 0 else np.full_like(Xc, v)
+    try:
+        B = np.asarray(baseline, dtype=Xc.dtype)
+    except Exception as e:
+        raise TypeError(f"baseline: expected a number or an array of numbers: {e}") from None
+    m, d = Xc.shape
+    if B.size == d:
+        B = np.broadcast_to(B.reshape(1, d), (m, d))
+    elif B.size == m * d:
+        B = B.reshape(m, d)
+    else:
+        raise ValueError(f"baseline: expected a number, one row ({d} values) or one row per "
+                         f"row of X ({m}, {d}), got shape {np.shape(baseline)}")
+    if not np.all(np.isfinite(B)):
+        raise ValueError("baseline: expected finite values, got NaN or infinity")
+    return np.ascontiguousarray(B)
+
+
+def integrated_gradients(model, X, target=None, baseline=None, steps=50,
+                         method="gausslegendre", output="logit", return_error=False):
+    """Integrated gradients (Sundararajan et al. 2017):
+    ``(x - x') * ∫_0^1 d score / d x (x' + α (x - x')) dα``.
+
+    Parameters
+    ----------
+    baseline : None (zeros, a black image), a number, one row (n_in,), or
+        one row per row of X.
+    steps : number of points of the integration rule.
+    method : ``"gausslegendre"`` (default, as in Captum), ``"riemann_trapezoid"``,
+        ``"riemann_left"``, ``"riemann_right"``, ``"riemann_middle"`` (Captum's
+        points; the short names ``"trapezoid"``, ``"left"``, ... are
+        accepted). The trapezoid weights are 1/(n-1), halved at the ends, and
+        sum to 1 (Captum's sum to (n-1)/n).
+    target : None explains the class predicted for x, on the whole path.
+    return_error : also report completeness: the result is then an
+        ``IntegratedGradients`` array with ``.error`` (m,) = Σ attribution −
+        (f(x) − f(baseline)), which shrinks as steps grow.
+
+    All steps run in one C call: x_s, forward, backward and the weighted sum.
+    """
+    net, Xc, targets, shape = C.prepare(model, X, target)
+    steps = V.positive_int(steps, "steps")
+    if not isinstance(method, str):
+        raise TypeError(f"method: expected one of {list(IG_METHODS)}, got {method!r}")
+    method = _IG_ALIASES.get(method.lower(), method.lower())
+    alphas, weights = ig_points(method, steps)
+    code = C.output_code(output)
+    B = _baseline(baseline, Xc)
+    targets = C.resolve(model, Xc, targets)
+    A = _core.explain_gradient_sum(net, Xc, B, targets, np.ascontiguousarray(alphas),
+                                   np.ascontiguousarray(weights), 0.0, 0, code, C.GRAD_PLAIN,
+                                   True)
+    if not return_error:
+        return C.shaped(A, shape)
+    fx = _core.explain_scores(net, Xc, targets, code)
+    fb = _core.explain_scores(net, np.zeros_like(Xc) if B is None else B, targets, code)
+    delta = fx.astype(np.float64) - fb
+    out = C.shaped(A, shape).view(IntegratedGradients)
+    out.delta = delta
+    out.error = A.sum(axis=1, dtype=np.float64) - delta
+    out.targets = targets
+    return out
