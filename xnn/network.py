@@ -269,7 +269,8 @@ class Sequential:
         minibatch = n_batches > 1
         Xbuf = np.empty((bs, self.n_in), dtype=self.dtype) if minibatch and shuffle else None
         ybuf = np.empty(bs, dtype=np.int64) if minibatch and shuffle else None
-        bar = _progress(verbose, epochs * n_batches if minibatch else epochs)
+        bar = _progress(verbose, epochs * n_batches if minibatch else epochs,
+                        "step" if minibatch else "epoch")
         try:
             for epoch in range(epochs):
                 order = rng.permutation(m) if (minibatch and shuffle) else None
@@ -343,14 +344,14 @@ class Sequential:
         return f"Sequential([\n    {inner},\n], dtype={np.dtype(self.dtype).name!r})"
 
 
-def _progress(verbose, total):
+def _progress(verbose, total, unit):
     if verbose != 1:
         return None
     try:
         from tqdm.auto import tqdm
     except ImportError:  # tqdm is a dependency, but a bar is not worth failing for
         return None
-    return tqdm(total=total, unit="step" if total else "epoch", leave=True, mininterval=0.2)
+    return tqdm(total=total, unit=unit, leave=True, mininterval=0.2)
 
 
 def load(path):
