@@ -817,12 +817,37 @@ static PyObject *py_explain_scores(PyObject *self, PyObject *args)
     return (PyObject *)S;
 }
 
-/* explain_gradient(net, X, targets, output, mode) -> (dX (m, n_in), score (m,)) */
+/* The per-layer results of an explanation of m rows: a list [R_0, ..., R_L],
+ * R_l (m, n_in_l) for l < L and R_L (m, n_out_last), R_0 = X0 (a reference
+ * is taken) and the others new; ptrs[l] their data. */
+static PyObject *layer_list(NetworkObject *net, PyArrayObject *X0, size_t m, void **ptrs)
+{
+    size_t L = net->n_layers;
+    PyObject *out = PyList_New((Py_ssize_t)L + 1);
+    if (!out) return NULL;
+    Py_INCREF(X0);
+    PyList_SET_ITEM(out, 0, (PyObject *)X0);
+    ptrs[0] = DATA(X0);
+    for (size_t l = 1; l <= L; l++) {
+        npy_intp rd[2] = {(npy_intp)m, (npy_intp)(l < L ? net->layers[l].n_in
+                                                         : net->layers[L - 1].n_out)};
+        PyArrayObject *R = new_array(2, rd, net->typenum);
+        if (!R) { Py_DECREF(out); return NULL; }
+        PyList_SET_ITEM(out, (Py_ssize_t)l, (PyObject *)R);
+        ptrs[l] = DATA(R);
+    }
+    return out;
+}
+
+/* explain_gradient(net, X, targets, output, mode, layers=False, times_input=False)
+ *   -> (dX (m, n_in), score (m,)), or ([dX, G_1, ..., G_L], score) with layers */
 static PyObject *py_explain_gradient(PyObject *self, PyObject *args)
 {
-    PyObject *onet, *ox, *ot;
-    int output, mode;
-    if (!PyArg_ParseTuple(args, "OOOii", &onet, &ox, &ot, &output, &mode)) return NULL;
+    PyObject *onet, *ox, *ot, *lst = NULL;
+    int output, mode, layers = 0, times = 0;
+    void *stack[17], **grads = stack;
+    if (!PyArg_ParseTuple(args, "OOOii|pp", &onet, &ox, &ot, &output, &mode, &layers, &times))
+        return NULL;
     NetworkObject *net = check_network(onet);
     if (!net || check_output(net, output, 0, 1) ||
         check_enum(mode, XNN_GRAD_PLAIN, XNN_GRAD_DECONVNET, "mode"))
@@ -836,28 +861,40 @@ static PyObject *py_explain_gradient(PyObject *self, PyObject *args)
     PyArrayObject *G = new_array(2, PyArray_DIMS(X), net->typenum), *S = new_array(1, sd, net->typenum);
     void *work = workspace(net, xnn_gradient_workspace_size(net->layers, net->n_layers, m, 0));
     if (!G || !S || !work) goto fail;
+    if (layers) {
+        if (net->n_layers + 1 > 17 && !(grads = PyMem_Malloc((net->n_layers + 1) * sizeof(void *)))) {
+            PyErr_NoMemory();
+            goto fail;
+        }
+        if (!(lst = layer_list(net, G, m, grads))) goto fail;
+    }
     int st;
-    CALL(st, X, xnn_mlp_gradient, DATA(G), DATA(S), work, DATA(X), (const int64_t *)DATA(T),
-         net->layers, net->n_layers, output, mode, m);
+    CALL(st, X, xnn_mlp_gradient, DATA(G), DATA(S), layers ? grads : NULL, work, DATA(X),
+         (const int64_t *)DATA(T), net->layers, net->n_layers, output, mode, times, m);
     PyMem_Free(work);
     work = NULL;
+    if (grads != stack) PyMem_Free(grads);
+    grads = stack;
     if (raise_status(st)) goto fail;
+    if (lst) { Py_DECREF(G); return Py_BuildValue("NN", lst, S); }
     return Py_BuildValue("NN", G, S);
 fail:
-    Py_XDECREF(G); Py_XDECREF(S); PyMem_Free(work);
+    Py_XDECREF(G); Py_XDECREF(S); Py_XDECREF(lst); PyMem_Free(work);
+    if (grads != stack) PyMem_Free(grads);
     return NULL;
 }
 
 /* explain_gradient_sum(net, X, B, targets, alphas, weights, sigma, seed, output, mode,
- *                      times_delta) -> G (m, n_in) */
+ *                      times_delta, layers=False) -> G (m, n_in), or [G, G_1, ..., G_L] */
 static PyObject *py_explain_gradient_sum(PyObject *self, PyObject *args)
 {
-    PyObject *onet, *ox, *ob, *ot, *oa, *ow;
+    PyObject *onet, *ox, *ob, *ot, *oa, *ow, *lst = NULL;
     double sigma;
     unsigned long long seed;
-    int output, mode, times_delta;
-    if (!PyArg_ParseTuple(args, "OOOOOOdKiip", &onet, &ox, &ob, &ot, &oa, &ow, &sigma, &seed,
-                          &output, &mode, &times_delta))
+    int output, mode, times_delta, layers = 0;
+    void *stack[17], **grads = stack;
+    if (!PyArg_ParseTuple(args, "OOOOOOdKiip|p", &onet, &ox, &ob, &ot, &oa, &ow, &sigma, &seed,
+                          &output, &mode, &times_delta, &layers))
         return NULL;
     NetworkObject *net = check_network(onet);
     if (!net || check_output(net, output, 0, 1) ||
@@ -882,15 +919,30 @@ static PyObject *py_explain_gradient_sum(PyObject *self, PyObject *args)
     size_t n_steps = DIM(A, 0);
     PyArrayObject *G = new_array(2, PyArray_DIMS(X), net->typenum);
     void *work = workspace(net, xnn_gradient_workspace_size(net->layers, net->n_layers, m, 1));
-    if (!G || !work) { Py_XDECREF(G); PyMem_Free(work); return NULL; }
+    if (!G || !work) goto fail;
+    if (layers) {
+        if (net->n_layers + 1 > 17 && !(grads = PyMem_Malloc((net->n_layers + 1) * sizeof(void *)))) {
+            PyErr_NoMemory();
+            goto fail;
+        }
+        if (!(lst = layer_list(net, G, m, grads))) goto fail;
+    }
     void *bp = B ? DATA(B) : NULL;
     int st;
-    CALL(st, X, xnn_mlp_gradient_sum, DATA(G), work, DATA(X), bp, (const int64_t *)DATA(T),
-         net->layers, net->n_layers, (const double *)DATA(A), (const double *)DATA(W), n_steps,
-         sigma, seed, output, mode, times_delta, m);
+    CALL(st, X, xnn_mlp_gradient_sum, DATA(G), layers ? grads : NULL, work, DATA(X), bp,
+         (const int64_t *)DATA(T), net->layers, net->n_layers, (const double *)DATA(A),
+         (const double *)DATA(W), n_steps, sigma, seed, output, mode, times_delta, m);
     PyMem_Free(work);
-    if (raise_status(st)) { Py_DECREF(G); return NULL; }
+    work = NULL;
+    if (grads != stack) PyMem_Free(grads);
+    grads = stack;
+    if (raise_status(st)) goto fail;
+    if (lst) { Py_DECREF(G); return lst; }
     return (PyObject *)G;
+fail:
+    Py_XDECREF(G); Py_XDECREF(lst); PyMem_Free(work);
+    if (grads != stack) PyMem_Free(grads);
+    return NULL;
 }
 
 /* explain_noise(like, sigma, seed, stream) -> the noise xnn_mlp_gradient_sum adds at step stream */
@@ -1070,10 +1122,13 @@ static PyMethodDef methods[] = {
     {"explain_scores", py_explain_scores, METH_VARARGS,
      "explain_scores(net, X, targets, output) -> the start score of each row's target"},
     {"explain_gradient", py_explain_gradient, METH_VARARGS,
-     "explain_gradient(net, X, targets, output, mode) -> (d score / d X, score)"},
+     "explain_gradient(net, X, targets, output, mode, layers=False, times_input=False) -> "
+     "(d score / d X, score); with layers ([d score / d X, d score / d A_0, ..., "
+     "d score / d Z_last], score); times_input multiplies each by its layer's value"},
     {"explain_gradient_sum", py_explain_gradient_sum, METH_VARARGS,
      "explain_gradient_sum(net, X, baseline, targets, alphas, weights, sigma, seed, output, "
-     "mode, times_delta) -> sum_s weights[s] * gradient at x_s"},
+     "mode, times_delta, layers=False) -> sum_s weights[s] * gradient at x_s; with layers "
+     "the list of it and every layer's weighted gradient sum, as explain_gradient"},
     {"explain_noise", py_explain_noise, METH_VARARGS,
      "explain_noise(like, sigma, seed, stream) -> the Gaussian noise of SmoothGrad's step stream"},
     {"lrp", py_lrp, METH_VARARGS,

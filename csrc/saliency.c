@@ -13,6 +13,10 @@
  *               guided     ReLU layers: G * [A > 0] * [G > 0]
  *               deconvnet  ReLU layers: G * [G > 0]
  *             non-ReLU layers use act' in every mode.
+ *   layers    on request, d score / d A[l-1] (the gradient w.r.t. layer l's
+ *             input, before layer l-1's activation derivative) for every
+ *             hidden layer and d score / d Z[L-1] at the top, optionally
+ *             times A[l-1] (Z[L-1]): the input x gradient of every layer.
  *
  * Path sums (SmoothGrad, integrated gradients) run the same forward and
  * backward once per step s on x_s = B + alpha_s (X - B) + sigma noise_s,
@@ -186,10 +190,25 @@ static int XNN_FN(start_gradient)(XNN_T *G, const XNN_T *work, const int64_t *ta
     }
 }
 
-/* dX (m, n_in_0) = d score / d X; work: xnn_gradient_workspace_size(.., 0) */
-static int XNN_FN(gradient)(XNN_T *dX, XNN_T *score, XNN_T *work, const XNN_T *X,
-                            const int64_t *targets, const xnn_layer *layers, size_t n_layers,
-                            int output, int mode, size_t m)
+/* dst (len) = src, times V (len) when V; accumulated as dst += w * that when acc */
+static void XNN_FN(keep)(XNN_T *dst, const XNN_T *src, const XNN_T *V, XNN_T w, int acc,
+                         size_t len)
+{
+    if (acc && V) for (size_t i = 0; i < len; i++) dst[i] += w * (src[i] * V[i]);
+    else if (acc) for (size_t i = 0; i < len; i++) dst[i] += w * src[i];
+    else if (V) for (size_t i = 0; i < len; i++) dst[i] = src[i] * V[i];
+    else memcpy(dst, src, len * sizeof(XNN_T));
+}
+
+/* dX (m, n_in_0) = d score / d X; work: xnn_gradient_workspace_size(.., 0).
+ * grads (NULL or n_layers + 1 pointers): grads[l] (m, n_in_l) = d score / d A[l-1]
+ * for 1 <= l < n_layers, grads[n_layers] (m, n_out_{L-1}) = d score / d Z[L-1],
+ * each multiplied by A[l-1] (Z[L-1]) when times, stored (acc = 0) or added
+ * with weight w (acc = 1); grads[0] is not used. times also multiplies dX by X. */
+static int XNN_FN(gradient)(XNN_T *dX, XNN_T *score, void *const *grads, XNN_T w, int acc,
+                            int times, XNN_T *work, const XNN_T *X, const int64_t *targets,
+                            const xnn_layer *layers, size_t n_layers, int output, int mode,
+                            size_t m)
 {
     int st = XNN_FN(xnn_explain_forward)(score, work, X, targets, layers, n_layers, output, m);
     if (st != XNN_OK) return st;
@@ -198,6 +217,11 @@ static int XNN_FN(gradient)(XNN_T *dX, XNN_T *score, XNN_T *work, const XNN_T *X
     XNN_T *G = work + xnn_explain_forward_size(layers, n_layers, m), *H = G + m * widest;
     st = XNN_FN(start_gradient)(G, work, targets, layers, n_layers, output, m);
     if (st != XNN_OK) return st;
+    if (grads) {
+        size_t n = layers[n_layers - 1].n_out;
+        const XNN_T *Z = XNN_FN(zbuf)(work, layers, n_layers - 1, m);
+        XNN_FN(keep)((XNN_T *)grads[n_layers], G, times ? Z : NULL, w, acc, m * n);
+    }
     for (size_t l = n_layers; l-- > 0;) {
         const xnn_layer *L = &layers[l];
         XNN_T *out = l == 0 ? dX : H;
@@ -207,6 +231,7 @@ static int XNN_FN(gradient)(XNN_T *dX, XNN_T *score, XNN_T *work, const XNN_T *X
         const xnn_layer *P = &layers[l - 1];
         const XNN_T *A = XNN_FN(zbuf)(work, layers, l - 1, m) + m * P->n_out;
         size_t len = m * P->n_out;
+        if (grads) XNN_FN(keep)((XNN_T *)grads[l], H, times ? A : NULL, w, acc, len);
         if (P->act == XNN_ACT_RELU && mode == XNN_GRAD_GUIDED) {
             for (size_t i = 0; i < len; i++) H[i] = (A[i] > 0 && H[i] > 0) ? H[i] : 0;
         } else if (P->act == XNN_ACT_RELU && mode == XNN_GRAD_DECONVNET) {
@@ -217,16 +242,18 @@ static int XNN_FN(gradient)(XNN_T *dX, XNN_T *score, XNN_T *work, const XNN_T *X
         }
         XNN_T *tmp = G; G = H; H = tmp;
     }
+    if (times) for (size_t i = 0, len = m * layers[0].n_in; i < len; i++) dX[i] *= X[i];
     return XNN_OK;
 }
 
-int XNN_FN(xnn_mlp_gradient)(XNN_T *dX, XNN_T *score, XNN_T *work, const XNN_T *X,
-                             const int64_t *targets, const xnn_layer *layers,
-                             size_t n_layers, int output, int mode, size_t m)
+int XNN_FN(xnn_mlp_gradient)(XNN_T *dX, XNN_T *score, void *const *grads, XNN_T *work,
+                             const XNN_T *X, const int64_t *targets, const xnn_layer *layers,
+                             size_t n_layers, int output, int mode, int times_input, size_t m)
 {
     if (n_layers == 0 || mode < XNN_GRAD_PLAIN || mode > XNN_GRAD_DECONVNET) return XNN_EINVAL;
     if (m == 0) return XNN_OK;
-    return XNN_FN(gradient)(dX, score, work, X, targets, layers, n_layers, output, mode, m);
+    return XNN_FN(gradient)(dX, score, grads, 1, 0, times_input, work, X, targets, layers,
+                            n_layers, output, mode, m);
 }
 
 /* noise (n) = sigma * N(0, 1) from xnn_uniform(seed, stream, 2i) and (.., 2i+1),
@@ -243,8 +270,8 @@ int XNN_FN(xnn_gaussian_noise)(XNN_T *noise, double sigma, uint64_t seed, uint64
     return XNN_OK;
 }
 
-int XNN_FN(xnn_mlp_gradient_sum)(XNN_T *G, XNN_T *work, const XNN_T *X, const XNN_T *B,
-                                 const int64_t *targets, const xnn_layer *layers,
+int XNN_FN(xnn_mlp_gradient_sum)(XNN_T *G, void *const *grads, XNN_T *work, const XNN_T *X,
+                                 const XNN_T *B, const int64_t *targets, const xnn_layer *layers,
                                  size_t n_layers, const double *alphas, const double *weights,
                                  size_t n_steps, double sigma, uint64_t seed, int output,
                                  int mode, int times_delta, size_t m)
@@ -254,6 +281,11 @@ int XNN_FN(xnn_mlp_gradient_sum)(XNN_T *G, XNN_T *work, const XNN_T *X, const XN
     size_t d = layers[0].n_in, len = m * d;
     XNN_T *Xs = work + xnn_gradient_workspace_size(layers, n_layers, m, 0), *Gs = Xs + len;
     memset(G, 0, len * sizeof(XNN_T));
+    if (grads) {
+        for (size_t l = 1; l < n_layers; l++)
+            memset(grads[l], 0, m * layers[l].n_in * sizeof(XNN_T));
+        memset(grads[n_layers], 0, m * layers[n_layers - 1].n_out * sizeof(XNN_T));
+    }
     for (size_t s = 0; s < n_steps; s++) {
         XNN_T a = (XNN_T)alphas[s], w = (XNN_T)weights[s];
         if (B) for (size_t i = 0; i < len; i++) Xs[i] = B[i] + a * (X[i] - B[i]);
@@ -263,7 +295,8 @@ int XNN_FN(xnn_mlp_gradient_sum)(XNN_T *G, XNN_T *work, const XNN_T *X, const XN
             XNN_FN(xnn_gaussian_noise)(Gs, sigma, seed, (uint64_t)s, len);
             for (size_t i = 0; i < len; i++) Xs[i] += Gs[i];
         }
-        int st = XNN_FN(gradient)(Gs, NULL, work, Xs, targets, layers, n_layers, output, mode, m);
+        int st = XNN_FN(gradient)(Gs, NULL, grads, w, 1, 0, work, Xs, targets, layers, n_layers,
+                                  output, mode, m);
         if (st != XNN_OK) return st;
         for (size_t i = 0; i < len; i++) G[i] += w * Gs[i];
     }

@@ -215,23 +215,30 @@ int XNN_FN(xnn_explain_forward)(XNN_T *score, XNN_T *work, const XNN_T *X,
                                 const int64_t *targets, const xnn_layer *layers,
                                 size_t n_layers, int output, size_t m);
 /* dX (m, n_in_0) = d score / d X for X (m, n_in_0), targets (m); score (m)
- * or NULL; output XNN_START_LOGIT/PROBABILITY/LOSS; mode XNN_GRAD_*;
+ * or NULL; output XNN_START_LOGIT/PROBABILITY/LOSS; mode XNN_GRAD_*.
+ * grads: NULL, or n_layers + 1 pointers of which grads[l] (m, n_in_l), 1 <=
+ * l < n_layers, receives d score / d A[l-1] (layer l's input) and
+ * grads[n_layers] (m, n_out_last) d score / d Z[L-1]; grads[0] is unused.
+ * times_input multiplies each by its layer's value (X, A[l-1], Z[L-1]).
  * work: xnn_gradient_workspace_size(layers, n_layers, m, 0) elements. */
-int XNN_FN(xnn_mlp_gradient)(XNN_T *dX, XNN_T *score, XNN_T *work, const XNN_T *X,
-                             const int64_t *targets, const xnn_layer *layers,
-                             size_t n_layers, int output, int mode, size_t m);
+int XNN_FN(xnn_mlp_gradient)(XNN_T *dX, XNN_T *score, void *const *grads, XNN_T *work,
+                             const XNN_T *X, const int64_t *targets, const xnn_layer *layers,
+                             size_t n_layers, int output, int mode, int times_input, size_t m);
 /* noise (n) = sigma * N(0,1) from xnn_uniform(seed, stream, 2i), (.., 2i+1) */
 int XNN_FN(xnn_gaussian_noise)(XNN_T *noise, double sigma, uint64_t seed, uint64_t stream,
                                size_t n);
 /* G (m, n_in_0) = sum_s weights[s] * gradient(x_s), s < n_steps, where
  * x_s = B + alphas[s] (X - B) (B (m, n_in_0) or NULL for zeros) plus, when
  * sigma > 0, xnn_gaussian_noise(sigma, seed, stream s); then G *= X - B
- * when times_delta. work: xnn_gradient_workspace_size(.., m, 1) elements. */
-int XNN_FN(xnn_mlp_gradient_sum)(XNN_T *G, XNN_T *work, const XNN_T *X, const XNN_T *B,
-                                 const int64_t *targets, const xnn_layer *layers,
-                                 size_t n_layers, const double *alphas, const double *weights,
-                                 size_t n_steps, double sigma, uint64_t seed, int output,
-                                 int mode, int times_delta, size_t m);
+ * when times_delta. grads: NULL or as in xnn_mlp_gradient, receiving the
+ * same weighted sums of every layer's gradient (never times_delta).
+ * work: xnn_gradient_workspace_size(.., m, 1) elements. */
+int XNN_FN(xnn_mlp_gradient_sum)(XNN_T *G, void *const *grads, XNN_T *work, const XNN_T *X,
+                                 const XNN_T *B, const int64_t *targets,
+                                 const xnn_layer *layers, size_t n_layers,
+                                 const double *alphas, const double *weights, size_t n_steps,
+                                 double sigma, uint64_t seed, int output, int mode,
+                                 int times_delta, size_t m);
 
 /* ---- relevance.c ------------------------------------------------------ */
 /* LRP of X (m, n_in_0) for targets (m): rel[l] (m, n_in_l) the relevance

@@ -59,6 +59,66 @@ def test_gradient_matches_twin(sizes, acts, dtype, mode):
         close(G, ref.explain_gradient(twin(model), X, t, output, mode), dtype)
 
 
+def _layer_shapes(model, m):
+    return [(m, ly.n_in) for ly in model.layers] + [(m, model.n_out)]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("sizes,acts", SHAPES)
+@pytest.mark.parametrize("mode", ["plain", "guided", "deconvnet", "saliency", "ixg"])
+def test_gradient_layers_match_twin(sizes, acts, dtype, mode):
+    model = make_model(sizes, acts, dtype)
+    X = data(9, sizes[0], low=-1)
+    t = np.arange(9) % sizes[-1]
+    fn = {"plain": E.gradient, "guided": E.guided_backprop, "deconvnet": E.deconvnet,
+          "saliency": E.saliency, "ixg": E.input_x_gradient}[mode]
+    kind = mode if mode in ("guided", "deconvnet") else "plain"
+    outputs = ["logit", "probability"] + (["loss"] if acts[-1] == "softmax" else [])
+    for output in outputs:
+        got = fn(model, X.astype(dtype), target=t, output=output, return_layers=True)
+        want = ref.explain_gradient(twin(model), X, t, output, kind, return_layers=True,
+                                    times_input=mode == "ixg")
+        if mode == "saliency":
+            want = [np.abs(w) for w in want]
+        assert [g.shape for g in got] == _layer_shapes(model, 9)
+        assert all(g.dtype == dtype for g in got)
+        for g, w in zip(got, want):
+            close(g, w, dtype)
+        np.testing.assert_array_equal(got[0], fn(model, X.astype(dtype), target=t, output=output))
+
+
+def test_gradient_layers_are_the_chain_rule():
+    """G_L = d z_t / d z is one-hot; G_l = (G_{l+1} masked by ReLU') W_l^T."""
+    model = make_model((12, 9, 7, 4), ("relu", "relu", "softmax"))
+    X = data(6, 12)
+    G = E.gradient(model, X, return_layers=True)
+    acts = model.activations(X)
+    t = model.predict(X)
+    L = len(model.layers)
+    np.testing.assert_array_equal(G[L], np.eye(4)[t])
+    for l, ly in enumerate(model.layers):
+        up = G[l + 1] if l + 1 == L else G[l + 1] * (acts[l] > 0)
+        np.testing.assert_allclose(G[l], up @ ly.W.T, atol=1e-12)
+
+
+def test_input_x_gradient_layers_equal_lrp0_layers_on_zero_bias_relu():
+    model = make_model((20, 30, 15, 6), ("relu", "relu", "softmax"), bias=0.0)
+    X = data(8, 20)
+    R = E.lrp(model, X, rule="zero", return_layers=True)
+    A = E.input_x_gradient(model, X, return_layers=True)
+    for r, a in zip(R, A):
+        np.testing.assert_allclose(a, r, atol=1e-12)
+
+
+def test_gradient_layers_keep_the_image_shape():
+    model = make_model((16, 5, 3), ("relu", "softmax"))
+    X = data(4, 16).reshape(4, 4, 4)
+    for fn in (E.gradient, E.saliency, E.input_x_gradient, E.guided_backprop, E.deconvnet,
+               E.smoothgrad, E.integrated_gradients):
+        got = fn(model, X, return_layers=True)
+        assert got[0].shape == (4, 4, 4) and got[1].shape == (4, 5) and got[2].shape == (4, 3)
+
+
 @pytest.mark.parametrize("output", ["logit", "probability", "loss"])
 def test_twin_gradient_matches_finite_differences(output):
     model = make_model((6, 8, 7, 4), ("tanh", "sigmoid", "softmax"), bias=0.3)
@@ -137,6 +197,24 @@ def test_smoothgrad_matches_twin(dtype):
     assert not np.array_equal(S, E.smoothgrad(model, X, n=n, sigma=sigma, seed=seed + 1))
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("abs_", [False, True])
+def test_smoothgrad_layers_match_twin(dtype, abs_):
+    model = make_model((11, 13, 6, 4), ("relu", "tanh", "softmax"), dtype)
+    X = data(5, 11).astype(dtype)
+    t = model.predict(X)
+    n, sigma, seed = 6, 0.2, 9
+    got = E.smoothgrad(model, X, n=n, sigma=sigma, seed=seed, abs=abs_, return_layers=True)
+    noises = [xnn._core.explain_noise(X, sigma, seed, s).astype(np.float64) for s in range(n)]
+    want = ref.explain_gradient_sum(twin(model), X.astype(np.float64), None, t, np.ones(n),
+                                    np.full(n, 1 / n), noises, return_layers=True)
+    assert [g.shape for g in got] == _layer_shapes(model, 5)
+    for g, w in zip(got, want):
+        close(g, np.abs(w) if abs_ else w, dtype)
+    np.testing.assert_array_equal(got[0], E.smoothgrad(model, X, n=n, sigma=sigma, seed=seed,
+                                                       abs=abs_))
+
+
 def test_noise_is_standard_normal():
     z = xnn._core.explain_noise(np.zeros((200, 500)), 1.0, 5, 0).ravel()
     assert abs(z.mean()) < 0.01 and abs(z.std() - 1) < 0.01
@@ -154,6 +232,27 @@ def test_integrated_gradients_matches_twin(method):
     A = E.integrated_gradients(model, X, t, baseline=B[0], steps=10, method=method)
     want = ref.explain_gradient_sum(twin(model), X, np.repeat(B, 4, 0), t, a, w, times_delta=True)
     close(A, want, np.float64)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_integrated_gradients_layers_match_twin(dtype):
+    model = make_model((9, 12, 8, 3), ("relu", "tanh", "softmax"), dtype)
+    X = data(4, 9)
+    B = data(1, 9, seed=7) * 0.1
+    t = np.array([0, 1, 2, 1])
+    from xnn.explain.gradients import ig_points
+    a, w = ig_points("gausslegendre", 8)
+    got = E.integrated_gradients(model, X.astype(dtype), t, baseline=B[0], steps=8,
+                                 return_layers=True)
+    want = ref.explain_gradient_sum(twin(model), X, np.repeat(B, 4, 0), t, a, w,
+                                    times_delta=True, return_layers=True)
+    assert [g.shape for g in got] == _layer_shapes(model, 4)
+    for g, v in zip(got, want):
+        close(g, v, dtype)
+    with_err = E.integrated_gradients(model, X.astype(dtype), t, baseline=B[0], steps=8,
+                                      return_layers=True, return_error=True)
+    assert isinstance(with_err[0], E.IntegratedGradients) and with_err[0].error.shape == (4,)
+    np.testing.assert_array_equal(with_err[0], got[0])
 
 
 def test_integrated_gradients_completeness_error_shrinks():

@@ -290,10 +290,13 @@ def explain_score(net, X, targets, output="logit"):
     raise ValueError(f"output: unknown {output!r}")
 
 
-def explain_gradient(net, X, targets, output="logit", mode="plain"):
+def explain_gradient(net, X, targets, output="logit", mode="plain", return_layers=False,
+                     times_input=False):
     """d score / d X by the chain rule. mode "guided" passes a ReLU only
     where its output and the gradient are positive, "deconvnet" only where
-    the gradient is positive."""
+    the gradient is positive. return_layers gives [dX, d/dA[0], ...,
+    d/dA[L-2], d/dZ[L-1]] (each layer's input, then the last pre-activation);
+    times_input multiplies each by its layer's value (X, A[l-1], Z[L-1])."""
     Zs, As = explain_forward(net, X)
     m, n = As[-1].shape
     onehot = np.zeros((m, n), dtype=X.dtype)
@@ -306,8 +309,11 @@ def explain_gradient(net, X, targets, output="logit", mode="plain"):
         G = _xp_act_backward(As[-1], onehot, net[-1][2])
     else:
         raise ValueError(f"output: unknown {output!r}")
+    values = [X] + As[:-1] + [Zs[-1]]      # the value of each layer the list covers
+    layers = [G]
     for l in range(len(net) - 1, -1, -1):
         G = G @ net[l][0].T
+        layers.insert(0, G)
         if l == 0:
             break
         act, A = net[l - 1][2], As[l - 1]
@@ -317,21 +323,28 @@ def explain_gradient(net, X, targets, output="logit", mode="plain"):
             G = G * (G > 0)
         else:
             G = _xp_act_backward(A, G, act)
-    return G
+    if times_input:
+        layers = [g * v for g, v in zip(layers, values)]
+    return layers if return_layers else layers[0]
 
 
 def explain_gradient_sum(net, X, B, targets, alphas, weights, noises=None, output="logit",
-                         mode="plain", times_delta=False):
+                         mode="plain", times_delta=False, return_layers=False):
     """sum_s weights[s] * gradient(B + alphas[s] (X - B) + noises[s]);
-    B None means zeros; times_delta multiplies by X - B (integrated gradients)."""
+    B None means zeros; times_delta multiplies by X - B (integrated gradients).
+    return_layers: the same sums for every layer, as explain_gradient (only
+    the first is multiplied by X - B)."""
     B = np.zeros_like(X) if B is None else B
-    G = np.zeros_like(X)
+    sums = None
     for s, (a, w) in enumerate(zip(alphas, weights)):
         Xs = B + a * (X - B)
         if noises is not None:
             Xs = Xs + noises[s]
-        G = G + w * explain_gradient(net, Xs, targets, output, mode)
-    return G * (X - B) if times_delta else G
+        Gs = explain_gradient(net, Xs, targets, output, mode, return_layers=True)
+        sums = [w * g for g in Gs] if sums is None else [t + w * g for t, g in zip(sums, Gs)]
+    if times_delta:
+        sums[0] = sums[0] * (X - B)
+    return sums if return_layers else sums[0]
 
 
 def _stab_divide(R, Z, eps):

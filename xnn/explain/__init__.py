@@ -47,6 +47,15 @@ an array shaped like `X`; the whole batch is one call into C.
 - **Composites** choose a rule per dense layer (first layer special):
   `epsilon-plus`, `epsilon-plus-flat`, `epsilon-gamma-box`,
   `epsilon-alpha2-beta1` and `poster` (LRP-0 top, ε middle, α2β1 first).
+- **Per-layer results.** Every method takes `return_layers=True` and then
+  returns `[E_0, E_1, ..., E_L]` from the same C call: `E_0` the usual
+  result (shaped like X), `E_l` the same quantity for layer l's input (the
+  previous layer's activations) and `E_L` for the last pre-activation z.
+  For LRP these are relevances; for gradient methods d score / d a_l (times
+  a_l for `input_x_gradient`, absolute for `saliency`, averaged over the
+  noisy copies or the path for SmoothGrad and integrated gradients, whose
+  `E_0` alone is multiplied by x − x'). On a ReLU network without biases
+  `input_x_gradient` and LRP-0 agree layer by layer.
 - **Conservation.** On a ReLU network without biases, LRP-0 and LRP-ε give
   Σ R = z_t up to rounding, and LRP-0 equals gradient × input.
 

@@ -15,17 +15,46 @@ __all__ = ["gradient", "saliency", "input_x_gradient", "guided_backprop", "decon
            "smoothgrad", "integrated_gradients", "IntegratedGradients", "score"]
 
 
-def _gradient(model, X, target, output, mode):
+_LAYERS_DOC = """
+    return_layers : return the list ``[G_0, G_1, ..., G_L]`` instead, laid
+        out as ``lrp(..., return_layers=True)``: ``G_0`` the result for X
+        (shaped like X, what ``return_layers=False`` returns), ``G_l`` for
+        0 < l < L the same quantity for layer l's input (the output of layer
+        l − 1, after its activation), ``G_L`` (m, n_out) for the last
+        layer's pre-activation z (the start: d score / d z is one-hot at the
+        target for ``output="logit"``, P − onehot for ``"loss"``)."""
+
+
+def _layers_doc(fn, what):
+    fn.__doc__ = fn.__doc__.rstrip() + "\n" + _LAYERS_DOC + ("\n        " + what if what else "")
+    return fn
+
+
+def _gradient(model, X, target, output, mode, return_layers=False, times_input=False):
     net, Xc, targets, shape = C.prepare(model, X, target)
     code = C.output_code(output)
     if code == C.STARTS["loss"] and model.layers[-1].activation != "softmax":
         raise ValueError("output: 'loss' (cross-entropy) needs a softmax output layer, "
                          f"got {model.layers[-1].activation!r}")
-    G, _ = _core.explain_gradient(net, Xc, targets, code, mode)
+    G, _ = _core.explain_gradient(net, Xc, targets, code, mode, bool(return_layers),
+                                  bool(times_input))
     return G, Xc, shape
 
 
-def gradient(model, X, target=None, output="logit"):
+def _finish(G, shape, abs=False):
+    """Shape the result (or G_0 of a layer list) like X; abs in place."""
+    if isinstance(G, list):
+        if abs:
+            for g in G:
+                np.abs(g, out=g)
+        G[0] = C.shaped(G[0], shape)
+        return G
+    if abs:
+        np.abs(G, out=G)
+    return C.shaped(G, shape)
+
+
+def gradient(model, X, target=None, output="logit", return_layers=False):
     """The signed gradient d score / d x, one row per row of X.
 
     Parameters
@@ -42,11 +71,11 @@ def gradient(model, X, target=None, output="logit"):
 
     Returns an array shaped like X.
     """
-    G, _, shape = _gradient(model, X, target, output, C.GRAD_PLAIN)
-    return C.shaped(G, shape)
+    G, _, shape = _gradient(model, X, target, output, C.GRAD_PLAIN, return_layers)
+    return _finish(G, shape)
 
 
-def saliency(model, X, target=None, output="logit", abs=True):
+def saliency(model, X, target=None, output="logit", abs=True, return_layers=False):
     """Saliency map: ``|d score / d x|`` (``abs=False`` keeps the sign).
 
     ``output="logit"`` differentiates the target's pre-softmax score;
@@ -55,33 +84,30 @@ def saliency(model, X, target=None, output="logit", abs=True):
     through the ReLU masks), whose absolute value is the same map up to the
     softmax's coupling of the classes. See ``gradient`` for the arguments.
     """
-    G, _, shape = _gradient(model, X, target, output, C.GRAD_PLAIN)
-    if abs:
-        np.abs(G, out=G)
-    return C.shaped(G, shape)
+    G, _, shape = _gradient(model, X, target, output, C.GRAD_PLAIN, return_layers)
+    return _finish(G, shape, abs)
 
 
-def input_x_gradient(model, X, target=None, output="logit"):
+def input_x_gradient(model, X, target=None, output="logit", return_layers=False):
     """``x * d score / d x``. On a ReLU network without biases this equals
     LRP-0 and sums to the target's logit."""
-    G, Xc, shape = _gradient(model, X, target, output, C.GRAD_PLAIN)
-    G *= Xc
-    return C.shaped(G, shape)
+    G, _, shape = _gradient(model, X, target, output, C.GRAD_PLAIN, return_layers, True)
+    return _finish(G, shape)
 
 
-def guided_backprop(model, X, target=None, output="logit"):
+def guided_backprop(model, X, target=None, output="logit", return_layers=False):
     """Guided backpropagation (Springenberg et al. 2015): the gradient, but a
     ReLU passes it back only where both its output and the incoming gradient
     are positive. Other activations use their derivative."""
-    G, _, shape = _gradient(model, X, target, output, C.GRAD_GUIDED)
-    return C.shaped(G, shape)
+    G, _, shape = _gradient(model, X, target, output, C.GRAD_GUIDED, return_layers)
+    return _finish(G, shape)
 
 
-def deconvnet(model, X, target=None, output="logit"):
+def deconvnet(model, X, target=None, output="logit", return_layers=False):
     """DeconvNet (Zeiler & Fergus 2014): a ReLU passes back the positive part
     of the incoming gradient, whatever its forward input was."""
-    G, _, shape = _gradient(model, X, target, output, C.GRAD_DECONVNET)
-    return C.shaped(G, shape)
+    G, _, shape = _gradient(model, X, target, output, C.GRAD_DECONVNET, return_layers)
+    return _finish(G, shape)
 
 
 def score(model, X, target=None, output="logit"):
@@ -95,7 +121,8 @@ def score(model, X, target=None, output="logit"):
     return _core.explain_scores(net, Xc, targets, code)
 
 
-def smoothgrad(model, X, target=None, n=50, sigma=0.15, seed=0, output="logit", abs=False):
+def smoothgrad(model, X, target=None, n=50, sigma=0.15, seed=0, output="logit", abs=False,
+               return_layers=False):
     """SmoothGrad (Smilkov et al. 2017): the mean gradient over ``n`` noisy
     copies ``x + N(0, sigma^2)`` of each row.
 
@@ -117,10 +144,8 @@ def smoothgrad(model, X, target=None, n=50, sigma=0.15, seed=0, output="logit", 
     alphas = np.ones(n)
     weights = np.full(n, 1.0 / n)
     G = _core.explain_gradient_sum(net, Xc, None, targets, alphas, weights, sigma,
-                                   seed % 2**64, code, C.GRAD_PLAIN, False)
-    if abs:
-        np.abs(G, out=G)
-    return C.shaped(G, shape)
+                                   seed % 2**64, code, C.GRAD_PLAIN, False, bool(return_layers))
+    return _finish(G, shape, abs)
 
 
 IG_METHODS = ("gausslegendre", "riemann_trapezoid", "riemann_left", "riemann_right",
@@ -189,7 +214,8 @@ def _baseline(baseline, Xc):
 
 
 def integrated_gradients(model, X, target=None, baseline=None, steps=50,
-                         method="gausslegendre", output="logit", return_error=False):
+                         method="gausslegendre", output="logit", return_error=False,
+                         return_layers=False):
     """Integrated gradients (Sundararajan et al. 2017):
     ``(x - x') * ∫_0^1 d score / d x (x' + α (x - x')) dα``.
 
@@ -221,9 +247,12 @@ def integrated_gradients(model, X, target=None, baseline=None, steps=50,
     targets = C.resolve(model, Xc, targets)
     A = _core.explain_gradient_sum(net, Xc, B, targets, np.ascontiguousarray(alphas),
                                    np.ascontiguousarray(weights), 0.0, 0, code, C.GRAD_PLAIN,
-                                   True)
+                                   True, bool(return_layers))
+    layers = None
+    if return_layers:
+        layers, A = A, A[0]
     if not return_error:
-        return C.shaped(A, shape)
+        return _finish(layers, shape) if layers is not None else C.shaped(A, shape)
     fx = _core.explain_scores(net, Xc, targets, code)
     fb = _core.explain_scores(net, np.zeros_like(Xc) if B is None else B, targets, code)
     delta = fx.astype(np.float64) - fb
@@ -231,4 +260,22 @@ def integrated_gradients(model, X, target=None, baseline=None, steps=50,
     out.delta = delta
     out.error = A.sum(axis=1, dtype=np.float64) - delta
     out.targets = targets
+    if layers is not None:
+        layers[0] = out
+        return layers
     return out
+
+
+_layers_doc(gradient, "")
+_layers_doc(saliency, "With ``abs=True`` every G_l is an absolute value.")
+_layers_doc(input_x_gradient, "Each G_l is multiplied by its layer's value (x, the activations,\n"
+            "        z at the top): on a ReLU network without biases the list equals LRP-0's.")
+_layers_doc(guided_backprop, "Each G_l is the guided signal reaching that layer.")
+_layers_doc(deconvnet, "Each G_l is the deconvnet signal reaching that layer.")
+_layers_doc(smoothgrad, "Each G_l is the mean over the noisy copies (its absolute value with\n"
+            "        ``abs=True``).")
+_layers_doc(integrated_gradients,
+            "G_0 is the attribution (with ``return_error``, the\n"
+            "        ``IntegratedGradients`` array); G_l for l > 0 is the path-weighted\n"
+            "        gradient Σ_s w_s d score / d a_l(x_s) along the input path (not\n"
+            "        multiplied by a_l(x) − a_l(x')).")
