@@ -97,10 +97,7 @@ static int XNN_FN(lrp_layer)(XNN_T *Rin, XNN_T *ws, const XNN_T *A, const XNN_T 
             for (size_t c = 0; c < n; c++)
                 Zp[i * n + c] = bias ? Zpre[i * n + c] : Zpre[i * n + c] - b[c];
         XNN_FN(divide)(Zp, R, eps, 1, mn);
-        st = XNN_FN(xnn_times_wt)(Rin, Zp, W, 0, m, k, n);
-        if (st != XNN_OK) return st;
-        for (size_t i = 0; i < mk; i++) Rin[i] *= A[i];
-        return XNN_OK;
+        return XNN_FN(xnn_times_wt_scaled)(Rin, Zp, W, A, m, k, n);
     }
     case XNN_LRP_GAMMA: {
         if (!(r->gamma >= 0)) return XNN_EINVAL;
@@ -113,10 +110,7 @@ static int XNN_FN(lrp_layer)(XNN_T *Rin, XNN_T *ws, const XNN_T *A, const XNN_T 
             XNN_FN(add_rows)(Zp, bp, m, n);
         }
         XNN_FN(divide)(Zp, R, eps, 1, mn);
-        st = XNN_FN(xnn_times_wt)(Rin, Zp, Wp, 0, m, k, n);
-        if (st != XNN_OK) return st;
-        for (size_t i = 0; i < mk; i++) Rin[i] *= A[i];
-        return XNN_OK;
+        return XNN_FN(xnn_times_wt_scaled)(Rin, Zp, Wp, A, m, k, n);
     }
     case XNN_LRP_ALPHABETA: {
         if (!(r->alpha >= 0) || !(r->beta >= 0)) return XNN_EINVAL;

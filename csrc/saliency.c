@@ -51,6 +51,44 @@ size_t xnn_gradient_workspace_size(const xnn_layer *layers, size_t n_layers, siz
     return n;
 }
 
+/* The loops of the one-row products (an explanation of one image), written
+ * so that the compiler vectorizes them. On x86-64 with GCC or Clang they are
+ * compiled twice, for the baseline and for AVX2, and xnn_isa() chooses at
+ * run time. Both use the same lanes and the same order of additions and ISO
+ * C forbids contracting them into FMAs, so both give the same bits. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define XNN_ROW_AVX2 1
+#endif
+
+/* C (n) = beta C + sum over p of x_p W[p, :], increasing p, skipping x_p = 0 */
+#define XNN_ROW_W_BODY                                                      \
+    if (beta == 0) for (size_t j = 0; j < n; j++) C[j] = 0;                 \
+    else if (beta != 1) for (size_t j = 0; j < n; j++) C[j] *= beta;        \
+    for (size_t p = 0; p < k; p++) {                                        \
+        XNN_T a = X[p];                                                     \
+        if (a == 0) continue;                                               \
+        const XNN_T *w = W + p * n;                                         \
+        for (size_t j = 0; j < n; j++) C[j] += a * w[j];                    \
+    }
+
+/* C[j] (k) = A[j] * (W[j, :] . S) (A NULL: 1; rows with A[j] = 0 are 0),
+ * plus beta C[j]: 16 partial sums per dot product, added as a tree */
+#define XNN_ROW_WT_BODY                                                     \
+    for (size_t j = 0; j < k; j++) {                                        \
+        if (A && A[j] == 0) { C[j] = beta == 0 ? 0 : beta * C[j]; continue; } \
+        const XNN_T *w = W + j * n;                                         \
+        XNN_T acc[16] = {0};                                                \
+        size_t c = 0;                                                       \
+        for (; c + 16 <= n; c += 16)                                        \
+            for (size_t q = 0; q < 16; q++) acc[q] += w[c + q] * S[c + q];  \
+        for (size_t q = 0; q < 8; q++) acc[q] += acc[q + 8];                \
+        for (size_t q = 0; q < 4; q++) acc[q] += acc[q + 4];                \
+        XNN_T sum = (acc[0] + acc[2]) + (acc[1] + acc[3]);                  \
+        for (; c < n; c++) sum += w[c] * S[c];                              \
+        if (A) sum *= A[j];                                                 \
+        C[j] = beta == 0 ? sum : sum + beta * C[j];                         \
+    }
+
 #define XNN_SELF "saliency.c"
 #include "template.h"
 #else
@@ -66,6 +104,34 @@ static int64_t XNN_FN(target_of)(const int64_t *targets, size_t i, const XNN_T *
     return (int64_t)best;
 }
 
+static void XNN_FN(row_w)(XNN_T *C, const XNN_T *X, const XNN_T *W, XNN_T beta, size_t n,
+                          size_t k)
+{
+    XNN_ROW_W_BODY
+}
+
+static void XNN_FN(row_wt)(XNN_T *C, const XNN_T *S, const XNN_T *W, const XNN_T *A,
+                           XNN_T beta, size_t k, size_t n)
+{
+    XNN_ROW_WT_BODY
+}
+
+#ifdef XNN_ROW_AVX2
+__attribute__((target("avx2")))
+static void XNN_FN(row_w_avx2)(XNN_T *C, const XNN_T *X, const XNN_T *W, XNN_T beta,
+                               size_t n, size_t k)
+{
+    XNN_ROW_W_BODY
+}
+
+__attribute__((target("avx2")))
+static void XNN_FN(row_wt_avx2)(XNN_T *C, const XNN_T *S, const XNN_T *W, const XNN_T *A,
+                                XNN_T beta, size_t k, size_t n)
+{
+    XNN_ROW_WT_BODY
+}
+#endif
+
 /* C (m, n) = X (m, k) . W (k, n) + beta C: xnn_gemm, or for one row the sum
  * over p of x_p W[p, :] in increasing p that skips x_p = 0 (most pixels of a
  * digit, about half of a ReLU layer's outputs). */
@@ -73,14 +139,13 @@ int XNN_FN(xnn_times_w)(XNN_T *C, const XNN_T *X, const XNN_T *W, XNN_T beta,
                         size_t m, size_t n, size_t k)
 {
     if (m != 1) return XNN_FN(xnn_gemm)(C, X, W, beta, 0, 0, m, n, k);
-    if (beta == 0) for (size_t j = 0; j < n; j++) C[j] = 0;
-    else if (beta != 1) for (size_t j = 0; j < n; j++) C[j] *= beta;
-    for (size_t p = 0; p < k; p++) {
-        XNN_T a = X[p];
-        if (a == 0) continue;
-        const XNN_T *w = W + p * n;
-        for (size_t j = 0; j < n; j++) C[j] += a * w[j];
+#ifdef XNN_ROW_AVX2
+    if (xnn_isa() >= XNN_ISA_AVX2) {
+        XNN_FN(row_w_avx2)(C, X, W, beta, n, k);
+        return XNN_OK;
     }
+#endif
+    XNN_FN(row_w)(C, X, W, beta, n, k);
     return XNN_OK;
 }
 
@@ -92,17 +157,34 @@ int XNN_FN(xnn_times_wt)(XNN_T *C, const XNN_T *S, const XNN_T *W, XNN_T beta,
                          size_t m, size_t k, size_t n)
 {
     if (m != 1) return XNN_FN(xnn_gemm)(C, S, W, beta, 0, 1, m, k, n);
-    for (size_t j = 0; j < k; j++) {
-        const XNN_T *w = W + j * n;
-        XNN_T acc[16] = {0};
-        size_t c = 0;
-        for (; c + 16 <= n; c += 16)
-            for (size_t q = 0; q < 16; q++) acc[q] += w[c + q] * S[c + q];
-        XNN_T sum = 0;
-        for (size_t q = 0; q < 16; q++) sum += acc[q];
-        for (; c < n; c++) sum += w[c] * S[c];
-        C[j] = beta == 0 ? sum : sum + beta * C[j];
+#ifdef XNN_ROW_AVX2
+    if (xnn_isa() >= XNN_ISA_AVX2) {
+        XNN_FN(row_wt_avx2)(C, S, W, NULL, beta, k, n);
+        return XNN_OK;
     }
+#endif
+    XNN_FN(row_wt)(C, S, W, NULL, beta, k, n);
+    return XNN_OK;
+}
+
+/* C (m, k) = A (m, k) * (S (m, n) . W^T): the backward of LRP's rules and of
+ * input x gradient. One row skips the dot products of the inputs a_j = 0. */
+int XNN_FN(xnn_times_wt_scaled)(XNN_T *C, const XNN_T *S, const XNN_T *W, const XNN_T *A,
+                                size_t m, size_t k, size_t n)
+{
+    if (m != 1) {
+        int st = XNN_FN(xnn_gemm)(C, S, W, 0, 0, 1, m, k, n);
+        if (st != XNN_OK) return st;
+        for (size_t i = 0, len = m * k; i < len; i++) C[i] *= A[i];
+        return XNN_OK;
+    }
+#ifdef XNN_ROW_AVX2
+    if (xnn_isa() >= XNN_ISA_AVX2) {
+        XNN_FN(row_wt_avx2)(C, S, W, A, 0, k, n);
+        return XNN_OK;
+    }
+#endif
+    XNN_FN(row_wt)(C, S, W, A, 0, k, n);
     return XNN_OK;
 }
 
@@ -225,7 +307,10 @@ static int XNN_FN(gradient)(XNN_T *dX, XNN_T *score, void *const *grads, XNN_T w
     for (size_t l = n_layers; l-- > 0;) {
         const xnn_layer *L = &layers[l];
         XNN_T *out = l == 0 ? dX : H;
-        st = XNN_FN(xnn_times_wt)(out, G, (const XNN_T *)L->W, 0, m, L->n_in, L->n_out);
+        if (l == 0 && times)
+            st = XNN_FN(xnn_times_wt_scaled)(dX, G, (const XNN_T *)L->W, X, m, L->n_in, L->n_out);
+        else
+            st = XNN_FN(xnn_times_wt)(out, G, (const XNN_T *)L->W, 0, m, L->n_in, L->n_out);
         if (st != XNN_OK) return st;
         if (l == 0) break;
         const xnn_layer *P = &layers[l - 1];
@@ -242,7 +327,6 @@ static int XNN_FN(gradient)(XNN_T *dX, XNN_T *score, void *const *grads, XNN_T w
         }
         XNN_T *tmp = G; G = H; H = tmp;
     }
-    if (times) for (size_t i = 0, len = m * layers[0].n_in; i < len; i++) dX[i] *= X[i];
     return XNN_OK;
 }
 

@@ -208,6 +208,9 @@ int XNN_FN(xnn_times_w)(XNN_T *C, const XNN_T *X, const XNN_T *W, XNN_T beta,
  * over W's rows when m = 1 */
 int XNN_FN(xnn_times_wt)(XNN_T *C, const XNN_T *S, const XNN_T *W, XNN_T beta,
                          size_t m, size_t k, size_t n);
+/* C (m, k) = A (m, k) * (S (m, n) . W^T), W (k, n); one row skips a_j = 0 */
+int XNN_FN(xnn_times_wt_scaled)(XNN_T *C, const XNN_T *S, const XNN_T *W, const XNN_T *A,
+                                size_t m, size_t k, size_t n);
 /* Forward of an explanation: work (xnn_explain_forward_size) holds, layer
  * after layer, Z[l] (m, n_out_l) = A[l-1] W_l + b_l and A[l] = act_l(Z[l]);
  * score (m) = the start score of targets (m) (XNN_START_*), or NULL. */

@@ -463,3 +463,24 @@ def test_errors_are_clear():
     with pytest.raises(ValueError, match="targets: expected classes in"):
         core.explain_gradient_sum(net, X, None, np.full(4, -1, np.int64), np.ones(2), np.ones(2),
                                   0.0, 0, 0, 0, False)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_one_row_products_same_bits_on_every_isa(dtype):
+    """The one-row paths are compiled for the baseline and AVX2; same bits."""
+    model = make_model((37, 21, 10), ("relu", "softmax"), dtype)
+    X = data(1, 37).astype(dtype)
+    X[0, ::3] = 0
+    isa = xnn._core.isa()
+    try:
+        got = {}
+        for name in ("ref", "avx2"):
+            if not xnn._core.cpu_has(name):
+                continue
+            xnn._core.set_isa(name)
+            got[name] = (E.saliency(model, X), E.lrp(model, X), E.input_x_gradient(model, X))
+    finally:
+        xnn._core.set_isa(isa)
+    for v in got.values():
+        for a, b in zip(v, got["ref"]):
+            np.testing.assert_array_equal(a, b)
