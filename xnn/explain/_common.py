@@ -1,9 +1,12 @@
 """Argument handling shared by the explanation methods."""
 import numbers
+import weakref
 
 import numpy as np
 
+from .. import _core
 from .. import _validate as V
+from ..layers import ACTIVATIONS
 
 #: score names -> the C codes (csrc/xnn.h, XNN_START_*)
 STARTS = {"logit": 0, "onehot": 1, "probability": 2, "loss": 3}
@@ -11,16 +14,55 @@ STARTS = {"logit": 0, "onehot": 1, "probability": 2, "loss": 3}
 GRAD_PLAIN, GRAD_GUIDED, GRAD_DECONVNET = 0, 1, 2
 
 
+_MODEL_TYPES = set()   # classes already seen to look like xnn.Sequential
+
+
 def check_model(model):
+    t = type(model)
+    if t in _MODEL_TYPES:
+        return model
     if not (hasattr(model, "_network") and hasattr(model, "_X") and hasattr(model, "layers")):
         raise TypeError(f"model: expected an xnn.Sequential, got {type(model).__name__}")
+    _MODEL_TYPES.add(t)
     return model
+
+
+#: model -> (key, _core.Network); weak, so that a model (or a deep copy, or a
+#: pickle) never carries a C object along
+_NETWORKS = weakref.WeakKeyDictionary()
+
+
+def network(model):
+    """The model's ``_core.Network``, made once and reused while the model's
+    layers keep the same parameter arrays, activations and keep
+    probabilities. The Network points at the arrays (and holds them, so their
+    ids stay unique), so in-place updates by ``fit`` or ``set_weights`` are
+    seen; replacing an array or a layer makes a new one."""
+    key = tuple((id(ly.W), id(ly.b), ly.activation, ly.keep_prob) for ly in model.layers)
+    try:
+        cached = _NETWORKS.get(model)
+    except TypeError:           # not weak-referenceable: no cache
+        return model._network()
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    net = _core.Network([(ly.W, ly.b, ACTIVATIONS[ly.activation], ly.keep_prob)
+                         for ly in model.layers])
+    _NETWORKS[model] = (key, net)
+    return net
 
 
 def targets_of(target, m, n_classes, name="target"):
     """int64 (m,) class per row; -1 for target=None (the predicted class)."""
     if target is None:
         return np.full(m, -1, dtype=np.int64)
+    if (type(target) is np.ndarray and target.dtype == np.int64 and target.shape == (m,)
+            and target.flags.c_contiguous):
+        # the common case of one class per row, already int64
+        if m <= 16:
+            if all(0 <= v < n_classes for v in target.tolist()):
+                return target
+        elif target.min() >= 0 and target.max() < n_classes:
+            return target
     if isinstance(target, (bool, np.bool_)):
         raise TypeError(f"{name}: expected a class index or an array of them, got {target!r}")
     if isinstance(target, numbers.Integral):
@@ -54,10 +96,15 @@ def targets_of(target, m, n_classes, name="target"):
 def prepare(model, X, target):
     """(network, X as (m, n_in) of the model's dtype, targets (m,), shape of X)."""
     check_model(model)
-    shape = np.shape(X) if isinstance(X, np.ndarray) else None
-    Xc = model._X(X)
-    targets = targets_of(target, Xc.shape[0], model.n_out)
-    return model._network(), Xc, targets, shape
+    layers = model.layers
+    if (type(X) is np.ndarray and X.ndim == 2 and X.dtype == model.dtype and X.shape[0] > 0
+            and X.shape[1] == layers[0].n_in and X.flags.c_contiguous and X.flags.aligned):
+        Xc, shape = X, None      # already what the C kernels take
+    else:
+        shape = np.shape(X) if isinstance(X, np.ndarray) else None
+        Xc = model._X(X)
+    targets = targets_of(target, Xc.shape[0], layers[-1].n_out)
+    return network(model), Xc, targets, shape
 
 
 def resolve(model, X, targets):

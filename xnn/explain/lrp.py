@@ -37,6 +37,29 @@ def _rules(model, rule, composite, params):
     return rules
 
 
+#: (rule name, number of layers, parameters) -> the C rule tuples, for rules
+#: given by name with hashable parameters (the common call lrp(model, x))
+_RULE_TUPLES = {}
+
+
+def _rule_tuples(model, rule, composite, params):
+    """[(code, epsilon, gamma, alpha, beta)] per layer, and the rule of layer 0."""
+    key = None
+    if composite is None and isinstance(rule, str) and "low" not in params and "high" not in params:
+        key = (rule, len(model.layers), tuple(sorted(params.items())))
+        try:
+            hit = _RULE_TUPLES.get(key)
+        except TypeError:       # unhashable parameters: no cache
+            key = hit = None
+        if hit is not None:
+            return hit
+    rules = _rules(model, rule, composite, params)
+    out = ([r._tuple() for r in rules], rules[0])
+    if key is not None and len(_RULE_TUPLES) < 256:
+        _RULE_TUPLES[key] = out
+    return out
+
+
 def lrp(model, X, target=None, rule="epsilon", epsilon=1e-6, composite=None, bias=True,
         start="logit", return_layers=False, gamma=None, alpha=None, beta=None, low=None,
         high=None):
@@ -75,11 +98,11 @@ def lrp(model, X, target=None, rule="epsilon", epsilon=1e-6, composite=None, bia
     params = {"epsilon": epsilon, "gamma": gamma, "alpha": alpha, "beta": beta, "low": low,
               "high": high}
     params = {k: v for k, v in params.items() if v is not None}
-    rules = _rules(model, rule, composite, params)
+    tuples, first = _rule_tuples(model, rule, composite, params)
     lo = hi = None
-    if rules[0].code == R.ZBOX:
-        lo, hi = rules[0].bounds(model.n_in, Xc.dtype)
-    rels = _core.lrp(net, Xc, targets, [r._tuple() for r in rules], lo, hi, code, bool(bias))
+    if first.code == R.ZBOX:
+        lo, hi = first.bounds(model.n_in, Xc.dtype)
+    rels = _core.lrp(net, Xc, targets, tuples, lo, hi, code, bool(bias))
     rels[0] = C.shaped(rels[0], shape)
     return rels if return_layers else rels[0]
 
