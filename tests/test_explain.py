@@ -484,3 +484,26 @@ def test_one_row_products_same_bits_on_every_isa(dtype):
     for v in got.values():
         for a, b in zip(v, got["ref"]):
             np.testing.assert_array_equal(a, b)
+
+
+def test_cached_network_follows_the_model():
+    """Explanations reuse the model's C Network: in-place updates (fit,
+    set_weights) are seen, replaced arrays or activations make a new one,
+    and copies of the model carry no C object."""
+    import copy
+    import pickle
+    model = make_model((6, 5, 3), ("relu", "softmax"))
+    X = data(4, 6)
+    t = np.array([0, 1, 2, 0])
+    want = lambda: ref.explain_gradient(twin(model), X, t)  # noqa: E731
+    close(E.gradient(model, X, t), want(), np.float64)
+    model.set_weights([w * 2 for w in model.get_weights()])
+    close(E.gradient(model, X, t), want(), np.float64)
+    model.layers[0].W = model.layers[0].W[::-1].copy()
+    close(E.gradient(model, X, t), want(), np.float64)
+    model.layers[0].activation = "tanh"
+    close(E.gradient(model, X, t), want(), np.float64)
+    for other in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        np.testing.assert_array_equal(E.gradient(other, X, t), E.gradient(model, X, t))
+        other.layers[1].W[...] = 0
+        assert np.all(E.gradient(other, X, t) == 0) and np.any(E.gradient(model, X, t) != 0)

@@ -1,6 +1,5 @@
 """Argument handling shared by the explanation methods."""
 import numbers
-import weakref
 
 import numpy as np
 
@@ -27,28 +26,50 @@ def check_model(model):
     return model
 
 
-#: model -> (key, _core.Network); weak, so that a model (or a deep copy, or a
-#: pickle) never carries a C object along
-_NETWORKS = weakref.WeakKeyDictionary()
+class _NetworkCache:
+    """The model's ``_core.Network`` and what it was made from, kept on the
+    model by the explanations; a copy or a pickle of the model gets an empty
+    one, never the C object."""
+    __slots__ = ("params", "net")
+
+    def __init__(self):
+        self.params = ()
+        self.net = None
+
+    def __reduce__(self):
+        return (_NetworkCache, ())
+
+
+_CACHE_ATTR = "_xnn_explain_network"
 
 
 def network(model):
     """The model's ``_core.Network``, made once and reused while the model's
     layers keep the same parameter arrays, activations and keep
-    probabilities. The Network points at the arrays (and holds them, so their
-    ids stay unique), so in-place updates by ``fit`` or ``set_weights`` are
-    seen; replacing an array or a layer makes a new one."""
-    key = tuple((id(ly.W), id(ly.b), ly.activation, ly.keep_prob) for ly in model.layers)
-    try:
-        cached = _NETWORKS.get(model)
-    except TypeError:           # not weak-referenceable: no cache
-        return model._network()
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    net = _core.Network([(ly.W, ly.b, ACTIVATIONS[ly.activation], ly.keep_prob)
-                         for ly in model.layers])
-    _NETWORKS[model] = (key, net)
-    return net
+    probabilities. The Network points at the arrays (and holds them), so
+    in-place updates by ``fit`` or ``set_weights`` are seen; replacing an
+    array or a layer makes a new one."""
+    layers = model.layers
+    cache = getattr(model, _CACHE_ATTR, None)
+    if cache is not None:
+        params = cache.params
+        if len(params) == len(layers):
+            for p, ly in zip(params, layers):
+                if p[0] is not ly.W or p[1] is not ly.b or p[2] != ly.activation \
+                        or p[3] != ly.keep_prob:
+                    break
+            else:
+                return cache.net
+    else:
+        cache = _NetworkCache()
+        try:
+            setattr(model, _CACHE_ATTR, cache)
+        except AttributeError:      # a model that takes no attributes: no cache
+            return model._network()
+    cache.net = _core.Network([(ly.W, ly.b, ACTIVATIONS[ly.activation], ly.keep_prob)
+                               for ly in layers])
+    cache.params = tuple((ly.W, ly.b, ly.activation, ly.keep_prob) for ly in layers)
+    return cache.net
 
 
 def targets_of(target, m, n_classes, name="target"):
@@ -58,7 +79,10 @@ def targets_of(target, m, n_classes, name="target"):
     if (type(target) is np.ndarray and target.dtype == np.int64 and target.shape == (m,)
             and target.flags.c_contiguous):
         # the common case of one class per row, already int64
-        if m <= 16:
+        if m == 1:
+            if 0 <= target.item(0) < n_classes:
+                return target
+        elif m <= 16:
             if all(0 <= v < n_classes for v in target.tolist()):
                 return target
         elif target.min() >= 0 and target.max() < n_classes:
@@ -122,5 +146,10 @@ def shaped(A, shape):
     return A
 
 
-def output_code(output, allowed=("logit", "probability", "loss")):
+_GRADIENT_OUTPUTS = ("logit", "probability", "loss")
+
+
+def output_code(output, allowed=_GRADIENT_OUTPUTS):
+    if allowed is _GRADIENT_OUTPUTS and output in _GRADIENT_OUTPUTS:
+        return STARTS[output]
     return STARTS[V.choice(output, "output", set(allowed))]
