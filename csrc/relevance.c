@@ -40,6 +40,17 @@ size_t xnn_lrp_workspace_size(const xnn_layer *layers, size_t n_layers, size_t m
          + 2 * m * omax + 4 * m * imax;
 }
 
+/* Large elementwise loops run in the GEMM's OpenMP threads: each thread
+ * takes a contiguous range of elements, none is a reduction, so the result
+ * does not depend on the thread count. */
+#ifdef _OPENMP
+#define XNN_PAR_MIN 65536
+#define XNN_PARALLEL_FOR(len)                                                   \
+    _Pragma("omp parallel for schedule(static) if ((len) >= XNN_PAR_MIN) num_threads(xnn_get_num_threads())")
+#else
+#define XNN_PARALLEL_FOR(len)
+#endif
+
 #define XNN_SELF "relevance.c"
 #include "template.h"
 #else
@@ -93,10 +104,13 @@ static int XNN_FN(lrp_layer)(XNN_T *Rin, XNN_T *ws, const XNN_T *A, const XNN_T 
     case XNN_LRP_ZERO:
     case XNN_LRP_EPSILON: {
         if (r->rule == XNN_LRP_ZERO) eps = 0;
+        /* S = R / stab(z) in one pass over the saved pre-activations */
+        XNN_PARALLEL_FOR(mn)
         for (size_t i = 0; i < m; i++)
-            for (size_t c = 0; c < n; c++)
-                Zp[i * n + c] = bias ? Zpre[i * n + c] : Zpre[i * n + c] - b[c];
-        XNN_FN(divide)(Zp, R, eps, 1, mn);
+            for (size_t c = 0; c < n; c++) {
+                XNN_T z = bias ? Zpre[i * n + c] : Zpre[i * n + c] - b[c];
+                Zp[i * n + c] = XNN_FN(sdiv)(R[i * n + c], z, eps);
+            }
         return XNN_FN(xnn_times_wt_scaled)(Rin, Zp, W, A, m, k, n);
     }
     case XNN_LRP_GAMMA: {

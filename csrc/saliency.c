@@ -51,6 +51,17 @@ size_t xnn_gradient_workspace_size(const xnn_layer *layers, size_t n_layers, siz
     return n;
 }
 
+/* Large elementwise loops run in the GEMM's OpenMP threads: each thread
+ * takes a contiguous range of elements, none is a reduction, so the result
+ * does not depend on the thread count. */
+#ifdef _OPENMP
+#define XNN_PAR_MIN 65536
+#define XNN_PARALLEL_FOR(len)                                                   \
+    _Pragma("omp parallel for schedule(static) if ((len) >= XNN_PAR_MIN) num_threads(xnn_get_num_threads())")
+#else
+#define XNN_PARALLEL_FOR(len)
+#endif
+
 /* The loops of the one-row products (an explanation of one image), written
  * so that the compiler vectorizes them. On x86-64 with GCC or Clang they are
  * compiled twice, for the baseline and for AVX2, and xnn_isa() chooses at
@@ -175,7 +186,9 @@ int XNN_FN(xnn_times_wt_scaled)(XNN_T *C, const XNN_T *S, const XNN_T *W, const 
     if (m != 1) {
         int st = XNN_FN(xnn_gemm)(C, S, W, 0, 0, 1, m, k, n);
         if (st != XNN_OK) return st;
-        for (size_t i = 0, len = m * k; i < len; i++) C[i] *= A[i];
+        size_t len = m * k;
+        XNN_PARALLEL_FOR(len)
+        for (size_t i = 0; i < len; i++) C[i] *= A[i];
         return XNN_OK;
     }
 #ifdef XNN_ROW_AVX2
@@ -211,10 +224,25 @@ int XNN_FN(xnn_explain_forward)(XNN_T *score, XNN_T *work, const XNN_T *X,
         int st = XNN_FN(xnn_times_w)(Z, in, (const XNN_T *)L->W, 0, m, L->n_out, L->n_in);
         if (st != XNN_OK) return st;
         const XNN_T *b = (const XNN_T *)L->b;
-        for (size_t i = 0; i < m; i++)
-            for (size_t j = 0; j < L->n_out; j++) Z[i * L->n_out + j] += b[j];
-        st = XNN_FN(xnn_activation_forward)(A, Z, L->act, m, L->n_out);
-        if (st != XNN_OK) return st;
+        size_t n = L->n_out;
+        if (L->act == XNN_ACT_RELU || L->act == XNN_ACT_LINEAR) {
+            /* bias and activation in one pass */
+            int relu = L->act == XNN_ACT_RELU;
+            XNN_PARALLEL_FOR(m * n)
+            for (size_t i = 0; i < m; i++) {
+                XNN_T *z = Z + i * n, *a = A + i * n;
+                for (size_t j = 0; j < n; j++) {
+                    XNN_T v = z[j] + b[j];
+                    z[j] = v;
+                    a[j] = relu ? (v > 0 ? v : 0) : v;
+                }
+            }
+        } else {
+            for (size_t i = 0; i < m; i++)
+                for (size_t j = 0; j < n; j++) Z[i * n + j] += b[j];
+            st = XNN_FN(xnn_activation_forward)(A, Z, L->act, m, n);
+            if (st != XNN_OK) return st;
+        }
         in = A;
         p = A + m * L->n_out;
     }
@@ -318,9 +346,14 @@ static int XNN_FN(gradient)(XNN_T *dX, XNN_T *score, void *const *grads, XNN_T w
         size_t len = m * P->n_out;
         if (grads) XNN_FN(keep)((XNN_T *)grads[l], H, times ? A : NULL, w, acc, len);
         if (P->act == XNN_ACT_RELU && mode == XNN_GRAD_GUIDED) {
+            XNN_PARALLEL_FOR(len)
             for (size_t i = 0; i < len; i++) H[i] = (A[i] > 0 && H[i] > 0) ? H[i] : 0;
         } else if (P->act == XNN_ACT_RELU && mode == XNN_GRAD_DECONVNET) {
+            XNN_PARALLEL_FOR(len)
             for (size_t i = 0; i < len; i++) H[i] = H[i] > 0 ? H[i] : 0;
+        } else if (P->act == XNN_ACT_RELU) {
+            XNN_PARALLEL_FOR(len)
+            for (size_t i = 0; i < len; i++) H[i] = A[i] > 0 ? H[i] : 0;
         } else {
             st = XNN_FN(xnn_activation_backward)(H, A, H, P->act, m, P->n_out);
             if (st != XNN_OK) return st;

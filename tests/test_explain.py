@@ -507,3 +507,23 @@ def test_cached_network_follows_the_model():
         np.testing.assert_array_equal(E.gradient(other, X, t), E.gradient(model, X, t))
         other.layers[1].W[...] = 0
         assert np.all(E.gradient(other, X, t) == 0) and np.any(E.gradient(model, X, t) != 0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_same_bits_for_any_thread_count(dtype):
+    """Large batches run the elementwise passes in threads: rows are split,
+    nothing is reduced across threads, so the bits do not change."""
+    model = make_model((300, 64, 32, 10), ("relu", "relu", "softmax"), dtype)
+    X = data(1200, 300).astype(dtype)
+    n = xnn.get_num_threads()
+    try:
+        got = []
+        for threads in (1, 2, 3):
+            xnn.set_num_threads(threads)
+            got.append((E.saliency(model, X), E.lrp(model, X), E.guided_backprop(model, X),
+                        E.input_x_gradient(model, X)))
+    finally:
+        xnn.set_num_threads(n)
+    for other in got[1:]:
+        for a, b in zip(other, got[0]):
+            np.testing.assert_array_equal(a, b)
