@@ -40,16 +40,7 @@ size_t xnn_lrp_workspace_size(const xnn_layer *layers, size_t n_layers, size_t m
          + 2 * m * omax + 4 * m * imax;
 }
 
-/* Large elementwise loops run in the GEMM's OpenMP threads: each thread
- * takes a contiguous range of elements, none is a reduction, so the result
- * does not depend on the thread count. */
-#ifdef _OPENMP
-#define XNN_PAR_MIN 65536
-#define XNN_PARALLEL_FOR(len)                                                   \
-    _Pragma("omp parallel for schedule(static) if ((len) >= XNN_PAR_MIN) num_threads(xnn_get_num_threads())")
-#else
-#define XNN_PARALLEL_FOR(len)
-#endif
+#include "parallel.h"
 
 #define XNN_SELF "relevance.c"
 #include "template.h"

@@ -51,16 +51,7 @@ size_t xnn_gradient_workspace_size(const xnn_layer *layers, size_t n_layers, siz
     return n;
 }
 
-/* Large elementwise loops run in the GEMM's OpenMP threads: each thread
- * takes a contiguous range of elements, none is a reduction, so the result
- * does not depend on the thread count. */
-#ifdef _OPENMP
-#define XNN_PAR_MIN 65536
-#define XNN_PARALLEL_FOR(len)                                                   \
-    _Pragma("omp parallel for schedule(static) if ((len) >= XNN_PAR_MIN) num_threads(xnn_get_num_threads())")
-#else
-#define XNN_PARALLEL_FOR(len)
-#endif
+#include "parallel.h"
 
 /* The loops of the one-row products (an explanation of one image), written
  * so that the compiler vectorizes them. On x86-64 with GCC or Clang they are
