@@ -1,63 +1,194 @@
-/* gemm.c: C = op(A) op(B) + beta C, the one matrix product every kernel calls.
+/* gemm.c: C = op(A) op(B) + beta C, the one matrix product every kernel
+ * calls; a BLIS-style blocked driver around register-tiled micro-kernels.
  *
- * A portable, cache-aware version: op(B) is copied block by block into a
- * contiguous (KC, n) panel and op(A)'s rows are read one at a time, so the
- * inner loop runs over contiguous memory in j:
+ *   for jc in n by NC:                      B block (kc, nc) -> L3
+ *     for pc in k by KC:                    pack op(B)[pc, jc] into Bp
+ *       for ic in m by MC:                  A block (mc, kc) -> L2
+ *         pack op(A)[ic, pc] into Ap
+ *         for jr in nc by NR:               B panel (kc, NR) -> L1
+ *           for ir in mc by MR:             micro-kernel: MR x NR tile of C
  *
- *     for each block of KC rows of op(B):
- *         pack op(B)[p0:p1, :] into Bp (KC, n)
- *         for i:  for p in block:  C[i, :] += op(A)[i, p] * Bp[p, :]
+ * Packing reads op(A) and op(B) through strides, so A^T and B^T are never
+ * materialised (gemm_internal.h). The first k block applies beta, later
+ * ones add (beta 1). Edge tiles go through a temporary MR x NR tile with
+ * the same kernel, so they round exactly like full tiles.
  *
- * Every C[i, j] accumulates its k products in increasing p, whatever the
- * blocking, so results do not depend on block sizes or threads.
+ * Threads (OpenMP) split the rows of C, or its columns when C is wider
+ * than tall, at tile boundaries; each thread runs the serial driver on its
+ * slice with its own packing buffers. k is never split: every C[i, j] is
+ * the same bits for any thread count, blocking and run.
+ *
+ * Packing buffers are cached per thread (thread-local, 64-byte aligned,
+ * grown on demand), so repeated products of one shape allocate nothing.
  */
 #ifndef XNN_T
 #include <stdlib.h>
 #include <string.h>
 #include "../xnn.h"
+#include "gemm_internal.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#if defined(_MSC_VER)
+#include <malloc.h>
+#define XNN_TLS __declspec(thread)
+#define XNN_ALIGNED_ALLOC(n) _aligned_malloc((n), 64)
+#define XNN_ALIGNED_FREE(p) _aligned_free(p)
+#else
+#define XNN_TLS _Thread_local
+#define XNN_ALIGNED_ALLOC(n) aligned_alloc(64, (n))
+#define XNN_ALIGNED_FREE(p) free(p)
+#endif
+
+/* below this many multiply-adds a product runs on one thread */
+#define XNN_GEMM_MT_MIN (1u << 18)
+
+static XNN_TLS void *tls_buf;
+static XNN_TLS size_t tls_size;
+
+/* this thread's packing buffer of at least `bytes` bytes, or NULL */
+static void *gemm_workspace(size_t bytes)
+{
+    if (bytes <= tls_size) return tls_buf;
+    size_t size = (bytes + 4095) & ~(size_t)4095;
+    void *p = XNN_ALIGNED_ALLOC(size);
+    if (!p) return NULL;
+    if (tls_buf) XNN_ALIGNED_FREE(tls_buf);
+    tls_buf = p;
+    tls_size = size;
+    return p;
+}
+
+static size_t round_up(size_t x, size_t r) { return (x + r - 1) / r * r; }
+static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
+
 #define XNN_SELF "gemm/gemm.c"
 #include "../template.h"
 #else
 
-int XNN_FN(xnn_gemm)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T beta,
-                     int trans_a, int trans_b, size_t m, size_t n, size_t k)
+#define CFG XNN_FN(xnn_gemm_cfg)
+#define UKR_T XNN_FN(xnn_ukr)
+
+/* one tile of mr x nr (<= MR x NR) through a temporary full tile */
+static void XNN_FN(edge_tile)(const CFG *cfg, size_t kc, const XNN_T *ap, ptrdiff_t rsa,
+                              ptrdiff_t csa, const XNN_T *bp, XNN_T *c, ptrdiff_t ldc,
+                              XNN_T beta, size_t mr, size_t nr)
 {
-    enum { KC = 256 };
-    if (m == 0 || n == 0) return XNN_OK;
-    for (size_t i = 0; i < m; i++) {
-        XNN_T *c = C + i * n;
-        if (beta == 0) memset(c, 0, n * sizeof(XNN_T));
-        else if (beta != 1) for (size_t j = 0; j < n; j++) c[j] *= beta;
-    }
-    if (k == 0) return XNN_OK;
-    size_t kc_max = k < KC ? k : KC;
-    XNN_T *Bp = NULL;
-    if (trans_b) {
-        Bp = (XNN_T *)malloc(kc_max * n * sizeof(XNN_T));
-        if (!Bp) return XNN_ENOMEM;
-    }
-    for (size_t p0 = 0; p0 < k; p0 += KC) {
-        size_t kc = k - p0 < KC ? k - p0 : KC;
-        const XNN_T *Bblk;                 /* (kc, n), rows contiguous */
-        if (trans_b) {                     /* B stored (n, k) */
-            for (size_t p = 0; p < kc; p++)
-                for (size_t j = 0; j < n; j++)
-                    Bp[p * n + j] = B[j * k + p0 + p];
-            Bblk = Bp;
-        } else {
-            Bblk = B + p0 * n;
-        }
-        for (size_t i = 0; i < m; i++) {
-            XNN_T *c = C + i * n;
-            for (size_t p = 0; p < kc; p++) {
-                XNN_T a = trans_a ? A[(p0 + p) * m + i] : A[i * k + p0 + p];
-                const XNN_T *b = Bblk + p * n;
-                for (size_t j = 0; j < n; j++) c[j] += a * b[j];
+    _Alignas(64) XNN_T tmp[XNN_GEMM_MAX_MR * XNN_GEMM_MAX_NR];
+    const size_t MR = cfg->mr, NR = cfg->nr;
+    for (size_t i = 0; i < MR; i++)
+        for (size_t j = 0; j < NR; j++)
+            tmp[i * NR + j] = (beta != 0 && i < mr && j < nr) ? c[i * ldc + j] : 0;
+    cfg->ukr(kc, ap, rsa, csa, bp, tmp, (ptrdiff_t)NR, beta);
+    for (size_t i = 0; i < mr; i++)
+        for (size_t j = 0; j < nr; j++) c[i * ldc + j] = tmp[i * NR + j];
+}
+
+/* C (m,n) with row stride ldc = op(A) op(B) + beta C on the calling thread */
+static int XNN_FN(gemm_serial)(const CFG *cfg, XNN_T *C, ptrdiff_t ldc,
+                               const XNN_T *A, ptrdiff_t rsa, ptrdiff_t csa,
+                               const XNN_T *B, ptrdiff_t rsb, ptrdiff_t csb,
+                               XNN_T beta, size_t m, size_t n, size_t k)
+{
+    const size_t MR = cfg->mr, NR = cfg->nr, KC = cfg->kc, MC = cfg->mc, NC = cfg->nc;
+    const size_t kc_max = min_sz(k, KC);
+    const size_t nc_max = round_up(min_sz(n, NC), NR);
+    const size_t mc_max = round_up(min_sz(m, MC), MR);
+    const size_t b_elems = round_up(kc_max * nc_max, 64);
+    XNN_T *Bp = (XNN_T *)gemm_workspace((b_elems + kc_max * mc_max) * sizeof(XNN_T));
+    if (!Bp) return XNN_ENOMEM;
+    XNN_T *Ap = Bp + b_elems;
+
+    for (size_t jc = 0; jc < n; jc += NC) {
+        const size_t nc = min_sz(n - jc, NC);
+        for (size_t pc = 0; pc < k; pc += KC) {
+            const size_t kc = min_sz(k - pc, KC);
+            const XNN_T b = pc == 0 ? beta : 1;
+            XNN_FN(xnn_pack_b)(Bp, B + (ptrdiff_t)pc * rsb + (ptrdiff_t)jc * csb, rsb, csb,
+                               kc, nc, NR);
+            for (size_t ic = 0; ic < m; ic += MC) {
+                const size_t mc = min_sz(m - ic, MC);
+                XNN_FN(xnn_pack_a)(Ap, A + (ptrdiff_t)ic * rsa + (ptrdiff_t)pc * csa, rsa, csa,
+                                   mc, kc, MR);
+                for (size_t jr = 0; jr < nc; jr += NR) {
+                    const size_t nr = min_sz(nc - jr, NR);
+                    const XNN_T *bp = Bp + jr * kc;
+                    for (size_t ir = 0; ir < mc; ir += MR) {
+                        const size_t mr = min_sz(mc - ir, MR);
+                        const XNN_T *ap = Ap + ir * kc;
+                        XNN_T *c = C + (ptrdiff_t)(ic + ir) * ldc + (ptrdiff_t)(jc + jr);
+                        if (mr == MR && nr == NR)
+                            cfg->ukr(kc, ap, 1, (ptrdiff_t)MR, bp, c, ldc, b);
+                        else
+                            XNN_FN(edge_tile)(cfg, kc, ap, 1, (ptrdiff_t)MR, bp, c, ldc, b,
+                                              mr, nr);
+                    }
+                }
             }
         }
     }
-    free(Bp);
     return XNN_OK;
 }
 
+/* C (m,n) = op(A) (m,k) . op(B) (k,n) + beta C */
+int XNN_FN(xnn_gemm)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T beta,
+                     int trans_a, int trans_b, size_t m, size_t n, size_t k)
+{
+    if (m == 0 || n == 0) return XNN_OK;
+    if (k == 0) {
+        for (size_t i = 0; i < m * n; i++) C[i] = beta == 0 ? 0 : beta * C[i];
+        return XNN_OK;
+    }
+    const CFG *cfg = XNN_FN(xnn_gemm_config)(xnn_isa());
+    const ptrdiff_t rsa = trans_a ? 1 : (ptrdiff_t)k, csa = trans_a ? (ptrdiff_t)m : 1;
+    const ptrdiff_t rsb = trans_b ? 1 : (ptrdiff_t)n, csb = trans_b ? (ptrdiff_t)k : 1;
+    const ptrdiff_t ldc = (ptrdiff_t)n;
+
+    /* threads split rows when C is at least as tall as wide: each then
+       packs all of op(B) (k x n), the smaller duplicate */
+    const int split_m = n <= m;
+    const size_t units = split_m ? (m + cfg->mr - 1) / cfg->mr : (n + cfg->nr - 1) / cfg->nr;
+    size_t nt = 1;
+#ifdef _OPENMP
+    if ((double)m * (double)n * (double)k >= (double)XNN_GEMM_MT_MIN) {
+        int want = xnn_get_num_threads();
+        nt = want > 1 ? (size_t)want : 1;
+        if (nt > units) nt = units;
+    }
+#endif
+    if (nt <= 1)
+        return XNN_FN(gemm_serial)(cfg, C, ldc, A, rsa, csa, B, rsb, csb, beta, m, n, k);
+
+    int status = XNN_OK;
+#ifdef _OPENMP
+#pragma omp parallel num_threads((int)nt)
+    {
+        const size_t t = (size_t)omp_get_thread_num(), T = (size_t)omp_get_num_threads();
+        const size_t u0 = units * t / T, u1 = units * (t + 1) / T;
+        int st = XNN_OK;
+        if (split_m) {
+            const size_t r0 = u0 * cfg->mr, r1 = min_sz(u1 * cfg->mr, m);
+            if (r1 > r0)
+                st = XNN_FN(gemm_serial)(cfg, C + (ptrdiff_t)r0 * ldc, ldc,
+                                         A + (ptrdiff_t)r0 * rsa, rsa, csa, B, rsb, csb,
+                                         beta, r1 - r0, n, k);
+        } else {
+            const size_t c0 = u0 * cfg->nr, c1 = min_sz(u1 * cfg->nr, n);
+            if (c1 > c0)
+                st = XNN_FN(gemm_serial)(cfg, C + c0, ldc, A, rsa, csa,
+                                         B + (ptrdiff_t)c0 * csb, rsb, csb,
+                                         beta, m, c1 - c0, k);
+        }
+        if (st != XNN_OK) {
+#pragma omp atomic write
+            status = st;
+        }
+    }
+#endif
+    return status;
+}
+
+#undef CFG
+#undef UKR_T
 #endif
