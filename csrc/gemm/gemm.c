@@ -9,9 +9,12 @@
  *           for ir in mc by MR:             micro-kernel: MR x NR tile of C
  *
  * Packing reads op(A) and op(B) through strides, so A^T and B^T are never
- * materialised (gemm_internal.h). The first k block applies beta, later
- * ones add (beta 1). Edge tiles go through a temporary MR x NR tile with
- * the same kernel, so they round exactly like full tiles.
+ * materialised (gemm_internal.h). k is cut into equal blocks of at most
+ * KC; the first applies beta, later ones add (beta 1). Edge tiles round
+ * exactly like full ones (the kernels combine them in a temporary tile).
+ * When C is narrow (the packed B block fits in L2) and A's rows are
+ * contiguous, A is read in place instead of packed: its panels are reused
+ * only nc / NR times, too few to pay for the copy.
  *
  * Threads (OpenMP) split the rows of C, or its columns when C is wider
  * than tall, at tile boundaries; each thread runs the serial driver on its
@@ -43,6 +46,8 @@
 
 /* below this many multiply-adds a product runs on one thread */
 #define XNN_GEMM_MT_MIN (1u << 18)
+/* largest packed B block (kc x nc) for which A is read in place */
+#define XNN_GEMM_DIRECT_A_BYTES (256u * 1024u)
 
 static XNN_TLS void *tls_buf;
 static XNN_TLS size_t tls_size;
@@ -68,21 +73,13 @@ static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
 #else
 
 #define CFG XNN_FN(xnn_gemm_cfg)
-#define UKR_T XNN_FN(xnn_ukr)
 
-/* one tile of mr x nr (<= MR x NR) through a temporary full tile */
-static void XNN_FN(edge_tile)(const CFG *cfg, size_t kc, const XNN_T *ap, ptrdiff_t rsa,
-                              ptrdiff_t csa, const XNN_T *bp, XNN_T *c, ptrdiff_t ldc,
-                              XNN_T beta, size_t mr, size_t nr)
+/* depth of the k blocks: k split into equal blocks of at most KC, so
+   no short last block; depends on k and the ISA only, never on threads */
+static size_t XNN_FN(k_block)(const CFG *cfg, size_t k)
 {
-    _Alignas(64) XNN_T tmp[XNN_GEMM_MAX_MR * XNN_GEMM_MAX_NR];
-    const size_t MR = cfg->mr, NR = cfg->nr;
-    for (size_t i = 0; i < MR; i++)
-        for (size_t j = 0; j < NR; j++)
-            tmp[i * NR + j] = (beta != 0 && i < mr && j < nr) ? c[i * ldc + j] : 0;
-    cfg->ukr(kc, ap, rsa, csa, bp, tmp, (ptrdiff_t)NR, beta);
-    for (size_t i = 0; i < mr; i++)
-        for (size_t j = 0; j < nr; j++) c[i * ldc + j] = tmp[i * NR + j];
+    const size_t nblocks = (k + cfg->kc - 1) / cfg->kc;
+    return (k + nblocks - 1) / nblocks;
 }
 
 /* C (m,n) with row stride ldc = op(A) op(B) + beta C on the calling thread */
@@ -91,10 +88,13 @@ static int XNN_FN(gemm_serial)(const CFG *cfg, XNN_T *C, ptrdiff_t ldc,
                                const XNN_T *B, ptrdiff_t rsb, ptrdiff_t csb,
                                XNN_T beta, size_t m, size_t n, size_t k)
 {
-    const size_t MR = cfg->mr, NR = cfg->nr, KC = cfg->kc, MC = cfg->mc, NC = cfg->nc;
-    const size_t kc_max = min_sz(k, KC);
+    const size_t MR = cfg->mr, NR = cfg->nr, MC = cfg->mc, NC = cfg->nc;
+    const size_t kc_max = XNN_FN(k_block)(cfg, k);
     const size_t nc_max = round_up(min_sz(n, NC), NR);
-    const size_t mc_max = round_up(min_sz(m, MC), MR);
+    /* A read in place when its rows are contiguous and the B block is
+       small enough to stay in L2 while each A panel is reused across it */
+    const int direct_a = csa == 1 && nc_max * kc_max * sizeof(XNN_T) <= XNN_GEMM_DIRECT_A_BYTES;
+    const size_t mc_max = direct_a ? MR : round_up(min_sz(m, MC), MR);
     const size_t b_elems = round_up(kc_max * nc_max, 64);
     XNN_T *Bp = (XNN_T *)gemm_workspace((b_elems + kc_max * mc_max) * sizeof(XNN_T));
     if (!Bp) return XNN_ENOMEM;
@@ -102,11 +102,31 @@ static int XNN_FN(gemm_serial)(const CFG *cfg, XNN_T *C, ptrdiff_t ldc,
 
     for (size_t jc = 0; jc < n; jc += NC) {
         const size_t nc = min_sz(n - jc, NC);
-        for (size_t pc = 0; pc < k; pc += KC) {
-            const size_t kc = min_sz(k - pc, KC);
+        for (size_t pc = 0; pc < k; pc += kc_max) {
+            const size_t kc = min_sz(k - pc, kc_max);
             const XNN_T b = pc == 0 ? beta : 1;
             XNN_FN(xnn_pack_b)(Bp, B + (ptrdiff_t)pc * rsb + (ptrdiff_t)jc * csb, rsb, csb,
                                kc, nc, NR);
+            if (direct_a) {
+                /* row panels outer: each (MR, kc) panel of A stays in L1
+                   while the tiles of its row of C are computed */
+                for (size_t ir = 0; ir < m; ir += MR) {
+                    const size_t mr = min_sz(m - ir, MR);
+                    const XNN_T *ap = A + (ptrdiff_t)ir * rsa + (ptrdiff_t)pc;
+                    ptrdiff_t rs = rsa, cs = 1;
+                    if (mr < MR) {          /* never read past the last row */
+                        XNN_FN(xnn_pack_a)(Ap, ap, rsa, 1, mr, kc, MR);
+                        ap = Ap;
+                        rs = 1;
+                        cs = (ptrdiff_t)MR;
+                    }
+                    XNN_T *c = C + (ptrdiff_t)ir * ldc + (ptrdiff_t)jc;
+                    for (size_t jr = 0; jr < nc; jr += NR)
+                        cfg->ukr(mr, min_sz(nc - jr, NR), kc, ap, rs, cs, Bp + jr * kc,
+                            c + jr, ldc, b);
+                }
+                continue;
+            }
             for (size_t ic = 0; ic < m; ic += MC) {
                 const size_t mc = min_sz(m - ic, MC);
                 XNN_FN(xnn_pack_a)(Ap, A + (ptrdiff_t)ic * rsa + (ptrdiff_t)pc * csa, rsa, csa,
@@ -114,16 +134,9 @@ static int XNN_FN(gemm_serial)(const CFG *cfg, XNN_T *C, ptrdiff_t ldc,
                 for (size_t jr = 0; jr < nc; jr += NR) {
                     const size_t nr = min_sz(nc - jr, NR);
                     const XNN_T *bp = Bp + jr * kc;
-                    for (size_t ir = 0; ir < mc; ir += MR) {
-                        const size_t mr = min_sz(mc - ir, MR);
-                        const XNN_T *ap = Ap + ir * kc;
-                        XNN_T *c = C + (ptrdiff_t)(ic + ir) * ldc + (ptrdiff_t)(jc + jr);
-                        if (mr == MR && nr == NR)
-                            cfg->ukr(kc, ap, 1, (ptrdiff_t)MR, bp, c, ldc, b);
-                        else
-                            XNN_FN(edge_tile)(cfg, kc, ap, 1, (ptrdiff_t)MR, bp, c, ldc, b,
-                                              mr, nr);
-                    }
+                    for (size_t ir = 0; ir < mc; ir += MR)
+                        cfg->ukr(min_sz(mc - ir, MR), nr, kc, Ap + ir * kc, 1, (ptrdiff_t)MR, bp,
+                            C + (ptrdiff_t)(ic + ir) * ldc + (ptrdiff_t)(jc + jr), ldc, b);
                 }
             }
         }
@@ -190,5 +203,4 @@ int XNN_FN(xnn_gemm)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T beta,
 }
 
 #undef CFG
-#undef UKR_T
 #endif

@@ -2,7 +2,8 @@
  *
  * Tile MR x NR = 4 x 8 (float) or 4 x 4 (double): small enough for the
  * 16 vector registers of SSE2 or NEON once the compiler vectorises the j
- * loops. C[i, j] = sum_p a(i, p) b(p, j) + beta C[i, j], p increasing.
+ * loops. C[i, j] = sum_p a(i, p) b(p, j) + beta C[i, j], p increasing,
+ * stored for i < mr, j < nr.
  */
 #ifndef XNN_T
 #include "gemm_internal.h"
@@ -17,8 +18,9 @@
 #endif
 #define REF_MR XNN_REF_MR
 
-static inline void XNN_FN(ref_body)(size_t kc, const XNN_T *a, ptrdiff_t rsa, ptrdiff_t csa,
-                                    const XNN_T *b, XNN_T *c, ptrdiff_t ldc, XNN_T beta)
+static inline void XNN_FN(ref_body)(size_t mr, size_t nr, size_t kc, const XNN_T *a,
+                                    ptrdiff_t rsa, ptrdiff_t csa, const XNN_T *b, XNN_T *c,
+                                    ptrdiff_t ldc, XNN_T beta)
 {
     XNN_T acc[REF_MR][REF_NR] = {{0}};
     for (size_t p = 0; p < kc; p++) {
@@ -29,24 +31,32 @@ static inline void XNN_FN(ref_body)(size_t kc, const XNN_T *a, ptrdiff_t rsa, pt
             for (int j = 0; j < REF_NR; j++) acc[i][j] += ai * bp[j];
         }
     }
-    for (int i = 0; i < REF_MR; i++) {
-        XNN_T *ci = c + i * ldc;
-        if (beta == 0)
-            for (int j = 0; j < REF_NR; j++) ci[j] = acc[i][j];
-        else if (beta == 1)
-            for (int j = 0; j < REF_NR; j++) ci[j] = acc[i][j] + ci[j];
-        else
-            for (int j = 0; j < REF_NR; j++) ci[j] = acc[i][j] + beta * ci[j];
+    if (mr == REF_MR && nr == REF_NR) {
+        for (int i = 0; i < REF_MR; i++) {
+            XNN_T *ci = c + i * ldc;
+            if (beta == 0)
+                for (int j = 0; j < REF_NR; j++) ci[j] = acc[i][j];
+            else if (beta == 1)
+                for (int j = 0; j < REF_NR; j++) ci[j] = acc[i][j] + ci[j];
+            else
+                for (int j = 0; j < REF_NR; j++) ci[j] = acc[i][j] + beta * ci[j];
+        }
+        return;
+    }
+    for (size_t i = 0; i < mr; i++) {          /* edge tile: same arithmetic */
+        XNN_T *ci = c + (ptrdiff_t)i * ldc;
+        for (size_t j = 0; j < nr; j++)
+            ci[j] = beta == 0 ? acc[i][j] : beta == 1 ? acc[i][j] + ci[j] : acc[i][j] + beta * ci[j];
     }
 }
 
-void XNN_FN(xnn_ukr_ref)(size_t kc, const XNN_T *a, ptrdiff_t rsa, ptrdiff_t csa,
-                         const XNN_T *b, XNN_T *c, ptrdiff_t ldc, XNN_T beta)
+void XNN_FN(xnn_ukr_ref)(size_t mr, size_t nr, size_t kc, const XNN_T *a, ptrdiff_t rsa,
+                         ptrdiff_t csa, const XNN_T *b, XNN_T *c, ptrdiff_t ldc, XNN_T beta)
 {
     if (rsa == 1 && csa == REF_MR)      /* packed panel: constant strides */
-        XNN_FN(ref_body)(kc, a, 1, REF_MR, b, c, ldc, beta);
+        XNN_FN(ref_body)(mr, nr, kc, a, 1, REF_MR, b, c, ldc, beta);
     else
-        XNN_FN(ref_body)(kc, a, rsa, csa, b, c, ldc, beta);
+        XNN_FN(ref_body)(mr, nr, kc, a, rsa, csa, b, c, ldc, beta);
 }
 
 #undef REF_NR

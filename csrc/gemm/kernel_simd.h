@@ -11,8 +11,9 @@
  *   UKR_ROWS(X)      X(i) for each row i of the tile (MR rows)
  *   MR               number of rows; NR = 2 * VL columns
  *
- * Tile MR x NR, accumulators c<i>0, c<i>1 (two vectors per row), k loop
- * unrolled by four, C written back with beta (0 overwrites).
+ * Tile MR x NR, accumulators c<i>0, c<i>1 (two vectors per row), C
+ * written back with beta (0 overwrites); only the leading mr x nr part
+ * of the tile is stored.
  */
 
 #define UKR_DECL(i) V c##i##0 = ZERO(), c##i##1 = ZERO();
@@ -29,31 +30,39 @@
 #define UKR_PREFETCH(i)                                                   \
     _mm_prefetch((const char *)(c + (i) * ldc), _MM_HINT_T0);             \
     _mm_prefetch((const char *)(c + (i) * ldc + 2 * VL - 1), _MM_HINT_T0);
-#define UKR_STORE0(i) ST(c + (i) * ldc, c##i##0); ST(c + (i) * ldc + VL, c##i##1);
+#define UKR_STORE0(i) ST(cw + (i) * ldw, c##i##0); ST(cw + (i) * ldw + VL, c##i##1);
 #define UKR_STORE1(i)                                                     \
-    ST(c + (i) * ldc, ADD(c##i##0, LD(c + (i) * ldc)));                   \
-    ST(c + (i) * ldc + VL, ADD(c##i##1, LD(c + (i) * ldc + VL)));
+    ST(cw + (i) * ldw, ADD(c##i##0, LD(cw + (i) * ldw)));                 \
+    ST(cw + (i) * ldw + VL, ADD(c##i##1, LD(cw + (i) * ldw + VL)));
 #define UKR_STOREB(i)                                                     \
-    ST(c + (i) * ldc, FMA(vbeta, LD(c + (i) * ldc), c##i##0));            \
-    ST(c + (i) * ldc + VL, FMA(vbeta, LD(c + (i) * ldc + VL), c##i##1));
+    ST(cw + (i) * ldw, FMA(vbeta, LD(cw + (i) * ldw), c##i##0));          \
+    ST(cw + (i) * ldw + VL, FMA(vbeta, LD(cw + (i) * ldw + VL), c##i##1));
 
 static inline __attribute__((always_inline)) void
-XNN_FN(ukr_body)(size_t kc, const XNN_T *a, ptrdiff_t rsa, ptrdiff_t csa,
-                 const XNN_T *b, XNN_T *c, ptrdiff_t ldc, XNN_T beta)
+XNN_FN(ukr_body)(size_t mr, size_t nr, size_t kc, const XNN_T *a, ptrdiff_t rsa,
+                 ptrdiff_t csa, const XNN_T *b, XNN_T *c, ptrdiff_t ldc, XNN_T beta)
 {
     UKR_ROWS(UKR_DECL)
     V b0, b1, av;
     const XNN_T *ap = a;
     UKR_ROWS(UKR_PREFETCH)
-    size_t p = 0;
-    for (; p + 4 <= kc; p += 4) {
-        UKR_STEP
-        UKR_STEP
-        UKR_STEP
+    /* not unrolled: unrolling makes GCC spill accumulators */
+    for (size_t p = 0; p < kc; p++) {
         UKR_STEP
     }
-    for (; p < kc; p++) {
-        UKR_STEP
+    /* an edge tile is combined with beta in a full temporary tile, with
+       the same instructions as a full one, and its valid part copied */
+    const int full = mr == MR && nr == 2 * VL;
+    _Alignas(64) XNN_T tmp[MR * 2 * VL];
+    XNN_T *cw = c;
+    ptrdiff_t ldw = ldc;
+    if (!full) {
+        cw = tmp;
+        ldw = 2 * VL;
+        if (beta != 0)
+            for (size_t i = 0; i < MR; i++)
+                for (size_t j = 0; j < 2 * VL; j++)
+                    tmp[i * 2 * VL + j] = (i < mr && j < nr) ? c[(ptrdiff_t)i * ldc + j] : 0;
     }
     if (beta == 0) {
         UKR_ROWS(UKR_STORE0)
@@ -63,15 +72,20 @@ XNN_FN(ukr_body)(size_t kc, const XNN_T *a, ptrdiff_t rsa, ptrdiff_t csa,
         V vbeta = SET1(beta);
         UKR_ROWS(UKR_STOREB)
     }
+    if (!full)
+        for (size_t i = 0; i < mr; i++)
+            for (size_t j = 0; j < nr; j++) c[(ptrdiff_t)i * ldc + j] = tmp[i * 2 * VL + j];
 }
 
-void UKR_NAME(size_t kc, const XNN_T *a, ptrdiff_t rsa, ptrdiff_t csa,
-              const XNN_T *b, XNN_T *c, ptrdiff_t ldc, XNN_T beta)
+void UKR_NAME(size_t mr, size_t nr, size_t kc, const XNN_T *a, ptrdiff_t rsa,
+              ptrdiff_t csa, const XNN_T *b, XNN_T *c, ptrdiff_t ldc, XNN_T beta)
 {
     if (rsa == 1 && csa == MR)          /* packed panel: constant strides */
-        XNN_FN(ukr_body)(kc, a, 1, MR, b, c, ldc, beta);
+        XNN_FN(ukr_body)(mr, nr, kc, a, 1, MR, b, c, ldc, beta);
+    else if (csa == 1)                  /* rows of A read in place */
+        XNN_FN(ukr_body)(mr, nr, kc, a, rsa, 1, b, c, ldc, beta);
     else
-        XNN_FN(ukr_body)(kc, a, rsa, csa, b, c, ldc, beta);
+        XNN_FN(ukr_body)(mr, nr, kc, a, rsa, csa, b, c, ldc, beta);
 }
 
 #undef UKR_DECL

@@ -9,7 +9,6 @@
  * direction of the source is contiguous.
  */
 #ifndef XNN_T
-#include <string.h>
 #include "gemm_internal.h"
 #define XNN_SELF "gemm/pack.c"
 #include "../template.h"
@@ -21,7 +20,7 @@ static inline void XNN_FN(pack_panel)(XNN_T *dst, const XNN_T *src, ptrdiff_t ls
 {
     if (w == W && ls == 1) {                 /* lanes contiguous */
         for (size_t p = 0; p < kc; p++)
-            memcpy(dst + p * W, src + (ptrdiff_t)p * ps, W * sizeof(XNN_T));
+            for (size_t l = 0; l < W; l++) dst[p * W + l] = src[(ptrdiff_t)p * ps + l];
         return;
     }
     if (w == W && ps == 1) {                 /* steps contiguous: transpose */
