@@ -14,7 +14,8 @@
  * exactly like full ones (the kernels combine them in a temporary tile).
  * When C is narrow (the packed B block fits in L2) and A's rows are
  * contiguous, A is read in place instead of packed: its panels are reused
- * only nc / NR times, too few to pay for the copy.
+ * only nc / NR times, too few to pay for the copy. Likewise short
+ * contiguous rows of op(B) are read in place; only edge panels are packed.
  *
  * Threads (OpenMP) split the rows of C, or its columns when C is wider
  * than tall, at tile boundaries; each thread runs the serial driver on its
@@ -48,6 +49,8 @@
 #define XNN_GEMM_MT_MIN (1u << 18)
 /* largest packed B block (kc x nc) for which A is read in place */
 #define XNN_GEMM_DIRECT_A_BYTES (256u * 1024u)
+/* longest row of op(B) read in place (longer rows: packed, for the TLB) */
+#define XNN_GEMM_DIRECT_B_BYTES 256u
 
 static XNN_TLS void *tls_buf;
 static XNN_TLS size_t tls_size;
@@ -91,22 +94,32 @@ static int XNN_FN(gemm_serial)(const CFG *cfg, XNN_T *C, ptrdiff_t ldc,
     const size_t MR = cfg->mr, NR = cfg->nr, MC = cfg->mc, NC = cfg->nc;
     const size_t kc_max = XNN_FN(k_block)(cfg, k);
     const size_t nc_max = round_up(min_sz(n, NC), NR);
+    /* op(B) read in place when its rows are contiguous and short */
+    const int direct_b = csb == 1 && n * sizeof(XNN_T) <= XNN_GEMM_DIRECT_B_BYTES;
     /* A read in place when its rows are contiguous and the B block is
        small enough to stay in L2 while each A panel is reused across it */
     const int direct_a = csa == 1 && nc_max * kc_max * sizeof(XNN_T) <= XNN_GEMM_DIRECT_A_BYTES;
     const size_t mc_max = direct_a ? MR : round_up(min_sz(m, MC), MR);
-    const size_t b_elems = round_up(kc_max * nc_max, 64);
+    const size_t b_elems = round_up(kc_max * (direct_b ? NR : nc_max), 64);
     XNN_T *Bp = (XNN_T *)gemm_workspace((b_elems + kc_max * mc_max) * sizeof(XNN_T));
     if (!Bp) return XNN_ENOMEM;
     XNN_T *Ap = Bp + b_elems;
 
     for (size_t jc = 0; jc < n; jc += NC) {
         const size_t nc = min_sz(n - jc, NC);
+        const size_t nc_full = nc / NR * NR;    /* columns in full panels */
         for (size_t pc = 0; pc < k; pc += kc_max) {
             const size_t kc = min_sz(k - pc, kc_max);
             const XNN_T b = pc == 0 ? beta : 1;
-            XNN_FN(xnn_pack_b)(Bp, B + (ptrdiff_t)pc * rsb + (ptrdiff_t)jc * csb, rsb, csb,
-                               kc, nc, NR);
+            const XNN_T *Bblk = B + (ptrdiff_t)pc * rsb + (ptrdiff_t)jc * csb;
+            if (!direct_b)
+                XNN_FN(xnn_pack_b)(Bp, Bblk, rsb, csb, kc, nc, NR);
+            else if (nc_full < nc)              /* never read past column n */
+                XNN_FN(xnn_pack_b)(Bp, Bblk + nc_full, rsb, 1, kc, nc - nc_full, NR);
+            /* panel jr of op(B): packed at Bp + jr kc (row stride NR), or in
+               place (row stride rsb) with the edge panel packed at Bp */
+#define PANEL_B(jr) (!direct_b ? Bp + (jr) * kc : (jr) < nc_full ? Bblk + (jr) : Bp)
+#define PANEL_LDB(jr) (!direct_b || (jr) >= nc_full ? (ptrdiff_t)NR : rsb)
             if (direct_a) {
                 /* row panels outer: each (MR, kc) panel of A stays in L1
                    while the tiles of its row of C are computed */
@@ -114,7 +127,7 @@ static int XNN_FN(gemm_serial)(const CFG *cfg, XNN_T *C, ptrdiff_t ldc,
                     const size_t mr = min_sz(m - ir, MR);
                     const XNN_T *ap = A + (ptrdiff_t)ir * rsa + (ptrdiff_t)pc;
                     ptrdiff_t rs = rsa, cs = 1;
-                    if (mr < MR) {          /* never read past the last row */
+                    if (mr < MR) {              /* never read past row m */
                         XNN_FN(xnn_pack_a)(Ap, ap, rsa, 1, mr, kc, MR);
                         ap = Ap;
                         rs = 1;
@@ -122,8 +135,8 @@ static int XNN_FN(gemm_serial)(const CFG *cfg, XNN_T *C, ptrdiff_t ldc,
                     }
                     XNN_T *c = C + (ptrdiff_t)ir * ldc + (ptrdiff_t)jc;
                     for (size_t jr = 0; jr < nc; jr += NR)
-                        cfg->ukr(mr, min_sz(nc - jr, NR), kc, ap, rs, cs, Bp + jr * kc,
-                            c + jr, ldc, b);
+                        cfg->ukr(mr, min_sz(nc - jr, NR), kc, ap, rs, cs, PANEL_B(jr),
+                                 PANEL_LDB(jr), c + jr, ldc, b);
                 }
                 continue;
             }
@@ -133,12 +146,16 @@ static int XNN_FN(gemm_serial)(const CFG *cfg, XNN_T *C, ptrdiff_t ldc,
                                    mc, kc, MR);
                 for (size_t jr = 0; jr < nc; jr += NR) {
                     const size_t nr = min_sz(nc - jr, NR);
-                    const XNN_T *bp = Bp + jr * kc;
+                    const XNN_T *bp = PANEL_B(jr);
+                    const ptrdiff_t ldb = PANEL_LDB(jr);
+                    XNN_T *c = C + (ptrdiff_t)ic * ldc + (ptrdiff_t)(jc + jr);
                     for (size_t ir = 0; ir < mc; ir += MR)
-                        cfg->ukr(min_sz(mc - ir, MR), nr, kc, Ap + ir * kc, 1, (ptrdiff_t)MR, bp,
-                            C + (ptrdiff_t)(ic + ir) * ldc + (ptrdiff_t)(jc + jr), ldc, b);
+                        cfg->ukr(min_sz(mc - ir, MR), nr, kc, Ap + ir * kc, 1, (ptrdiff_t)MR,
+                                 bp, ldb, c + (ptrdiff_t)ir * ldc, ldc, b);
                 }
             }
+#undef PANEL_B
+#undef PANEL_LDB
         }
     }
     return XNN_OK;

@@ -11,14 +11,15 @@
  *
  * A micro-kernel computes one MR x NR tile of C from kc columns of op(A)
  * (read through the strides rsa/csa: packed panels have rsa = 1, csa = MR)
- * and a packed, zero-padded (kc, NR) panel of op(B):
+ * and kc rows of NR columns of op(B), row stride ldb (a packed, zero-padded
+ * panel has ldb = NR; op(B) read in place has ldb = n):
  *
  *   C[i, j] = sum_p a(i, p) b(p, j) + beta C[i, j]    (beta = 0 overwrites)
  *
  * storing only the leading mr x nr part of the tile (edge tiles are
  * combined with beta in a temporary full tile, with the same instructions
- * as full ones). A panel read in place (not packed) must have MR valid
- * rows; the driver packs edge panels. Every C[i, j] accumulates its k products in increasing p
+ * as full ones). Panels read in place (not packed) must have MR valid
+ * rows of A and NR valid columns of B; the driver packs edge panels. Every C[i, j] accumulates its k products in increasing p
  * inside a kc block and the blocks in increasing order, whatever the tile,
  * the thread or the MC/NC blocking: results depend on KC alone, which is
  * fixed per instruction set and dtype.
@@ -41,7 +42,8 @@
 #define XNN_GEMM_DECLARE(T, S)                                                  \
     typedef void (*xnn_ukr_##S##_t)(size_t mr, size_t nr, size_t kc,            \
                                     const T *a, ptrdiff_t rsa, ptrdiff_t csa,   \
-                                    const T *b, T *c, ptrdiff_t ldc, T beta);   \
+                                    const T *b, ptrdiff_t ldb, T *c,            \
+                                    ptrdiff_t ldc, T beta);                     \
     typedef struct xnn_gemm_cfg_##S {                                           \
         size_t mr, nr;     /* register tile of the micro-kernel */              \
         size_t mc, kc, nc; /* cache blocks: mc % mr == 0, nc % nr == 0 */       \
@@ -49,11 +51,14 @@
     } xnn_gemm_cfg_##S;                                                         \
     const xnn_gemm_cfg_##S *xnn_gemm_config_##S(int isa);                          \
     void xnn_ukr_ref_##S(size_t mr, size_t nr, size_t kc, const T *a,         \
-        ptrdiff_t rsa, ptrdiff_t csa, const T *b, T *c, ptrdiff_t ldc, T beta);              \
+        ptrdiff_t rsa, ptrdiff_t csa, const T *b, ptrdiff_t ldb, T *c, ptrdiff_t ldc, \
+        T beta);              \
     void xnn_ukr_avx2_##S(size_t mr, size_t nr, size_t kc, const T *a,         \
-        ptrdiff_t rsa, ptrdiff_t csa, const T *b, T *c, ptrdiff_t ldc, T beta);             \
+        ptrdiff_t rsa, ptrdiff_t csa, const T *b, ptrdiff_t ldb, T *c, ptrdiff_t ldc, \
+        T beta);             \
     void xnn_ukr_avx512_##S(size_t mr, size_t nr, size_t kc, const T *a,         \
-        ptrdiff_t rsa, ptrdiff_t csa, const T *b, T *c, ptrdiff_t ldc, T beta);                                            \
+        ptrdiff_t rsa, ptrdiff_t csa, const T *b, ptrdiff_t ldb, T *c, ptrdiff_t ldc, \
+        T beta);                                            \
     /* Ap: ceil(mc/mr) panels (kc, mr), rows past mc zero */                    \
     void xnn_pack_a_##S(T *Ap, const T *A, ptrdiff_t rsa, ptrdiff_t csa,        \
                         size_t mc, size_t kc, size_t mr);                       \

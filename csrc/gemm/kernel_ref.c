@@ -19,12 +19,12 @@
 #define REF_MR XNN_REF_MR
 
 static inline void XNN_FN(ref_body)(size_t mr, size_t nr, size_t kc, const XNN_T *a,
-                                    ptrdiff_t rsa, ptrdiff_t csa, const XNN_T *b, XNN_T *c,
-                                    ptrdiff_t ldc, XNN_T beta)
+                                    ptrdiff_t rsa, ptrdiff_t csa, const XNN_T *b,
+                                    ptrdiff_t ldb, XNN_T *c, ptrdiff_t ldc, XNN_T beta)
 {
     XNN_T acc[REF_MR][REF_NR] = {{0}};
     for (size_t p = 0; p < kc; p++) {
-        const XNN_T *bp = b + p * REF_NR;
+        const XNN_T *bp = b + (ptrdiff_t)p * ldb;
         const XNN_T *ap = a + (ptrdiff_t)p * csa;
         for (int i = 0; i < REF_MR; i++) {
             XNN_T ai = ap[i * rsa];
@@ -51,12 +51,13 @@ static inline void XNN_FN(ref_body)(size_t mr, size_t nr, size_t kc, const XNN_T
 }
 
 void XNN_FN(xnn_ukr_ref)(size_t mr, size_t nr, size_t kc, const XNN_T *a, ptrdiff_t rsa,
-                         ptrdiff_t csa, const XNN_T *b, XNN_T *c, ptrdiff_t ldc, XNN_T beta)
+                         ptrdiff_t csa, const XNN_T *b, ptrdiff_t ldb, XNN_T *c, ptrdiff_t ldc,
+                         XNN_T beta)
 {
-    if (rsa == 1 && csa == REF_MR)      /* packed panel: constant strides */
-        XNN_FN(ref_body)(mr, nr, kc, a, 1, REF_MR, b, c, ldc, beta);
+    if (rsa == 1 && csa == REF_MR && ldb == REF_NR)   /* packed panels */
+        XNN_FN(ref_body)(mr, nr, kc, a, 1, REF_MR, b, REF_NR, c, ldc, beta);
     else
-        XNN_FN(ref_body)(mr, nr, kc, a, rsa, csa, b, c, ldc, beta);
+        XNN_FN(ref_body)(mr, nr, kc, a, rsa, csa, b, ldb, c, ldc, beta);
 }
 
 #undef REF_NR

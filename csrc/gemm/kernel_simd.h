@@ -26,7 +26,7 @@
     b1 = LD(b + VL);                                \
     UKR_ROWS(UKR_ROW)                               \
     ap += csa;                                      \
-    b += 2 * VL;
+    b += ldb;
 #define UKR_PREFETCH(i)                                                   \
     _mm_prefetch((const char *)(c + (i) * ldc), _MM_HINT_T0);             \
     _mm_prefetch((const char *)(c + (i) * ldc + 2 * VL - 1), _MM_HINT_T0);
@@ -40,7 +40,8 @@
 
 static inline __attribute__((always_inline)) void
 XNN_FN(ukr_body)(size_t mr, size_t nr, size_t kc, const XNN_T *a, ptrdiff_t rsa,
-                 ptrdiff_t csa, const XNN_T *b, XNN_T *c, ptrdiff_t ldc, XNN_T beta)
+                 ptrdiff_t csa, const XNN_T *b, ptrdiff_t ldb, XNN_T *c, ptrdiff_t ldc,
+                 XNN_T beta)
 {
     UKR_ROWS(UKR_DECL)
     V b0, b1, av;
@@ -77,15 +78,26 @@ XNN_FN(ukr_body)(size_t mr, size_t nr, size_t kc, const XNN_T *a, ptrdiff_t rsa,
             for (size_t j = 0; j < nr; j++) c[(ptrdiff_t)i * ldc + j] = tmp[i * 2 * VL + j];
 }
 
+/* the common stride patterns get bodies with constant strides */
 void UKR_NAME(size_t mr, size_t nr, size_t kc, const XNN_T *a, ptrdiff_t rsa,
-              ptrdiff_t csa, const XNN_T *b, XNN_T *c, ptrdiff_t ldc, XNN_T beta)
+              ptrdiff_t csa, const XNN_T *b, ptrdiff_t ldb, XNN_T *c, ptrdiff_t ldc,
+              XNN_T beta)
 {
-    if (rsa == 1 && csa == MR)          /* packed panel: constant strides */
-        XNN_FN(ukr_body)(mr, nr, kc, a, 1, MR, b, c, ldc, beta);
-    else if (csa == 1)                  /* rows of A read in place */
-        XNN_FN(ukr_body)(mr, nr, kc, a, rsa, 1, b, c, ldc, beta);
-    else
-        XNN_FN(ukr_body)(mr, nr, kc, a, rsa, csa, b, c, ldc, beta);
+    if (ldb == 2 * VL) {                /* packed B panel */
+        if (rsa == 1 && csa == MR)      /* packed A panel */
+            XNN_FN(ukr_body)(mr, nr, kc, a, 1, MR, b, 2 * VL, c, ldc, beta);
+        else if (csa == 1)              /* rows of A read in place */
+            XNN_FN(ukr_body)(mr, nr, kc, a, rsa, 1, b, 2 * VL, c, ldc, beta);
+        else
+            XNN_FN(ukr_body)(mr, nr, kc, a, rsa, csa, b, 2 * VL, c, ldc, beta);
+    } else {                            /* rows of B read in place */
+        if (rsa == 1 && csa == MR)
+            XNN_FN(ukr_body)(mr, nr, kc, a, 1, MR, b, ldb, c, ldc, beta);
+        else if (csa == 1)
+            XNN_FN(ukr_body)(mr, nr, kc, a, rsa, 1, b, ldb, c, ldc, beta);
+        else
+            XNN_FN(ukr_body)(mr, nr, kc, a, rsa, csa, b, ldb, c, ldc, beta);
+    }
 }
 
 #undef UKR_DECL
