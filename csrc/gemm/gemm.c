@@ -175,48 +175,46 @@ int XNN_FN(xnn_gemm)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T beta,
     const ptrdiff_t rsb = trans_b ? 1 : (ptrdiff_t)n, csb = trans_b ? (ptrdiff_t)k : 1;
     const ptrdiff_t ldc = (ptrdiff_t)n;
 
+#ifdef _OPENMP
     /* threads split rows when C is at least as tall as wide: each then
        packs all of op(B) (k x n), the smaller duplicate */
     const int split_m = n <= m;
     const size_t units = split_m ? (m + cfg->mr - 1) / cfg->mr : (n + cfg->nr - 1) / cfg->nr;
     size_t nt = 1;
-#ifdef _OPENMP
     if ((double)m * (double)n * (double)k >= (double)XNN_GEMM_MT_MIN) {
-        int want = xnn_get_num_threads();
+        const int want = xnn_get_num_threads();
         nt = want > 1 ? (size_t)want : 1;
         if (nt > units) nt = units;
     }
-#endif
-    if (nt <= 1)
-        return XNN_FN(gemm_serial)(cfg, C, ldc, A, rsa, csa, B, rsb, csb, beta, m, n, k);
-
-    int status = XNN_OK;
-#ifdef _OPENMP
+    if (nt > 1) {
+        int status = XNN_OK;
 #pragma omp parallel num_threads((int)nt)
-    {
-        const size_t t = (size_t)omp_get_thread_num(), T = (size_t)omp_get_num_threads();
-        const size_t u0 = units * t / T, u1 = units * (t + 1) / T;
-        int st = XNN_OK;
-        if (split_m) {
-            const size_t r0 = u0 * cfg->mr, r1 = min_sz(u1 * cfg->mr, m);
-            if (r1 > r0)
-                st = XNN_FN(gemm_serial)(cfg, C + (ptrdiff_t)r0 * ldc, ldc,
-                                         A + (ptrdiff_t)r0 * rsa, rsa, csa, B, rsb, csb,
-                                         beta, r1 - r0, n, k);
-        } else {
-            const size_t c0 = u0 * cfg->nr, c1 = min_sz(u1 * cfg->nr, n);
-            if (c1 > c0)
-                st = XNN_FN(gemm_serial)(cfg, C + c0, ldc, A, rsa, csa,
-                                         B + (ptrdiff_t)c0 * csb, rsb, csb,
-                                         beta, m, c1 - c0, k);
-        }
-        if (st != XNN_OK) {
+        {
+            const size_t t = (size_t)omp_get_thread_num(), T = (size_t)omp_get_num_threads();
+            const size_t u0 = units * t / T, u1 = units * (t + 1) / T;
+            int st = XNN_OK;
+            if (split_m) {
+                const size_t r0 = u0 * cfg->mr, r1 = min_sz(u1 * cfg->mr, m);
+                if (r1 > r0)
+                    st = XNN_FN(gemm_serial)(cfg, C + (ptrdiff_t)r0 * ldc, ldc,
+                                             A + (ptrdiff_t)r0 * rsa, rsa, csa, B, rsb, csb,
+                                             beta, r1 - r0, n, k);
+            } else {
+                const size_t c0 = u0 * cfg->nr, c1 = min_sz(u1 * cfg->nr, n);
+                if (c1 > c0)
+                    st = XNN_FN(gemm_serial)(cfg, C + c0, ldc, A, rsa, csa,
+                                             B + (ptrdiff_t)c0 * csb, rsb, csb,
+                                             beta, m, c1 - c0, k);
+            }
+            if (st != XNN_OK) {
 #pragma omp atomic write
-            status = st;
+                status = st;
+            }
         }
+        return status;
     }
 #endif
-    return status;
+    return XNN_FN(gemm_serial)(cfg, C, ldc, A, rsa, csa, B, rsb, csb, beta, m, n, k);
 }
 
 #undef CFG
