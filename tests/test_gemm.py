@@ -160,3 +160,30 @@ def test_thread_setting_restored():
     with threads(1):
         assert _core.get_num_threads() == 1
     assert _core.get_num_threads() == old
+
+
+@pytest.mark.parametrize("name", ISAS)
+def test_dense_forward_fused_epilogue(name):
+    """bias and ReLU applied in the GEMM's epilogue give the same bits as
+    the product followed by the bias and the activation; shapes with
+    several k blocks, edges and threads"""
+    rng = np.random.default_rng(9)
+    with isa(name):
+        for dtype in (np.float32, np.float64):
+            for m, k, n in [(1, 1, 1), (7, 5, 3), (128, 784, 128), (301, 263, 67), (13, 300, 1031)]:
+                X = rng.standard_normal((m, k)).astype(dtype)
+                W = rng.standard_normal((k, n)).astype(dtype)
+                b = rng.standard_normal(n).astype(dtype)
+                for nt in (1, 2):
+                    with threads(nt):
+                        z = _core.matmul(X, W) + b
+                        relu = _core.dense_forward(X, W, b, _core.ACT_RELU)
+                        np.testing.assert_array_equal(relu, np.where(z < 0, 0, z).astype(dtype))
+                        lin = _core.dense_forward(X, W, b, _core.ACT_LINEAR)
+                        np.testing.assert_array_equal(lin, z)
+                        nob = _core.dense_forward(X, W, None, _core.ACT_RELU)
+                        z0 = _core.matmul(X, W)
+                        np.testing.assert_array_equal(nob, np.where(z0 < 0, 0, z0))
+                        sig = _core.dense_forward(X, W, b, _core.ACT_SIGMOID)
+                        np.testing.assert_allclose(sig, 1 / (1 + np.exp(-z.astype(np.float64))),
+                                                   rtol=1e-5, atol=1e-6)

@@ -22,6 +22,9 @@
  * slice with its own packing buffers. k is never split: every C[i, j] is
  * the same bits for any thread count, blocking and run.
  *
+ * xnn_gemm_epilogue adds a bias row and applies ReLU to each tile right
+ * after its last k block, while the tile is still in L1 (dense layers).
+ *
  * Packing buffers are cached per thread (thread-local, 64-byte aligned,
  * grown on demand), so repeated products of one shape allocate nothing.
  */
@@ -85,13 +88,29 @@ static size_t XNN_FN(k_block)(const CFG *cfg, size_t k)
     return (k + nblocks - 1) / nblocks;
 }
 
-/* C (m,n) with row stride ldc = op(A) op(B) + beta C on the calling thread */
+/* the epilogue of one finished mr x nr tile, while it is in L1 */
+static inline void XNN_FN(epilogue)(XNN_T *c, ptrdiff_t ldc, size_t mr, size_t nr,
+                                    const XNN_T *bias, int epi)
+{
+    for (size_t i = 0; i < mr; i++) {
+        XNN_T *ci = c + (ptrdiff_t)i * ldc;
+        if (bias)
+            for (size_t j = 0; j < nr; j++) ci[j] = ci[j] + bias[j];
+        if (epi == XNN_EPI_RELU)
+            for (size_t j = 0; j < nr; j++) ci[j] = ci[j] < 0 ? 0 : ci[j];
+    }
+}
+
+/* C (m,n) with row stride ldc = epi(op(A) op(B) + beta C + bias) on the
+   calling thread */
 static int XNN_FN(gemm_serial)(const CFG *cfg, XNN_T *C, ptrdiff_t ldc,
                                const XNN_T *A, ptrdiff_t rsa, ptrdiff_t csa,
                                const XNN_T *B, ptrdiff_t rsb, ptrdiff_t csb,
-                               XNN_T beta, size_t m, size_t n, size_t k)
+                               XNN_T beta, size_t m, size_t n, size_t k,
+                               const XNN_T *bias, int epi)
 {
     const size_t MR = cfg->mr, NR = cfg->nr, MC = cfg->mc, NC = cfg->nc;
+    const int has_epi = bias != NULL || epi != XNN_EPI_NONE;
     const size_t kc_max = XNN_FN(k_block)(cfg, k);
     const size_t nc_max = round_up(min_sz(n, NC), NR);
     /* op(B) read in place when its rows are contiguous and short */
@@ -111,6 +130,7 @@ static int XNN_FN(gemm_serial)(const CFG *cfg, XNN_T *C, ptrdiff_t ldc,
         for (size_t pc = 0; pc < k; pc += kc_max) {
             const size_t kc = min_sz(k - pc, kc_max);
             const XNN_T b = pc == 0 ? beta : 1;
+            const int last = has_epi && pc + kc >= k;   /* finish tiles here */
             const XNN_T *Bblk = B + (ptrdiff_t)pc * rsb + (ptrdiff_t)jc * csb;
             if (!direct_b)
                 XNN_FN(xnn_pack_b)(Bp, Bblk, rsb, csb, kc, nc, NR);
@@ -134,9 +154,14 @@ static int XNN_FN(gemm_serial)(const CFG *cfg, XNN_T *C, ptrdiff_t ldc,
                         cs = (ptrdiff_t)MR;
                     }
                     XNN_T *c = C + (ptrdiff_t)ir * ldc + (ptrdiff_t)jc;
-                    for (size_t jr = 0; jr < nc; jr += NR)
-                        cfg->ukr(mr, min_sz(nc - jr, NR), kc, ap, rs, cs, PANEL_B(jr),
-                                 PANEL_LDB(jr), c + jr, ldc, b);
+                    for (size_t jr = 0; jr < nc; jr += NR) {
+                        const size_t nr = min_sz(nc - jr, NR);
+                        cfg->ukr(mr, nr, kc, ap, rs, cs, PANEL_B(jr), PANEL_LDB(jr), c + jr,
+                                 ldc, b);
+                        if (last)
+                            XNN_FN(epilogue)(c + jr, ldc, mr, nr, bias ? bias + jc + jr : NULL,
+                                             epi);
+                    }
                 }
                 continue;
             }
@@ -149,9 +174,14 @@ static int XNN_FN(gemm_serial)(const CFG *cfg, XNN_T *C, ptrdiff_t ldc,
                     const XNN_T *bp = PANEL_B(jr);
                     const ptrdiff_t ldb = PANEL_LDB(jr);
                     XNN_T *c = C + (ptrdiff_t)ic * ldc + (ptrdiff_t)(jc + jr);
-                    for (size_t ir = 0; ir < mc; ir += MR)
-                        cfg->ukr(min_sz(mc - ir, MR), nr, kc, Ap + ir * kc, 1, (ptrdiff_t)MR,
-                                 bp, ldb, c + (ptrdiff_t)ir * ldc, ldc, b);
+                    for (size_t ir = 0; ir < mc; ir += MR) {
+                        const size_t mr = min_sz(mc - ir, MR);
+                        cfg->ukr(mr, nr, kc, Ap + ir * kc, 1, (ptrdiff_t)MR, bp, ldb,
+                                 c + (ptrdiff_t)ir * ldc, ldc, b);
+                        if (last)
+                            XNN_FN(epilogue)(c + (ptrdiff_t)ir * ldc, ldc, mr, nr,
+                                             bias ? bias + jc + jr : NULL, epi);
+                    }
                 }
             }
 #undef PANEL_B
@@ -165,9 +195,22 @@ static int XNN_FN(gemm_serial)(const CFG *cfg, XNN_T *C, ptrdiff_t ldc,
 int XNN_FN(xnn_gemm)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T beta,
                      int trans_a, int trans_b, size_t m, size_t n, size_t k)
 {
+    return XNN_FN(xnn_gemm_epilogue)(C, A, B, beta, trans_a, trans_b, m, n, k, NULL,
+                                     XNN_EPI_NONE);
+}
+
+/* C (m,n) = epi(op(A) (m,k) . op(B) (k,n) + beta C + bias (n)) */
+int XNN_FN(xnn_gemm_epilogue)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T beta,
+                              int trans_a, int trans_b, size_t m, size_t n, size_t k,
+                              const XNN_T *bias, int epi)
+{
     if (m == 0 || n == 0) return XNN_OK;
     if (k == 0) {
-        for (size_t i = 0; i < m * n; i++) C[i] = beta == 0 ? 0 : beta * C[i];
+        for (size_t i = 0; i < m; i++) {
+            XNN_T *ci = C + i * n;
+            for (size_t j = 0; j < n; j++) ci[j] = beta == 0 ? 0 : beta * ci[j];
+            XNN_FN(epilogue)(ci, (ptrdiff_t)n, 1, n, bias, epi);
+        }
         return XNN_OK;
     }
     const CFG *cfg = XNN_FN(xnn_gemm_config)(xnn_isa());
@@ -198,13 +241,13 @@ int XNN_FN(xnn_gemm)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T beta,
                 if (r1 > r0)
                     st = XNN_FN(gemm_serial)(cfg, C + (ptrdiff_t)r0 * ldc, ldc,
                                              A + (ptrdiff_t)r0 * rsa, rsa, csa, B, rsb, csb,
-                                             beta, r1 - r0, n, k);
+                                             beta, r1 - r0, n, k, bias, epi);
             } else {
                 const size_t c0 = u0 * cfg->nr, c1 = min_sz(u1 * cfg->nr, n);
                 if (c1 > c0)
                     st = XNN_FN(gemm_serial)(cfg, C + c0, ldc, A, rsa, csa,
                                              B + (ptrdiff_t)c0 * csb, rsb, csb,
-                                             beta, m, c1 - c0, k);
+                                             beta, m, c1 - c0, k, bias ? bias + c0 : NULL, epi);
             }
             if (st != XNN_OK) {
 #pragma omp atomic write
@@ -214,7 +257,8 @@ int XNN_FN(xnn_gemm)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T beta,
         return status;
     }
 #endif
-    return XNN_FN(gemm_serial)(cfg, C, ldc, A, rsa, csa, B, rsb, csb, beta, m, n, k);
+    return XNN_FN(gemm_serial)(cfg, C, ldc, A, rsa, csa, B, rsb, csb, beta, m, n, k, bias,
+                               epi);
 }
 
 #undef CFG

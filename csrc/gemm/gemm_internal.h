@@ -64,7 +64,15 @@
                         size_t mc, size_t kc, size_t mr);                       \
     /* Bp: ceil(nc/nr) panels (kc, nr), columns past nc zero */                 \
     void xnn_pack_b_##S(T *Bp, const T *B, ptrdiff_t rsb, ptrdiff_t csb,        \
-                        size_t kc, size_t nc, size_t nr);
+                        size_t kc, size_t nc, size_t nr);                       \
+    /* xnn_gemm with an epilogue on each finished tile of C (m,n):          */  \
+    /* C[i,j] = epi(op(A) op(B) + beta C + bias[j]) (bias may be NULL)       */  \
+    int xnn_gemm_epilogue_##S(T *C, const T *A, const T *B, T beta,             \
+                              int trans_a, int trans_b, size_t m, size_t n,     \
+                              size_t k, const T *bias, int epi);
+
+/* epilogues: identity, or ReLU exactly as activation.c (z < 0 ? 0 : z) */
+enum { XNN_EPI_NONE = 0, XNN_EPI_RELU = 1 };
 
 XNN_GEMM_DECLARE(float, f32)
 XNN_GEMM_DECLARE(double, f64)
