@@ -13,11 +13,17 @@ kernel NumPy used).
 import argparse
 import os
 import platform
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
-from xnn import _core
+try:
+    from xnn import _core
+except ImportError:  # run from a source checkout built in place
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from xnn import _core
 
 # (label, m, n, k, trans_a, trans_b): C (m,n) = op(A) (m,k) op(B) (k,n)
 SHAPES = [
