@@ -7,7 +7,10 @@
  *   mc   rows of packed A kept in L2 (mc x kc)
  *   nc   columns of packed B kept in L3 (kc x nc)
  *
- * Sizes tuned on an AMD EPYC (Zen, 32 KB L1d and 512 KB L2 per core).
+ * Sizes chosen for an AMD EPYC (Zen, 32 KB L1d and 512 KB L2 per core):
+ * kc = 256 keeps a float (256, 16) B panel (16 KB) and a (6, 256) A panel
+ * in L1; mc x kc of A is 144 KB in L2. KC = 384 measured within noise of
+ * 256 on this machine.
  */
 #include "../xnn.h"
 #include "gemm_internal.h"

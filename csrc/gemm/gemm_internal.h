@@ -35,10 +35,6 @@
 #define XNN_GEMM_X86 0
 #endif
 
-/* largest register tile of any kernel (sizes the temporary edge tile) */
-#define XNN_GEMM_MAX_MR 16
-#define XNN_GEMM_MAX_NR 32
-
 #define XNN_GEMM_DECLARE(T, S)                                                  \
     typedef void (*xnn_ukr_##S##_t)(size_t mr, size_t nr, size_t kc,            \
                                     const T *a, ptrdiff_t rsa, ptrdiff_t csa,   \
