@@ -16,6 +16,9 @@
  * contiguous, A is read in place instead of packed: its panels are reused
  * only nc / NR times, too few to pay for the copy. Likewise short
  * contiguous rows of op(B) are read in place; only edge panels are packed.
+ * When all of op(B) is small (<= 1 MB packed) it is packed once and C is
+ * walked in chunks of MC rows that go through every k block while in
+ * cache, so a tall C crosses memory once instead of once per k block.
  *
  * Threads (OpenMP) split the rows of C, or its columns when C is wider
  * than tall, at tile boundaries; each thread runs the serial driver on its
@@ -52,6 +55,8 @@
 #define XNN_GEMM_MT_MIN (1u << 18)
 /* largest packed B block (kc x nc) for which A is read in place */
 #define XNN_GEMM_DIRECT_A_BYTES (256u * 1024u)
+/* largest op(B) (k x nc) packed whole so that C is walked once */
+#define XNN_GEMM_WHOLE_B_BYTES (1024u * 1024u)
 /* longest row of op(B) read in place (longer rows: packed, for the TLB) */
 #define XNN_GEMM_DIRECT_B_BYTES 256u
 
@@ -119,23 +124,42 @@ static int XNN_FN(gemm_serial)(const CFG *cfg, XNN_T *C, ptrdiff_t ldc,
        small enough to stay in L2 while each A panel is reused across it */
     const int direct_a = csa == 1 && nc_max * kc_max * sizeof(XNN_T) <= XNN_GEMM_DIRECT_A_BYTES;
     const size_t mc_max = direct_a ? MR : round_up(min_sz(m, MC), MR);
-    const size_t b_elems = round_up(kc_max * (direct_b ? NR : nc_max), 64);
-    XNN_T *Bp = (XNN_T *)gemm_workspace((b_elems + kc_max * mc_max) * sizeof(XNN_T));
-    if (!Bp) return XNN_ENOMEM;
-    XNN_T *Ap = Bp + b_elems;
+    /* when all of op(B)'s k blocks fit in L2/L3 they are packed once and
+       the rows of C are walked in chunks of MC, each chunk going through
+       every k block while it is in cache (tall C: C crosses memory once) */
+    const size_t bw = direct_b ? NR : nc_max;           /* packed width */
+    const int b_whole = k > kc_max && k * bw * sizeof(XNN_T) <= XNN_GEMM_WHOLE_B_BYTES;
+    const size_t b_elems = round_up((b_whole ? k : kc_max) * bw, 64);
+    XNN_T *Bw = (XNN_T *)gemm_workspace((b_elems + kc_max * mc_max) * sizeof(XNN_T));
+    if (!Bw) return XNN_ENOMEM;
+    XNN_T *Ap = Bw + b_elems;
 
     for (size_t jc = 0; jc < n; jc += NC) {
         const size_t nc = min_sz(n - jc, NC);
         const size_t nc_full = nc / NR * NR;    /* columns in full panels */
+        /* pack the k block at pc into Bp: all of it, or the edge panel when
+           op(B) is read in place */
+#define PACK_B_BLOCK(Bp, pc, kc)                                                        \
+        do {                                                                            \
+            const XNN_T *Bblk_ = B + (ptrdiff_t)(pc) * rsb + (ptrdiff_t)jc * csb;       \
+            if (!direct_b)                                                              \
+                XNN_FN(xnn_pack_b)(Bp, Bblk_, rsb, csb, kc, nc, NR);                    \
+            else if (nc_full < nc)                                                      \
+                XNN_FN(xnn_pack_b)(Bp, Bblk_ + nc_full, rsb, 1, kc, nc - nc_full, NR);  \
+        } while (0)
+        if (b_whole)
+            for (size_t pc = 0; pc < k; pc += kc_max)
+                PACK_B_BLOCK(Bw + pc * bw, pc, min_sz(k - pc, kc_max));
+        const size_t chunk = b_whole ? MC : m;
+        for (size_t i0 = 0; i0 < m; i0 += chunk) {
+        const size_t i1 = min_sz(m, i0 + chunk);
         for (size_t pc = 0; pc < k; pc += kc_max) {
             const size_t kc = min_sz(k - pc, kc_max);
             const XNN_T b = pc == 0 ? beta : 1;
             const int last = has_epi && pc + kc >= k;   /* finish tiles here */
             const XNN_T *Bblk = B + (ptrdiff_t)pc * rsb + (ptrdiff_t)jc * csb;
-            if (!direct_b)
-                XNN_FN(xnn_pack_b)(Bp, Bblk, rsb, csb, kc, nc, NR);
-            else if (nc_full < nc)              /* never read past column n */
-                XNN_FN(xnn_pack_b)(Bp, Bblk + nc_full, rsb, 1, kc, nc - nc_full, NR);
+            XNN_T *Bp = b_whole ? Bw + pc * bw : Bw;
+            if (!b_whole) PACK_B_BLOCK(Bp, pc, kc);
             /* panel jr of op(B): packed at Bp + jr kc (row stride NR), or in
                place (row stride rsb) with the edge panel packed at Bp */
 #define PANEL_B(jr) (!direct_b ? Bp + (jr) * kc : (jr) < nc_full ? Bblk + (jr) : Bp)
@@ -143,8 +167,8 @@ static int XNN_FN(gemm_serial)(const CFG *cfg, XNN_T *C, ptrdiff_t ldc,
             if (direct_a) {
                 /* row panels outer: each (MR, kc) panel of A stays in L1
                    while the tiles of its row of C are computed */
-                for (size_t ir = 0; ir < m; ir += MR) {
-                    const size_t mr = min_sz(m - ir, MR);
+                for (size_t ir = i0; ir < i1; ir += MR) {
+                    const size_t mr = min_sz(i1 - ir, MR);
                     const XNN_T *ap = A + (ptrdiff_t)ir * rsa + (ptrdiff_t)pc;
                     ptrdiff_t rs = rsa, cs = 1;
                     if (mr < MR) {              /* never read past row m */
@@ -165,8 +189,8 @@ static int XNN_FN(gemm_serial)(const CFG *cfg, XNN_T *C, ptrdiff_t ldc,
                 }
                 continue;
             }
-            for (size_t ic = 0; ic < m; ic += MC) {
-                const size_t mc = min_sz(m - ic, MC);
+            for (size_t ic = i0; ic < i1; ic += MC) {
+                const size_t mc = min_sz(i1 - ic, MC);
                 XNN_FN(xnn_pack_a)(Ap, A + (ptrdiff_t)ic * rsa + (ptrdiff_t)pc * csa, rsa, csa,
                                    mc, kc, MR);
                 for (size_t jr = 0; jr < nc; jr += NR) {
@@ -187,6 +211,8 @@ static int XNN_FN(gemm_serial)(const CFG *cfg, XNN_T *C, ptrdiff_t ldc,
 #undef PANEL_B
 #undef PANEL_LDB
         }
+        }
+#undef PACK_B_BLOCK
     }
     return XNN_OK;
 }
