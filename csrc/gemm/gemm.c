@@ -16,14 +16,16 @@
  * contiguous, A is read in place instead of packed: its panels are reused
  * only nc / NR times, too few to pay for the copy. Likewise short
  * contiguous rows of op(B) are read in place; only edge panels are packed.
- * When all of op(B) is small (<= 1 MB packed) it is packed once and C is
- * walked in chunks of MC rows that go through every k block while in
- * cache, so a tall C crosses memory once instead of once per k block.
+ * Small k blocks of op(B) are packed in groups of up to 1 MB and C is
+ * walked in chunks of MC rows that go through every k block of the group
+ * while in cache, so a tall C crosses memory once per group instead of
+ * once per k block.
  *
- * Threads (OpenMP) split the rows of C, or its columns when C is wider
- * than tall, at tile boundaries; each thread runs the serial driver on its
- * slice with its own packing buffers. k is never split: every C[i, j] is
- * the same bits for any thread count, blocking and run.
+ * Threads (OpenMP) split the rows of C at tile boundaries and pack each
+ * group of op(B) together (a barrier before and after its use); when C is
+ * wider than tall they take column slices and work alone. k is never
+ * split: every C[i, j] is the same bits for any thread count, blocking
+ * and run.
  *
  * xnn_gemm_epilogue adds a bias row and applies ReLU to each tile right
  * after its last k block, while the tile is still in L1 (dense layers).
@@ -55,26 +57,40 @@
 #define XNN_GEMM_MT_MIN (1u << 18)
 /* largest packed B block (kc x nc) for which A is read in place */
 #define XNN_GEMM_DIRECT_A_BYTES (256u * 1024u)
-/* largest op(B) (k x nc) packed whole so that C is walked once */
-#define XNN_GEMM_WHOLE_B_BYTES (1024u * 1024u)
+/* k blocks of op(B) packed at once: as many as fit in this many bytes */
+#define XNN_GEMM_GROUP_B_BYTES (1024u * 1024u)
 /* longest row of op(B) read in place (longer rows: packed, for the TLB) */
 #define XNN_GEMM_DIRECT_B_BYTES 256u
 
-static XNN_TLS void *tls_buf;
-static XNN_TLS size_t tls_size;
+/* per-thread packing buffers: slot 0 for op(B) (shared by a team when
+   its thread calls), slot 1 for A */
+static XNN_TLS void *tls_buf[2];
+static XNN_TLS size_t tls_size[2];
 
-/* this thread's packing buffer of at least `bytes` bytes, or NULL */
-static void *gemm_workspace(size_t bytes)
+/* this thread's packing buffer `slot` of at least `bytes` bytes, or NULL */
+static void *gemm_workspace(int slot, size_t bytes)
 {
-    if (bytes <= tls_size) return tls_buf;
+    if (bytes <= tls_size[slot]) return tls_buf[slot];
     size_t size = (bytes + 4095) & ~(size_t)4095;
     void *p = XNN_ALIGNED_ALLOC(size);
     if (!p) return NULL;
-    if (tls_buf) XNN_ALIGNED_FREE(tls_buf);
-    tls_buf = p;
-    tls_size = size;
+    if (tls_buf[slot]) XNN_ALIGNED_FREE(tls_buf[slot]);
+    tls_buf[slot] = p;
+    tls_size[slot] = size;
     return p;
 }
+
+/* a barrier of a team of T threads (T = 1: nothing) */
+#ifdef _OPENMP
+#define XNN_BARRIER(T)              \
+    do {                            \
+        if ((T) > 1) {              \
+            _Pragma("omp barrier")  \
+        }                           \
+    } while (0)
+#else
+#define XNN_BARRIER(T) ((void)(T))
+#endif
 
 static size_t round_up(size_t x, size_t r) { return (x + r - 1) / r * r; }
 static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
@@ -106,115 +122,171 @@ static inline void XNN_FN(epilogue)(XNN_T *c, ptrdiff_t ldc, size_t mr, size_t n
     }
 }
 
-/* C (m,n) with row stride ldc = epi(op(A) op(B) + beta C + bias) on the
-   calling thread */
-static int XNN_FN(gemm_serial)(const CFG *cfg, XNN_T *C, ptrdiff_t ldc,
-                               const XNN_T *A, ptrdiff_t rsa, ptrdiff_t csa,
-                               const XNN_T *B, ptrdiff_t rsb, ptrdiff_t csb,
-                               XNN_T beta, size_t m, size_t n, size_t k,
-                               const XNN_T *bias, int epi)
+/* how one product is blocked; depends on n, k, the strides and the ISA,
+   never on m or the thread, so every thread of a team agrees */
+typedef struct {
+    size_t kc_max, nc_max;
+    int direct_a;         /* A read in place */
+    int direct_b;         /* op(B) read in place, edge panels packed */
+    size_t group;         /* k blocks of op(B) packed at once */
+    size_t bw;            /* width of a packed k block of op(B) */
+    size_t b_elems;       /* elements of the packed op(B) buffer */
+} XNN_FN(plan_t);
+
+static XNN_FN(plan_t) XNN_FN(make_plan)(const CFG *cfg, size_t n, size_t k, ptrdiff_t csa,
+                                        ptrdiff_t csb)
 {
-    const size_t MR = cfg->mr, NR = cfg->nr, MC = cfg->mc, NC = cfg->nc;
-    const int has_epi = bias != NULL || epi != XNN_EPI_NONE;
-    const size_t kc_max = XNN_FN(k_block)(cfg, k);
-    const size_t nc_max = round_up(min_sz(n, NC), NR);
+    XNN_FN(plan_t) pl;
+    pl.kc_max = XNN_FN(k_block)(cfg, k);
+    pl.nc_max = round_up(min_sz(n, cfg->nc), cfg->nr);
     /* op(B) read in place when its rows are contiguous and short */
-    const int direct_b = csb == 1 && n * sizeof(XNN_T) <= XNN_GEMM_DIRECT_B_BYTES;
+    pl.direct_b = csb == 1 && n * sizeof(XNN_T) <= XNN_GEMM_DIRECT_B_BYTES;
     /* A read in place when its rows are contiguous and the B block is
        small enough to stay in L2 while each A panel is reused across it */
-    const int direct_a = csa == 1 && nc_max * kc_max * sizeof(XNN_T) <= XNN_GEMM_DIRECT_A_BYTES;
-    const size_t mc_max = direct_a ? MR : round_up(min_sz(m, MC), MR);
-    /* when all of op(B)'s k blocks fit in L2/L3 they are packed once and
-       the rows of C are walked in chunks of MC, each chunk going through
-       every k block while it is in cache (tall C: C crosses memory once) */
-    const size_t bw = direct_b ? NR : nc_max;           /* packed width */
-    const int b_whole = k > kc_max && k * bw * sizeof(XNN_T) <= XNN_GEMM_WHOLE_B_BYTES;
-    const size_t b_elems = round_up((b_whole ? k : kc_max) * bw, 64);
-    XNN_T *Bw = (XNN_T *)gemm_workspace((b_elems + kc_max * mc_max) * sizeof(XNN_T));
-    if (!Bw) return XNN_ENOMEM;
-    XNN_T *Ap = Bw + b_elems;
+    pl.direct_a = csa == 1 && pl.nc_max * pl.kc_max * sizeof(XNN_T) <= XNN_GEMM_DIRECT_A_BYTES;
+    /* as many k blocks of op(B) as fit in XNN_GEMM_GROUP_B_BYTES are packed
+       at once; rows of C are then walked in chunks of MC, each chunk going
+       through every block of the group while it is in cache (a tall C
+       crosses memory once per group, a team meets twice per group) */
+    pl.bw = pl.direct_b ? cfg->nr : pl.nc_max;
+    const size_t blocks = (k + pl.kc_max - 1) / pl.kc_max;
+    pl.group = XNN_GEMM_GROUP_B_BYTES / (pl.kc_max * pl.bw * sizeof(XNN_T));
+    pl.group = pl.group < 1 ? 1 : pl.group > blocks ? blocks : pl.group;
+    pl.b_elems = round_up(pl.group * pl.kc_max * pl.bw, 64);
+    return pl;
+}
 
-    for (size_t jc = 0; jc < n; jc += NC) {
-        const size_t nc = min_sz(n - jc, NC);
-        const size_t nc_full = nc / NR * NR;    /* columns in full panels */
-        /* pack the k block at pc into Bp: all of it, or the edge panel when
-           op(B) is read in place */
-#define PACK_B_BLOCK(Bp, pc, kc)                                                        \
-        do {                                                                            \
-            const XNN_T *Bblk_ = B + (ptrdiff_t)(pc) * rsb + (ptrdiff_t)jc * csb;       \
-            if (!direct_b)                                                              \
-                XNN_FN(xnn_pack_b)(Bp, Bblk_, rsb, csb, kc, nc, NR);                    \
-            else if (nc_full < nc)                                                      \
-                XNN_FN(xnn_pack_b)(Bp, Bblk_ + nc_full, rsb, 1, kc, nc - nc_full, NR);  \
-        } while (0)
-        if (b_whole)
-            for (size_t pc = 0; pc < k; pc += kc_max)
-                PACK_B_BLOCK(Bw + pc * bw, pc, min_sz(k - pc, kc_max));
-        const size_t chunk = b_whole ? MC : m;
-        for (size_t i0 = 0; i0 < m; i0 += chunk) {
-        const size_t i1 = min_sz(m, i0 + chunk);
-        for (size_t pc = 0; pc < k; pc += kc_max) {
-            const size_t kc = min_sz(k - pc, kc_max);
-            const XNN_T b = pc == 0 ? beta : 1;
-            const int last = has_epi && pc + kc >= k;   /* finish tiles here */
-            const XNN_T *Bblk = B + (ptrdiff_t)pc * rsb + (ptrdiff_t)jc * csb;
-            XNN_T *Bp = b_whole ? Bw + pc * bw : Bw;
-            if (!b_whole) PACK_B_BLOCK(Bp, pc, kc);
-            /* panel jr of op(B): packed at Bp + jr kc (row stride NR), or in
-               place (row stride rsb) with the edge panel packed at Bp */
+/* this thread's share (panels tid/T) of packing the (kc, nc) block of op(B)
+   at Bblk into Bp; read in place: only the edge panel, by the last thread */
+static void XNN_FN(pack_b_share)(const CFG *cfg, const XNN_FN(plan_t) *pl, size_t tid, size_t T,
+                                 XNN_T *Bp, const XNN_T *Bblk, ptrdiff_t rsb, ptrdiff_t csb,
+                                 size_t kc, size_t nc)
+{
+    const size_t NR = cfg->nr, nc_full = nc / NR * NR;
+    if (pl->direct_b) {
+        if (nc_full < nc && tid == T - 1)
+            XNN_FN(xnn_pack_b)(Bp, Bblk + nc_full, rsb, 1, kc, nc - nc_full, NR);
+        return;
+    }
+    const size_t panels = (nc + NR - 1) / NR;
+    const size_t q0 = panels * tid / T, q1 = panels * (tid + 1) / T;
+    if (q1 > q0)
+        XNN_FN(xnn_pack_b)(Bp + q0 * NR * kc, Bblk + (ptrdiff_t)(q0 * NR) * csb, rsb, csb, kc,
+                           min_sz(nc, q1 * NR) - q0 * NR, NR);
+}
+
+/* rows [i0, i1) of C (columns jc .. jc + nc) += their product with one
+   k block (pc, kc) of op(B), packed at Bp (or read in place at Bblk) */
+static void XNN_FN(block_rows)(const CFG *cfg, const XNN_FN(plan_t) *pl, XNN_T *C, ptrdiff_t ldc,
+                               const XNN_T *A, ptrdiff_t rsa, ptrdiff_t csa, const XNN_T *Bblk,
+                               ptrdiff_t rsb, const XNN_T *Bp, XNN_T *Ap, size_t i0, size_t i1,
+                               size_t jc, size_t nc, size_t pc, size_t kc, XNN_T b, int last,
+                               const XNN_T *bias, int epi)
+{
+    const size_t MR = cfg->mr, NR = cfg->nr, MC = cfg->mc;
+    const size_t nc_full = nc / NR * NR;
+    const int direct_b = pl->direct_b;
+    /* panel jr of op(B): packed at Bp + jr kc (row stride NR), or in place
+       (row stride rsb) with the edge panel packed at Bp */
 #define PANEL_B(jr) (!direct_b ? Bp + (jr) * kc : (jr) < nc_full ? Bblk + (jr) : Bp)
 #define PANEL_LDB(jr) (!direct_b || (jr) >= nc_full ? (ptrdiff_t)NR : rsb)
-            if (direct_a) {
-                /* row panels outer: each (MR, kc) panel of A stays in L1
-                   while the tiles of its row of C are computed */
-                for (size_t ir = i0; ir < i1; ir += MR) {
-                    const size_t mr = min_sz(i1 - ir, MR);
-                    const XNN_T *ap = A + (ptrdiff_t)ir * rsa + (ptrdiff_t)pc;
-                    ptrdiff_t rs = rsa, cs = 1;
-                    if (mr < MR) {              /* never read past row m */
-                        XNN_FN(xnn_pack_a)(Ap, ap, rsa, 1, mr, kc, MR);
-                        ap = Ap;
-                        rs = 1;
-                        cs = (ptrdiff_t)MR;
-                    }
-                    XNN_T *c = C + (ptrdiff_t)ir * ldc + (ptrdiff_t)jc;
-                    for (size_t jr = 0; jr < nc; jr += NR) {
-                        const size_t nr = min_sz(nc - jr, NR);
-                        cfg->ukr(mr, nr, kc, ap, rs, cs, PANEL_B(jr), PANEL_LDB(jr), c + jr,
-                                 ldc, b);
-                        if (last)
-                            XNN_FN(epilogue)(c + jr, ldc, mr, nr, bias ? bias + jc + jr : NULL,
-                                             epi);
-                    }
-                }
-                continue;
+    if (pl->direct_a) {
+        /* row panels outer: each (MR, kc) panel of A stays in L1 while the
+           tiles of its row of C are computed */
+        for (size_t ir = i0; ir < i1; ir += MR) {
+            const size_t mr = min_sz(i1 - ir, MR);
+            const XNN_T *ap = A + (ptrdiff_t)ir * rsa + (ptrdiff_t)pc;
+            ptrdiff_t rs = rsa, cs = 1;
+            if (mr < MR) {              /* never read past the last row */
+                XNN_FN(xnn_pack_a)(Ap, ap, rsa, 1, mr, kc, MR);
+                ap = Ap;
+                rs = 1;
+                cs = (ptrdiff_t)MR;
             }
-            for (size_t ic = i0; ic < i1; ic += MC) {
-                const size_t mc = min_sz(i1 - ic, MC);
-                XNN_FN(xnn_pack_a)(Ap, A + (ptrdiff_t)ic * rsa + (ptrdiff_t)pc * csa, rsa, csa,
-                                   mc, kc, MR);
-                for (size_t jr = 0; jr < nc; jr += NR) {
-                    const size_t nr = min_sz(nc - jr, NR);
-                    const XNN_T *bp = PANEL_B(jr);
-                    const ptrdiff_t ldb = PANEL_LDB(jr);
-                    XNN_T *c = C + (ptrdiff_t)ic * ldc + (ptrdiff_t)(jc + jr);
-                    for (size_t ir = 0; ir < mc; ir += MR) {
-                        const size_t mr = min_sz(mc - ir, MR);
-                        cfg->ukr(mr, nr, kc, Ap + ir * kc, 1, (ptrdiff_t)MR, bp, ldb,
-                                 c + (ptrdiff_t)ir * ldc, ldc, b);
-                        if (last)
-                            XNN_FN(epilogue)(c + (ptrdiff_t)ir * ldc, ldc, mr, nr,
-                                             bias ? bias + jc + jr : NULL, epi);
-                    }
-                }
+            XNN_T *c = C + (ptrdiff_t)ir * ldc + (ptrdiff_t)jc;
+            for (size_t jr = 0; jr < nc; jr += NR) {
+                const size_t nr = min_sz(nc - jr, NR);
+                cfg->ukr(mr, nr, kc, ap, rs, cs, PANEL_B(jr), PANEL_LDB(jr), c + jr, ldc, b);
+                if (last)
+                    XNN_FN(epilogue)(c + jr, ldc, mr, nr, bias ? bias + jc + jr : NULL, epi);
             }
+        }
+        return;
+    }
+    for (size_t ic = i0; ic < i1; ic += MC) {
+        const size_t mc = min_sz(i1 - ic, MC);
+        XNN_FN(xnn_pack_a)(Ap, A + (ptrdiff_t)ic * rsa + (ptrdiff_t)pc * csa, rsa, csa, mc, kc,
+                           MR);
+        for (size_t jr = 0; jr < nc; jr += NR) {
+            const size_t nr = min_sz(nc - jr, NR);
+            const XNN_T *bp = PANEL_B(jr);
+            const ptrdiff_t ldb = PANEL_LDB(jr);
+            XNN_T *c = C + (ptrdiff_t)ic * ldc + (ptrdiff_t)(jc + jr);
+            for (size_t ir = 0; ir < mc; ir += MR) {
+                const size_t mr = min_sz(mc - ir, MR);
+                cfg->ukr(mr, nr, kc, Ap + ir * kc, 1, (ptrdiff_t)MR, bp, ldb,
+                         c + (ptrdiff_t)ir * ldc, ldc, b);
+                if (last)
+                    XNN_FN(epilogue)(c + (ptrdiff_t)ir * ldc, ldc, mr, nr,
+                                     bias ? bias + jc + jr : NULL, epi);
+            }
+        }
+    }
 #undef PANEL_B
 #undef PANEL_LDB
-        }
-        }
-#undef PACK_B_BLOCK
+}
+
+/* rows [r0, r1) of C (m,n), row stride ldc, = epi(op(A) op(B) + beta C +
+   bias), computed by thread tid of a team of T that packs op(B) together
+   into the shared buffer Bw (pl.b_elems elements; T = 1 and Bw = NULL:
+   this thread's own buffer). Every thread of the team must call it: the
+   team meets at barriers around each packed block of op(B). */
+static int XNN_FN(gemm_team)(const CFG *cfg, size_t tid, size_t T, XNN_T *Bw, XNN_T *C,
+                             ptrdiff_t ldc, const XNN_T *A, ptrdiff_t rsa, ptrdiff_t csa,
+                             const XNN_T *B, ptrdiff_t rsb, ptrdiff_t csb, XNN_T beta,
+                             size_t r0, size_t r1, size_t n, size_t k, const XNN_T *bias,
+                             int epi)
+{
+    const size_t MR = cfg->mr, MC = cfg->mc, NC = cfg->nc;
+    const XNN_FN(plan_t) pl = XNN_FN(make_plan)(cfg, n, k, csa, csb);
+    const int has_epi = bias != NULL || epi != XNN_EPI_NONE;
+    int status = XNN_OK;
+    if (!Bw) {
+        Bw = (XNN_T *)gemm_workspace(0, pl.b_elems * sizeof(XNN_T));
+        if (!Bw) return XNN_ENOMEM;                 /* only when T = 1 */
     }
-    return XNN_OK;
+    const size_t mc_max = pl.direct_a ? MR : round_up(min_sz(r1 - r0, MC), MR);
+    XNN_T *Ap = (XNN_T *)gemm_workspace(1, pl.kc_max * mc_max * sizeof(XNN_T));
+    if (!Ap) {                  /* keep meeting the team, compute nothing */
+        status = XNN_ENOMEM;
+        r1 = r0;
+    }
+
+    const size_t blk = pl.kc_max * pl.bw;       /* elements of a packed block */
+    for (size_t jc = 0; jc < n; jc += NC) {
+        const size_t nc = min_sz(n - jc, NC);
+        for (size_t g0 = 0; g0 < k; g0 += pl.group * pl.kc_max) {
+            const size_t g1 = min_sz(k, g0 + pl.group * pl.kc_max);
+            for (size_t pc = g0; pc < g1; pc += pl.kc_max)
+                XNN_FN(pack_b_share)(cfg, &pl, tid, T, Bw + (pc - g0) / pl.kc_max * blk,
+                                     B + (ptrdiff_t)pc * rsb + (ptrdiff_t)jc * csb, rsb, csb,
+                                     min_sz(k - pc, pl.kc_max), nc);
+            XNN_BARRIER(T);
+            for (size_t i0 = r0; i0 < r1; i0 += MC) {
+                const size_t i1 = min_sz(r1, i0 + MC);
+                for (size_t pc = g0; pc < g1; pc += pl.kc_max) {
+                    const size_t kc = min_sz(k - pc, pl.kc_max);
+                    XNN_FN(block_rows)(cfg, &pl, C, ldc, A, rsa, csa,
+                                       B + (ptrdiff_t)pc * rsb + (ptrdiff_t)jc * csb, rsb,
+                                       Bw + (pc - g0) / pl.kc_max * blk, Ap, i0, i1, jc, nc, pc,
+                                       kc, pc == 0 ? beta : 1, has_epi && pc + kc >= k, bias,
+                                       epi);
+                }
+            }
+            XNN_BARRIER(T);     /* Bw is repacked by the next group */
+        }
+    }
+    return status;
 }
 
 /* C (m,n) = op(A) (m,k) . op(B) (k,n) + beta C */
@@ -245,8 +317,9 @@ int XNN_FN(xnn_gemm_epilogue)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T be
     const ptrdiff_t ldc = (ptrdiff_t)n;
 
 #ifdef _OPENMP
-    /* threads split rows when C is at least as tall as wide: each then
-       packs all of op(B) (k x n), the smaller duplicate */
+    /* a team splits the rows of C and packs op(B) together; when C is
+       wider than tall, threads instead take column slices and work alone
+       (each packs its own A and B) */
     const int split_m = n <= m;
     const size_t units = split_m ? (m + cfg->mr - 1) / cfg->mr : (n + cfg->nr - 1) / cfg->nr;
     size_t nt = 1;
@@ -256,24 +329,28 @@ int XNN_FN(xnn_gemm_epilogue)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T be
         if (nt > units) nt = units;
     }
     if (nt > 1) {
+        XNN_T *Bw = NULL;
+        if (split_m) {
+            const XNN_FN(plan_t) pl = XNN_FN(make_plan)(cfg, n, k, csa, csb);
+            Bw = (XNN_T *)gemm_workspace(0, pl.b_elems * sizeof(XNN_T));
+            if (!Bw) return XNN_ENOMEM;
+        }
         int status = XNN_OK;
 #pragma omp parallel num_threads((int)nt)
         {
             const size_t t = (size_t)omp_get_thread_num(), T = (size_t)omp_get_num_threads();
             const size_t u0 = units * t / T, u1 = units * (t + 1) / T;
-            int st = XNN_OK;
+            int st;
             if (split_m) {
-                const size_t r0 = u0 * cfg->mr, r1 = min_sz(u1 * cfg->mr, m);
-                if (r1 > r0)
-                    st = XNN_FN(gemm_serial)(cfg, C + (ptrdiff_t)r0 * ldc, ldc,
-                                             A + (ptrdiff_t)r0 * rsa, rsa, csa, B, rsb, csb,
-                                             beta, r1 - r0, n, k, bias, epi);
+                st = XNN_FN(gemm_team)(cfg, t, T, Bw, C, ldc, A, rsa, csa, B, rsb, csb, beta,
+                                       min_sz(u0 * cfg->mr, m), min_sz(u1 * cfg->mr, m), n, k,
+                                       bias, epi);
             } else {
                 const size_t c0 = u0 * cfg->nr, c1 = min_sz(u1 * cfg->nr, n);
-                if (c1 > c0)
-                    st = XNN_FN(gemm_serial)(cfg, C + c0, ldc, A, rsa, csa,
-                                             B + (ptrdiff_t)c0 * csb, rsb, csb,
-                                             beta, m, c1 - c0, k, bias ? bias + c0 : NULL, epi);
+                st = c1 > c0 ? XNN_FN(gemm_team)(cfg, 0, 1, NULL, C + c0, ldc, A, rsa, csa,
+                                                 B + (ptrdiff_t)c0 * csb, rsb, csb, beta, 0, m,
+                                                 c1 - c0, k, bias ? bias + c0 : NULL, epi)
+                             : XNN_OK;
             }
             if (st != XNN_OK) {
 #pragma omp atomic write
@@ -283,8 +360,8 @@ int XNN_FN(xnn_gemm_epilogue)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T be
         return status;
     }
 #endif
-    return XNN_FN(gemm_serial)(cfg, C, ldc, A, rsa, csa, B, rsb, csb, beta, m, n, k, bias,
-                               epi);
+    return XNN_FN(gemm_team)(cfg, 0, 1, NULL, C, ldc, A, rsa, csa, B, rsb, csb, beta, 0, m, n, k,
+                             bias, epi);
 }
 
 #undef CFG
