@@ -47,7 +47,10 @@ XNN_FN(ukr_body)(size_t mr, size_t nr, size_t kc, const XNN_T *a, ptrdiff_t rsa,
     V b0, b1, av;
     const XNN_T *ap = a;
     UKR_ROWS(UKR_PREFETCH)
-    /* not unrolled: unrolling makes GCC spill accumulators */
+    /* unrolled by GCC (a hand unrolling made it spill accumulators) */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 4
+#endif
     for (size_t p = 0; p < kc; p++) {
         UKR_STEP
     }
