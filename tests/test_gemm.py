@@ -21,7 +21,7 @@ SHAPES = [
     (31, 37, 41), (97, 89, 83), (64, 10, 128), (128, 64, 128),
     (149, 23, 257), (151, 257, 263), (300, 31, 515), (5, 4099, 3),
     (37, 1031, 300), (149, 521, 259),  # B block too big for L2: A packed
-    (29, 300, 1100),                   # several groups of packed k blocks
+    (29, 300, 2000),                   # several groups of packed k blocks
 ]
 
 
@@ -147,7 +147,7 @@ def test_deterministic_across_threads_and_runs(name, dtype):
     with isa(name):
         for (m, n, k), ta, tb in [((389, 131, 521), 0, 0), ((131, 389, 521), 1, 0),
                                   ((263, 263, 300), 0, 1), ((97, 1201, 77), 1, 1),
-                                  ((150, 300, 1100), 0, 0), ((200, 40, 17000), 1, 0)]:
+                                  ((150, 300, 2000), 0, 0), ((200, 40, 17000), 1, 0)]:
             a, b = operands(rng, m, n, k, ta, tb, dtype)
             runs = []
             for nt in (1, 2, 1, 2, 3):

@@ -16,7 +16,7 @@
  * contiguous, A is read in place instead of packed: its panels are reused
  * only nc / NR times, too few to pay for the copy. Likewise short
  * contiguous rows of op(B) are read in place; only edge panels are packed.
- * Small k blocks of op(B) are packed in groups of up to 1 MB and C is
+ * Small k blocks of op(B) are packed in groups of up to 2 MB and C is
  * walked in chunks of MC rows that go through every k block of the group
  * while in cache, so a tall C crosses memory once per group instead of
  * once per k block.
@@ -58,7 +58,7 @@
 /* largest packed B block (kc x nc) for which A is read in place */
 #define XNN_GEMM_DIRECT_A_BYTES (256u * 1024u)
 /* k blocks of op(B) packed at once: as many as fit in this many bytes */
-#define XNN_GEMM_GROUP_B_BYTES (1024u * 1024u)
+#define XNN_GEMM_GROUP_B_BYTES (2048u * 1024u)
 /* longest row of op(B) read in place (longer rows: packed, for the TLB) */
 #define XNN_GEMM_DIRECT_B_BYTES 256u
 
