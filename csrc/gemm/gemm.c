@@ -70,6 +70,7 @@ static XNN_TLS size_t tls_size[2];
 /* this thread's packing buffer `slot` of at least `bytes` bytes, or NULL */
 static void *gemm_workspace(int slot, size_t bytes)
 {
+    if (bytes == 0) bytes = 64;
     if (bytes <= tls_size[slot]) return tls_buf[slot];
     size_t size = (bytes + 4095) & ~(size_t)4095;
     void *p = XNN_ALIGNED_ALLOC(size);
