@@ -6,6 +6,7 @@ the wheel then runs only on machines like the build machine); XNN_OPENMP=0
 builds without OpenMP (threads then fall back to one).
 """
 import os
+import platform
 import sys
 import tempfile
 from pathlib import Path
@@ -23,6 +24,11 @@ SOURCES = [
     "csrc/module.c",
     "csrc/cpu.c",
     "csrc/gemm/gemm.c",
+    "csrc/gemm/blocking.c",
+    "csrc/gemm/pack.c",
+    "csrc/gemm/kernel_ref.c",
+    "csrc/gemm/kernel_avx2.c",
+    "csrc/gemm/kernel_avx512.c",
     "csrc/dense.c",
     "csrc/activation.c",
     "csrc/loss.c",
@@ -33,7 +39,14 @@ SOURCES = [
 ]
 
 # per-file extra flags for files compiled for one instruction set
-ISA_FLAGS = {}
+ISA_FLAGS = (
+    {
+        "gemm/kernel_avx2.c": ["-mavx2", "-mfma"],
+        "gemm/kernel_avx512.c": ["-mavx512f", "-mfma"],
+    }
+    if platform.machine().lower() in ("x86_64", "amd64")
+    else {}
+)
 
 
 def _flag(name):

@@ -6,6 +6,7 @@
 #ifndef XNN_T
 #include <string.h>
 #include "xnn.h"
+#include "gemm/gemm_internal.h"
 #define XNN_SELF "dense.c"
 #include "template.h"
 #else
@@ -14,14 +15,12 @@
 int XNN_FN(xnn_dense_forward)(XNN_T *Y, const XNN_T *X, const XNN_T *W,
                               const XNN_T *b, int act, size_t m, size_t k, size_t n)
 {
-    int st = XNN_FN(xnn_gemm)(Y, X, W, 0, 0, 0, m, n, k);
-    if (st != XNN_OK) return st;
-    if (b) {
-        for (size_t i = 0; i < m; i++) {
-            XNN_T *y = Y + i * n;
-            for (size_t j = 0; j < n; j++) y[j] += b[j];
-        }
-    }
+    /* bias and ReLU are applied by the GEMM to each tile while it is in
+       cache; other activations run afterwards */
+    const int fused = act == XNN_ACT_RELU || act == XNN_ACT_LINEAR;
+    int st = XNN_FN(xnn_gemm_epilogue)(Y, X, W, 0, 0, 0, m, n, k, b,
+                                       act == XNN_ACT_RELU ? XNN_EPI_RELU : XNN_EPI_NONE);
+    if (st != XNN_OK || fused) return st;
     return XNN_FN(xnn_activation_forward)(Y, Y, act, m, n);
 }
 

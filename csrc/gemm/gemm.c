@@ -1,63 +1,369 @@
-/* gemm.c: C = op(A) op(B) + beta C, the one matrix product every kernel calls.
+/* gemm.c: C = op(A) op(B) + beta C, the one matrix product every kernel
+ * calls; a BLIS-style blocked driver around register-tiled micro-kernels.
  *
- * A portable, cache-aware version: op(B) is copied block by block into a
- * contiguous (KC, n) panel and op(A)'s rows are read one at a time, so the
- * inner loop runs over contiguous memory in j:
+ *   for jc in n by NC:                      B block (kc, nc) -> L3
+ *     for pc in k by KC:                    pack op(B)[pc, jc] into Bp
+ *       for ic in m by MC:                  A block (mc, kc) -> L2
+ *         pack op(A)[ic, pc] into Ap
+ *         for jr in nc by NR:               B panel (kc, NR) -> L1
+ *           for ir in mc by MR:             micro-kernel: MR x NR tile of C
  *
- *     for each block of KC rows of op(B):
- *         pack op(B)[p0:p1, :] into Bp (KC, n)
- *         for i:  for p in block:  C[i, :] += op(A)[i, p] * Bp[p, :]
+ * Packing reads op(A) and op(B) through strides, so A^T and B^T are never
+ * materialised (gemm_internal.h). k is cut into equal blocks of at most
+ * KC; the first applies beta, later ones add (beta 1). Edge tiles round
+ * exactly like full ones (the kernels combine them in a temporary tile).
+ * When C is narrow (the packed B block fits in L2) and A's rows are
+ * contiguous, A is read in place instead of packed: its panels are reused
+ * only nc / NR times, too few to pay for the copy. Likewise short
+ * contiguous rows of op(B) are read in place; only edge panels are packed.
+ * Small k blocks of op(B) are packed in groups of up to 2 MB and C is
+ * walked in chunks of MC rows that go through every k block of the group
+ * while in cache, so a tall C crosses memory once per group instead of
+ * once per k block.
  *
- * Every C[i, j] accumulates its k products in increasing p, whatever the
- * blocking, so results do not depend on block sizes or threads.
+ * Threads (OpenMP) split the rows of C at tile boundaries and pack each
+ * group of op(B) together (a barrier before and after its use); when C is
+ * wider than tall they take column slices and work alone. k is never
+ * split: every C[i, j] is the same bits for any thread count, blocking
+ * and run.
+ *
+ * xnn_gemm_epilogue adds a bias row and applies ReLU to each tile right
+ * after its last k block, while the tile is still in L1 (dense layers).
+ *
+ * Packing buffers are cached per thread (thread-local, 64-byte aligned,
+ * grown on demand), so repeated products of one shape allocate nothing.
  */
 #ifndef XNN_T
 #include <stdlib.h>
 #include <string.h>
 #include "../xnn.h"
+#include "gemm_internal.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#if defined(_MSC_VER)
+#include <malloc.h>
+#define XNN_TLS __declspec(thread)
+#define XNN_ALIGNED_ALLOC(n) _aligned_malloc((n), 64)
+#define XNN_ALIGNED_FREE(p) _aligned_free(p)
+#else
+#define XNN_TLS _Thread_local
+#define XNN_ALIGNED_ALLOC(n) aligned_alloc(64, (n))
+#define XNN_ALIGNED_FREE(p) free(p)
+#endif
+
+/* below this many multiply-adds a product runs on one thread */
+#define XNN_GEMM_MT_MIN (1u << 18)
+/* largest packed B block (kc x nc) for which A is read in place */
+#define XNN_GEMM_DIRECT_A_BYTES (256u * 1024u)
+/* k blocks of op(B) packed at once: as many as fit in this many bytes */
+#define XNN_GEMM_GROUP_B_BYTES (2048u * 1024u)
+/* longest row of op(B) read in place (longer rows: packed, for the TLB) */
+#define XNN_GEMM_DIRECT_B_BYTES 256u
+
+/* per-thread packing buffers: slot 0 for op(B) (shared by a team when
+   its thread calls), slot 1 for A */
+static XNN_TLS void *tls_buf[2];
+static XNN_TLS size_t tls_size[2];
+
+/* this thread's packing buffer `slot` of at least `bytes` bytes, or NULL */
+static void *gemm_workspace(int slot, size_t bytes)
+{
+    if (bytes == 0) bytes = 64;
+    if (bytes <= tls_size[slot]) return tls_buf[slot];
+    size_t size = (bytes + 4095) & ~(size_t)4095;
+    void *p = XNN_ALIGNED_ALLOC(size);
+    if (!p) return NULL;
+    if (tls_buf[slot]) XNN_ALIGNED_FREE(tls_buf[slot]);
+    tls_buf[slot] = p;
+    tls_size[slot] = size;
+    return p;
+}
+
+/* a barrier of a team of T threads (T = 1: nothing) */
+#ifdef _OPENMP
+#define XNN_BARRIER(T)              \
+    do {                            \
+        if ((T) > 1) {              \
+            _Pragma("omp barrier")  \
+        }                           \
+    } while (0)
+#else
+#define XNN_BARRIER(T) ((void)(T))
+#endif
+
+static size_t round_up(size_t x, size_t r) { return (x + r - 1) / r * r; }
+static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
+
 #define XNN_SELF "gemm/gemm.c"
 #include "../template.h"
 #else
 
-int XNN_FN(xnn_gemm)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T beta,
-                     int trans_a, int trans_b, size_t m, size_t n, size_t k)
+#define CFG XNN_FN(xnn_gemm_cfg)
+
+/* depth of the k blocks: k split into equal blocks of at most KC, so
+   no short last block; depends on k and the ISA only, never on threads */
+static size_t XNN_FN(k_block)(const CFG *cfg, size_t k)
 {
-    enum { KC = 256 };
-    if (m == 0 || n == 0) return XNN_OK;
-    for (size_t i = 0; i < m; i++) {
-        XNN_T *c = C + i * n;
-        if (beta == 0) memset(c, 0, n * sizeof(XNN_T));
-        else if (beta != 1) for (size_t j = 0; j < n; j++) c[j] *= beta;
+    const size_t nblocks = (k + cfg->kc - 1) / cfg->kc;
+    return (k + nblocks - 1) / nblocks;
+}
+
+/* the epilogue of one finished mr x nr tile, while it is in L1 */
+static inline void XNN_FN(epilogue)(XNN_T *c, ptrdiff_t ldc, size_t mr, size_t nr,
+                                    const XNN_T *bias, int epi)
+{
+    for (size_t i = 0; i < mr; i++) {
+        XNN_T *ci = c + (ptrdiff_t)i * ldc;
+        if (bias)
+            for (size_t j = 0; j < nr; j++) ci[j] = ci[j] + bias[j];
+        if (epi == XNN_EPI_RELU)
+            for (size_t j = 0; j < nr; j++) ci[j] = ci[j] < 0 ? 0 : ci[j];
     }
-    if (k == 0) return XNN_OK;
-    size_t kc_max = k < KC ? k : KC;
-    XNN_T *Bp = NULL;
-    if (trans_b) {
-        Bp = (XNN_T *)malloc(kc_max * n * sizeof(XNN_T));
-        if (!Bp) return XNN_ENOMEM;
+}
+
+/* how one product is blocked; depends on n, k, the strides and the ISA,
+   never on m or the thread, so every thread of a team agrees */
+typedef struct {
+    size_t kc_max, nc_max;
+    int direct_a;         /* A read in place */
+    int direct_b;         /* op(B) read in place, edge panels packed */
+    size_t group;         /* k blocks of op(B) packed at once */
+    size_t bw;            /* width of a packed k block of op(B) */
+    size_t b_elems;       /* elements of the packed op(B) buffer */
+} XNN_FN(plan_t);
+
+static XNN_FN(plan_t) XNN_FN(make_plan)(const CFG *cfg, size_t n, size_t k, ptrdiff_t csa,
+                                        ptrdiff_t csb)
+{
+    XNN_FN(plan_t) pl;
+    pl.kc_max = XNN_FN(k_block)(cfg, k);
+    pl.nc_max = round_up(min_sz(n, cfg->nc), cfg->nr);
+    /* op(B) read in place when its rows are contiguous and short */
+    pl.direct_b = csb == 1 && n * sizeof(XNN_T) <= XNN_GEMM_DIRECT_B_BYTES;
+    /* A read in place when its rows are contiguous and the B block is
+       small enough to stay in L2 while each A panel is reused across it */
+    pl.direct_a = csa == 1 && pl.nc_max * pl.kc_max * sizeof(XNN_T) <= XNN_GEMM_DIRECT_A_BYTES;
+    /* as many k blocks of op(B) as fit in XNN_GEMM_GROUP_B_BYTES are packed
+       at once; rows of C are then walked in chunks of MC, each chunk going
+       through every block of the group while it is in cache (a tall C
+       crosses memory once per group, a team meets twice per group) */
+    pl.bw = pl.direct_b ? cfg->nr : pl.nc_max;
+    const size_t blocks = (k + pl.kc_max - 1) / pl.kc_max;
+    pl.group = XNN_GEMM_GROUP_B_BYTES / (pl.kc_max * pl.bw * sizeof(XNN_T));
+    pl.group = pl.group < 1 ? 1 : pl.group > blocks ? blocks : pl.group;
+    pl.b_elems = round_up(pl.group * pl.kc_max * pl.bw, 64);
+    return pl;
+}
+
+/* this thread's share (panels tid/T) of packing the (kc, nc) block of op(B)
+   at Bblk into Bp; read in place: only the edge panel, by the last thread */
+static void XNN_FN(pack_b_share)(const CFG *cfg, const XNN_FN(plan_t) *pl, size_t tid, size_t T,
+                                 XNN_T *Bp, const XNN_T *Bblk, ptrdiff_t rsb, ptrdiff_t csb,
+                                 size_t kc, size_t nc)
+{
+    const size_t NR = cfg->nr, nc_full = nc / NR * NR;
+    if (pl->direct_b) {
+        if (nc_full < nc && tid == T - 1)
+            XNN_FN(xnn_pack_b)(Bp, Bblk + nc_full, rsb, 1, kc, nc - nc_full, NR);
+        return;
     }
-    for (size_t p0 = 0; p0 < k; p0 += KC) {
-        size_t kc = k - p0 < KC ? k - p0 : KC;
-        const XNN_T *Bblk;                 /* (kc, n), rows contiguous */
-        if (trans_b) {                     /* B stored (n, k) */
-            for (size_t p = 0; p < kc; p++)
-                for (size_t j = 0; j < n; j++)
-                    Bp[p * n + j] = B[j * k + p0 + p];
-            Bblk = Bp;
-        } else {
-            Bblk = B + p0 * n;
+    const size_t panels = (nc + NR - 1) / NR;
+    const size_t q0 = panels * tid / T, q1 = panels * (tid + 1) / T;
+    if (q1 > q0)
+        XNN_FN(xnn_pack_b)(Bp + q0 * NR * kc, Bblk + (ptrdiff_t)(q0 * NR) * csb, rsb, csb, kc,
+                           min_sz(nc, q1 * NR) - q0 * NR, NR);
+}
+
+/* rows [i0, i1) of C (columns jc .. jc + nc) += their product with one
+   k block (pc, kc) of op(B), packed at Bp (or read in place at Bblk) */
+static void XNN_FN(block_rows)(const CFG *cfg, const XNN_FN(plan_t) *pl, XNN_T *C, ptrdiff_t ldc,
+                               const XNN_T *A, ptrdiff_t rsa, ptrdiff_t csa, const XNN_T *Bblk,
+                               ptrdiff_t rsb, const XNN_T *Bp, XNN_T *Ap, size_t i0, size_t i1,
+                               size_t jc, size_t nc, size_t pc, size_t kc, XNN_T b, int last,
+                               const XNN_T *bias, int epi)
+{
+    const size_t MR = cfg->mr, NR = cfg->nr, MC = cfg->mc;
+    const size_t nc_full = nc / NR * NR;
+    const int direct_b = pl->direct_b;
+    /* panel jr of op(B): packed at Bp + jr kc (row stride NR), or in place
+       (row stride rsb) with the edge panel packed at Bp */
+#define PANEL_B(jr) (!direct_b ? Bp + (jr) * kc : (jr) < nc_full ? Bblk + (jr) : Bp)
+#define PANEL_LDB(jr) (!direct_b || (jr) >= nc_full ? (ptrdiff_t)NR : rsb)
+    if (pl->direct_a) {
+        /* row panels outer: each (MR, kc) panel of A stays in L1 while the
+           tiles of its row of C are computed */
+        for (size_t ir = i0; ir < i1; ir += MR) {
+            const size_t mr = min_sz(i1 - ir, MR);
+            const XNN_T *ap = A + (ptrdiff_t)ir * rsa + (ptrdiff_t)pc;
+            ptrdiff_t rs = rsa, cs = 1;
+            if (mr < MR) {              /* never read past the last row */
+                XNN_FN(xnn_pack_a)(Ap, ap, rsa, 1, mr, kc, MR);
+                ap = Ap;
+                rs = 1;
+                cs = (ptrdiff_t)MR;
+            }
+            XNN_T *c = C + (ptrdiff_t)ir * ldc + (ptrdiff_t)jc;
+            for (size_t jr = 0; jr < nc; jr += NR) {
+                const size_t nr = min_sz(nc - jr, NR);
+                cfg->ukr(mr, nr, kc, ap, rs, cs, PANEL_B(jr), PANEL_LDB(jr), c + jr, ldc, b);
+                if (last)
+                    XNN_FN(epilogue)(c + jr, ldc, mr, nr, bias ? bias + jc + jr : NULL, epi);
+            }
         }
-        for (size_t i = 0; i < m; i++) {
-            XNN_T *c = C + i * n;
-            for (size_t p = 0; p < kc; p++) {
-                XNN_T a = trans_a ? A[(p0 + p) * m + i] : A[i * k + p0 + p];
-                const XNN_T *b = Bblk + p * n;
-                for (size_t j = 0; j < n; j++) c[j] += a * b[j];
+        return;
+    }
+    for (size_t ic = i0; ic < i1; ic += MC) {
+        const size_t mc = min_sz(i1 - ic, MC);
+        XNN_FN(xnn_pack_a)(Ap, A + (ptrdiff_t)ic * rsa + (ptrdiff_t)pc * csa, rsa, csa, mc, kc,
+                           MR);
+        for (size_t jr = 0; jr < nc; jr += NR) {
+            const size_t nr = min_sz(nc - jr, NR);
+            const XNN_T *bp = PANEL_B(jr);
+            const ptrdiff_t ldb = PANEL_LDB(jr);
+            XNN_T *c = C + (ptrdiff_t)ic * ldc + (ptrdiff_t)(jc + jr);
+            for (size_t ir = 0; ir < mc; ir += MR) {
+                const size_t mr = min_sz(mc - ir, MR);
+                cfg->ukr(mr, nr, kc, Ap + ir * kc, 1, (ptrdiff_t)MR, bp, ldb,
+                         c + (ptrdiff_t)ir * ldc, ldc, b);
+                if (last)
+                    XNN_FN(epilogue)(c + (ptrdiff_t)ir * ldc, ldc, mr, nr,
+                                     bias ? bias + jc + jr : NULL, epi);
             }
         }
     }
-    free(Bp);
-    return XNN_OK;
+#undef PANEL_B
+#undef PANEL_LDB
 }
 
+/* rows [r0, r1) of C (m,n), row stride ldc, = epi(op(A) op(B) + beta C +
+   bias), computed by thread tid of a team of T that packs op(B) together
+   into the shared buffer Bw (pl.b_elems elements; T = 1 and Bw = NULL:
+   this thread's own buffer). Every thread of the team must call it: the
+   team meets at barriers around each packed block of op(B). */
+static int XNN_FN(gemm_team)(const CFG *cfg, size_t tid, size_t T, XNN_T *Bw, XNN_T *C,
+                             ptrdiff_t ldc, const XNN_T *A, ptrdiff_t rsa, ptrdiff_t csa,
+                             const XNN_T *B, ptrdiff_t rsb, ptrdiff_t csb, XNN_T beta,
+                             size_t r0, size_t r1, size_t n, size_t k, const XNN_T *bias,
+                             int epi)
+{
+    const size_t MR = cfg->mr, MC = cfg->mc, NC = cfg->nc;
+    const XNN_FN(plan_t) pl = XNN_FN(make_plan)(cfg, n, k, csa, csb);
+    const int has_epi = bias != NULL || epi != XNN_EPI_NONE;
+    int status = XNN_OK;
+    if (!Bw) {
+        Bw = (XNN_T *)gemm_workspace(0, pl.b_elems * sizeof(XNN_T));
+        if (!Bw) return XNN_ENOMEM;                 /* only when T = 1 */
+    }
+    const size_t mc_max = pl.direct_a ? MR : round_up(min_sz(r1 - r0, MC), MR);
+    XNN_T *Ap = (XNN_T *)gemm_workspace(1, pl.kc_max * mc_max * sizeof(XNN_T));
+    if (!Ap) {                  /* keep meeting the team, compute nothing */
+        status = XNN_ENOMEM;
+        r1 = r0;
+    }
+
+    const size_t blk = pl.kc_max * pl.bw;       /* elements of a packed block */
+    for (size_t jc = 0; jc < n; jc += NC) {
+        const size_t nc = min_sz(n - jc, NC);
+        for (size_t g0 = 0; g0 < k; g0 += pl.group * pl.kc_max) {
+            const size_t g1 = min_sz(k, g0 + pl.group * pl.kc_max);
+            for (size_t pc = g0; pc < g1; pc += pl.kc_max)
+                XNN_FN(pack_b_share)(cfg, &pl, tid, T, Bw + (pc - g0) / pl.kc_max * blk,
+                                     B + (ptrdiff_t)pc * rsb + (ptrdiff_t)jc * csb, rsb, csb,
+                                     min_sz(k - pc, pl.kc_max), nc);
+            XNN_BARRIER(T);
+            for (size_t i0 = r0; i0 < r1; i0 += MC) {
+                const size_t i1 = min_sz(r1, i0 + MC);
+                for (size_t pc = g0; pc < g1; pc += pl.kc_max) {
+                    const size_t kc = min_sz(k - pc, pl.kc_max);
+                    XNN_FN(block_rows)(cfg, &pl, C, ldc, A, rsa, csa,
+                                       B + (ptrdiff_t)pc * rsb + (ptrdiff_t)jc * csb, rsb,
+                                       Bw + (pc - g0) / pl.kc_max * blk, Ap, i0, i1, jc, nc, pc,
+                                       kc, pc == 0 ? beta : 1, has_epi && pc + kc >= k, bias,
+                                       epi);
+                }
+            }
+            XNN_BARRIER(T);     /* Bw is repacked by the next group */
+        }
+    }
+    return status;
+}
+
+/* C (m,n) = op(A) (m,k) . op(B) (k,n) + beta C */
+int XNN_FN(xnn_gemm)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T beta,
+                     int trans_a, int trans_b, size_t m, size_t n, size_t k)
+{
+    return XNN_FN(xnn_gemm_epilogue)(C, A, B, beta, trans_a, trans_b, m, n, k, NULL,
+                                     XNN_EPI_NONE);
+}
+
+/* C (m,n) = epi(op(A) (m,k) . op(B) (k,n) + beta C + bias (n)) */
+int XNN_FN(xnn_gemm_epilogue)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T beta,
+                              int trans_a, int trans_b, size_t m, size_t n, size_t k,
+                              const XNN_T *bias, int epi)
+{
+    if (m == 0 || n == 0) return XNN_OK;
+    if (k == 0) {
+        for (size_t i = 0; i < m; i++) {
+            XNN_T *ci = C + i * n;
+            for (size_t j = 0; j < n; j++) ci[j] = beta == 0 ? 0 : beta * ci[j];
+            XNN_FN(epilogue)(ci, (ptrdiff_t)n, 1, n, bias, epi);
+        }
+        return XNN_OK;
+    }
+    const CFG *cfg = XNN_FN(xnn_gemm_config)(xnn_isa());
+    const ptrdiff_t rsa = trans_a ? 1 : (ptrdiff_t)k, csa = trans_a ? (ptrdiff_t)m : 1;
+    const ptrdiff_t rsb = trans_b ? 1 : (ptrdiff_t)n, csb = trans_b ? (ptrdiff_t)k : 1;
+    const ptrdiff_t ldc = (ptrdiff_t)n;
+
+#ifdef _OPENMP
+    /* a team splits the rows of C and packs op(B) together; when C is
+       wider than tall, threads instead take column slices and work alone
+       (each packs its own A and B) */
+    const int split_m = n <= m;
+    const size_t units = split_m ? (m + cfg->mr - 1) / cfg->mr : (n + cfg->nr - 1) / cfg->nr;
+    size_t nt = 1;
+    if ((double)m * (double)n * (double)k >= (double)XNN_GEMM_MT_MIN) {
+        const int want = xnn_get_num_threads();
+        nt = want > 1 ? (size_t)want : 1;
+        if (nt > units) nt = units;
+    }
+    if (nt > 1) {
+        XNN_T *Bw = NULL;
+        if (split_m) {
+            const XNN_FN(plan_t) pl = XNN_FN(make_plan)(cfg, n, k, csa, csb);
+            Bw = (XNN_T *)gemm_workspace(0, pl.b_elems * sizeof(XNN_T));
+            if (!Bw) return XNN_ENOMEM;
+        }
+        int status = XNN_OK;
+#pragma omp parallel num_threads((int)nt)
+        {
+            const size_t t = (size_t)omp_get_thread_num(), T = (size_t)omp_get_num_threads();
+            const size_t u0 = units * t / T, u1 = units * (t + 1) / T;
+            int st;
+            if (split_m) {
+                st = XNN_FN(gemm_team)(cfg, t, T, Bw, C, ldc, A, rsa, csa, B, rsb, csb, beta,
+                                       min_sz(u0 * cfg->mr, m), min_sz(u1 * cfg->mr, m), n, k,
+                                       bias, epi);
+            } else {
+                const size_t c0 = u0 * cfg->nr, c1 = min_sz(u1 * cfg->nr, n);
+                st = c1 > c0 ? XNN_FN(gemm_team)(cfg, 0, 1, NULL, C + c0, ldc, A, rsa, csa,
+                                                 B + (ptrdiff_t)c0 * csb, rsb, csb, beta, 0, m,
+                                                 c1 - c0, k, bias ? bias + c0 : NULL, epi)
+                             : XNN_OK;
+            }
+            if (st != XNN_OK) {
+#pragma omp atomic write
+                status = st;
+            }
+        }
+        return status;
+    }
+#endif
+    return XNN_FN(gemm_team)(cfg, 0, 1, NULL, C, ldc, A, rsa, csa, B, rsb, csb, beta, 0, m, n, k,
+                             bias, epi);
+}
+
+#undef CFG
 #endif

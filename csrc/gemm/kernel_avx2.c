@@ -1,0 +1,60 @@
+/* kernel_avx2.c: AVX2 + FMA micro-kernels (compiled with -mavx2 -mfma,
+ * see ISA_FLAGS in setup.py; called only when the CPU has both).
+ *
+ * float  6 x 16 tile: 12 ymm accumulators, 2 for B, 1 broadcast of A
+ * double 6 x 8  tile: the same registers with 4 lanes
+ */
+#ifndef XNN_T
+#include "gemm_internal.h"
+#if XNN_GEMM_X86
+#if !defined(__AVX2__) || !defined(__FMA__)
+#error "gemm/kernel_avx2.c needs -mavx2 -mfma (ISA_FLAGS in setup.py)"
+#endif
+#include <immintrin.h>
+#define XNN_SELF "gemm/kernel_avx2.c"
+#include "../template.h"
+#else
+typedef int xnn_kernel_avx2_unused;  /* not an x86-64 GCC/Clang build */
+#endif
+#else
+
+#if XNN_IS_F32
+#define V __m256
+#define VL 8
+#define LD _mm256_loadu_ps
+#define ST _mm256_storeu_ps
+#define BC _mm256_broadcast_ss
+#define FMA _mm256_fmadd_ps
+#define ADD _mm256_add_ps
+#define ZERO _mm256_setzero_ps
+#define SET1 _mm256_set1_ps
+#else
+#define V __m256d
+#define VL 4
+#define LD _mm256_loadu_pd
+#define ST _mm256_storeu_pd
+#define BC _mm256_broadcast_sd
+#define FMA _mm256_fmadd_pd
+#define ADD _mm256_add_pd
+#define ZERO _mm256_setzero_pd
+#define SET1 _mm256_set1_pd
+#endif
+#define MR 6
+#define UKR_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#define UKR_NAME XNN_FN(xnn_ukr_avx2)
+
+#include "kernel_simd.h"
+
+#undef V
+#undef VL
+#undef LD
+#undef ST
+#undef BC
+#undef FMA
+#undef ADD
+#undef ZERO
+#undef SET1
+#undef MR
+#undef UKR_ROWS
+#undef UKR_NAME
+#endif

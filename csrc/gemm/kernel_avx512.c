@@ -1,0 +1,60 @@
+/* kernel_avx512.c: AVX-512F micro-kernels (compiled with -mavx512f -mfma,
+ * see ISA_FLAGS in setup.py; called only when the CPU has AVX-512F).
+ *
+ * float  12 x 32 tile: 24 zmm accumulators, 2 for B, 1 broadcast of A
+ * double 12 x 16 tile: the same registers with 8 lanes
+ */
+#ifndef XNN_T
+#include "gemm_internal.h"
+#if XNN_GEMM_X86
+#if !defined(__AVX512F__) || !defined(__FMA__)
+#error "gemm/kernel_avx512.c needs -mavx512f -mfma (ISA_FLAGS in setup.py)"
+#endif
+#include <immintrin.h>
+#define XNN_SELF "gemm/kernel_avx512.c"
+#include "../template.h"
+#else
+typedef int xnn_kernel_avx512_unused;  /* not an x86-64 GCC/Clang build */
+#endif
+#else
+
+#if XNN_IS_F32
+#define V __m512
+#define VL 16
+#define LD _mm512_loadu_ps
+#define ST _mm512_storeu_ps
+#define BC(p) _mm512_set1_ps(*(p))
+#define FMA _mm512_fmadd_ps
+#define ADD _mm512_add_ps
+#define ZERO _mm512_setzero_ps
+#define SET1 _mm512_set1_ps
+#else
+#define V __m512d
+#define VL 8
+#define LD _mm512_loadu_pd
+#define ST _mm512_storeu_pd
+#define BC(p) _mm512_set1_pd(*(p))
+#define FMA _mm512_fmadd_pd
+#define ADD _mm512_add_pd
+#define ZERO _mm512_setzero_pd
+#define SET1 _mm512_set1_pd
+#endif
+#define MR 12
+#define UKR_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#define UKR_NAME XNN_FN(xnn_ukr_avx512)
+
+#include "kernel_simd.h"
+
+#undef V
+#undef VL
+#undef LD
+#undef ST
+#undef BC
+#undef FMA
+#undef ADD
+#undef ZERO
+#undef SET1
+#undef MR
+#undef UKR_ROWS
+#undef UKR_NAME
+#endif

@@ -1,0 +1,191 @@
+"""The blocked GEMM (csrc/gemm/) against NumPy, for every micro-kernel this
+machine can run, both dtypes, all transpose combinations and edge shapes;
+and its determinism across thread counts and runs."""
+import contextlib
+import gc
+
+import numpy as np
+import pytest
+
+from xnn import _core
+
+ISAS = [isa for isa in ("ref", "avx2", "avx512") if _core.cpu_has(isa)]
+TOL = {np.float32: 1e-5, np.float64: 1e-12}
+
+# (m, n, k): ones, odd and prime sizes, sizes around the register tiles
+# (4x8, 6x16, 12x32 ...) and larger than the cache blocks (MC <= 144,
+# KC = 256, NC <= 4080)
+SHAPES = [
+    (1, 1, 1), (1, 7, 1), (5, 1, 3), (1, 1, 300), (2, 3, 4),
+    (6, 16, 8), (7, 17, 9), (12, 32, 5), (13, 33, 31), (11, 13, 17),
+    (31, 37, 41), (97, 89, 83), (64, 10, 128), (128, 64, 128),
+    (149, 23, 257), (151, 257, 263), (300, 31, 515), (5, 4099, 3),
+    (37, 1031, 300), (149, 521, 259),  # B block too big for L2: A packed
+    (29, 300, 2000),                   # several groups of packed k blocks
+]
+
+
+@contextlib.contextmanager
+def isa(name):
+    old = _core.isa()
+    _core.set_isa(name)
+    try:
+        yield
+    finally:
+        _core.set_isa(old)
+
+
+@contextlib.contextmanager
+def threads(n):
+    old = _core.get_num_threads()
+    _core.set_num_threads(n)
+    try:
+        yield
+    finally:
+        _core.set_num_threads(old)
+
+
+def operands(rng, m, n, k, ta, tb, dtype):
+    a = rng.standard_normal((k, m) if ta else (m, k)).astype(dtype)
+    b = rng.standard_normal((n, k) if tb else (k, n)).astype(dtype)
+    return a, b
+
+
+def check(c, a, b, ta, tb, dtype):
+    """|C - op(A) op(B)| <= tol * max(|op(A)| |op(B)|), reference in float64"""
+    oa = (a.T if ta else a).astype(np.float64)
+    ob = (b.T if tb else b).astype(np.float64)
+    assert c.dtype == dtype
+    assert c.shape == (oa.shape[0], ob.shape[1])
+    ref = oa @ ob
+    scale = max((np.abs(oa) @ np.abs(ob)).max(), np.finfo(np.float64).tiny)
+    err = np.abs(c.astype(np.float64) - ref).max() if c.size else 0.0
+    assert np.all(np.isfinite(c))
+    assert err <= TOL[dtype] * scale, (err / scale, c.shape)
+
+
+def test_isas_listed():
+    assert "ref" in ISAS
+    assert _core.isa() in ISAS
+
+
+@pytest.mark.parametrize("name", ISAS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("ta,tb", [(0, 0), (1, 0), (0, 1), (1, 1)])
+def test_matmul_matches_numpy(name, dtype, ta, tb):
+    rng = np.random.default_rng(1000 * ta + 100 * tb + (dtype == np.float64))
+    with isa(name):
+        for m, n, k in SHAPES:
+            a, b = operands(rng, m, n, k, ta, tb, dtype)
+            c = _core.matmul(a, b, trans_a=bool(ta), trans_b=bool(tb))
+            check(c, a, b, ta, tb, dtype)
+
+
+@pytest.mark.parametrize("name", ISAS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_threaded_shapes_match_numpy(name, dtype):
+    """shapes big enough to run on several threads, split by rows and by
+    columns, with edges on every side"""
+    rng = np.random.default_rng(7)
+    with isa(name), threads(2):
+        for (m, n, k), ta, tb in [((301, 67, 259), 0, 0), ((67, 301, 259), 1, 0),
+                                  ((157, 149, 139), 0, 1), ((41, 1031, 33), 1, 1)]:
+            a, b = operands(rng, m, n, k, ta, tb, dtype)
+            check(_core.matmul(a, b, trans_a=bool(ta), trans_b=bool(tb)), a, b, ta, tb, dtype)
+
+
+@pytest.mark.parametrize("name", ISAS)
+def test_special_values(name):
+    """zeros, exact integers and signed zeros come out exactly"""
+    with isa(name):
+        for dtype in (np.float32, np.float64):
+            a = np.arange(-20, 19, dtype=dtype).reshape(3, 13)
+            b = np.arange(13 * 5, dtype=dtype).reshape(13, 5) - 30
+            np.testing.assert_array_equal(_core.matmul(a, b), a @ b)
+            z = _core.matmul(np.zeros((9, 4), dtype), np.zeros((4, 7), dtype))
+            np.testing.assert_array_equal(z, np.zeros((9, 7), dtype))
+
+
+@pytest.mark.parametrize("name", ISAS)
+def test_beta_zero_overwrites_nan(name):
+    """C's old contents are never read: recycle NaN-filled memory of the
+    exact size of C, then multiply into it"""
+    rng = np.random.default_rng(3)
+    with isa(name):
+        for dtype in (np.float32, np.float64):
+            for m, n, k in [(7, 9, 5), (37, 29, 300), (6, 16, 4)]:
+                a, b = operands(rng, m, n, k, 0, 0, dtype)
+                for _ in range(3):
+                    junk = np.full((m, n), np.nan, dtype)
+                    del junk
+                    gc.collect()
+                    c = _core.matmul(a, b)
+                    check(c, a, b, 0, 0, dtype)
+
+
+@pytest.mark.parametrize("name", ISAS)
+def test_dense_uses_transposed_products(name):
+    """dense backward: dX = dZ W^T and dW = X^T dZ through the transposed
+    packing paths"""
+    rng = np.random.default_rng(5)
+    with isa(name):
+        for dtype in (np.float32, np.float64):
+            for m, k, n in [(1, 1, 1), (13, 29, 10), (128, 97, 64)]:
+                X = rng.standard_normal((m, k)).astype(dtype)
+                W = rng.standard_normal((k, n)).astype(dtype)
+                dZ = rng.standard_normal((m, n)).astype(dtype)
+                out = _core.dense_backward(dZ, X, W)
+                dX, dW = out[0], out[1]
+                check(dX, dZ, W, 0, 1, dtype)
+                check(dW, X, dZ, 1, 0, dtype)
+
+
+@pytest.mark.parametrize("name", ISAS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_deterministic_across_threads_and_runs(name, dtype):
+    rng = np.random.default_rng(11)
+    with isa(name):
+        for (m, n, k), ta, tb in [((389, 131, 521), 0, 0), ((131, 389, 521), 1, 0),
+                                  ((263, 263, 300), 0, 1), ((97, 1201, 77), 1, 1),
+                                  ((150, 300, 2000), 0, 0), ((200, 40, 17000), 1, 0)]:
+            a, b = operands(rng, m, n, k, ta, tb, dtype)
+            runs = []
+            for nt in (1, 2, 1, 2, 3):
+                with threads(nt):
+                    runs.append(_core.matmul(a, b, trans_a=bool(ta), trans_b=bool(tb)))
+            for c in runs[1:]:
+                assert c.tobytes() == runs[0].tobytes()
+
+
+def test_thread_setting_restored():
+    old = _core.get_num_threads()
+    with threads(1):
+        assert _core.get_num_threads() == 1
+    assert _core.get_num_threads() == old
+
+
+@pytest.mark.parametrize("name", ISAS)
+def test_dense_forward_fused_epilogue(name):
+    """bias and ReLU applied in the GEMM's epilogue give the same bits as
+    the product followed by the bias and the activation; shapes with
+    several k blocks, edges and threads"""
+    rng = np.random.default_rng(9)
+    with isa(name):
+        for dtype in (np.float32, np.float64):
+            for m, k, n in [(1, 1, 1), (7, 5, 3), (128, 784, 128), (301, 263, 67), (13, 300, 1031)]:
+                X = rng.standard_normal((m, k)).astype(dtype)
+                W = rng.standard_normal((k, n)).astype(dtype)
+                b = rng.standard_normal(n).astype(dtype)
+                for nt in (1, 2):
+                    with threads(nt):
+                        z = _core.matmul(X, W) + b
+                        relu = _core.dense_forward(X, W, b, _core.ACT_RELU)
+                        np.testing.assert_array_equal(relu, np.where(z < 0, 0, z).astype(dtype))
+                        lin = _core.dense_forward(X, W, b, _core.ACT_LINEAR)
+                        np.testing.assert_array_equal(lin, z)
+                        nob = _core.dense_forward(X, W, None, _core.ACT_RELU)
+                        z0 = _core.matmul(X, W)
+                        np.testing.assert_array_equal(nob, np.where(z0 < 0, 0, z0))
+                        sig = _core.dense_forward(X, W, b, _core.ACT_SIGMOID)
+                        np.testing.assert_allclose(sig, 1 / (1 + np.exp(-z.astype(np.float64))),
+                                                   rtol=1e-5, atol=1e-6)
