@@ -184,33 +184,61 @@ def sklearn_epoch_fn(X, y, bs):
     return epoch
 
 
-def epoch_section(X32, y, repeats, threads):
-    rows = []
-    for dtype in (np.float32, np.float64):
-        X = X32.astype(dtype)
+def _epoch_worker(framework, dtype, bs, base, repeats, threads):
+    """Median time of one epoch of one framework, in this (fresh) process."""
+    X = np.load(base + "_X.npy").astype(dtype)
+    y = np.load(base + "_y.npy")
+    bs = None if bs == 0 else bs
+    if framework == "xnn":
+        xnn.set_num_threads(threads)
+        model = xnn_model(dtype)
+        fn = lambda: model.fit(X, y, epochs=1, batch_size=bs, lr=LR, verbose=0)  # noqa: E731
+    elif framework == "numpy":
         Y = np.eye(10, dtype=dtype)[y]
-        for label, bs in (("full batch", None), ("minibatch 128", 128)):
-            model = xnn_model(dtype)
-            reps = repeats if bs else max(3, repeats)
-            t_x = median_time(lambda: model.fit(X, y, epochs=1, batch_size=bs, lr=LR, verbose=0), reps)
-            params = numpy_mlp.init(SIZES, dtype=dtype)
-            rng = np.random.default_rng(0)
-            t_n = median_time(lambda: numpy_mlp.epoch(params, X, Y, LR, bs, rng), reps)
-            row = {"epoch": f"{label}, {np.dtype(dtype).name}", "xnn s": t_x, "numpy s": t_n,
-                   "xnn/numpy": t_x / t_n}
-            try:
-                t_t = median_time(torch_epoch_fn(X, y, bs or X.shape[0], threads), reps)
-                row.update({"torch s": t_t, "xnn/torch": t_x / t_t})
-            except ImportError:
-                row.update({"torch s": None, "xnn/torch": None})
-            if bs:
-                try:
-                    t_s = median_time(sklearn_epoch_fn(X, y, bs), max(1, repeats // 2), warmup=0)
-                    row.update({"sklearn s": t_s, "xnn/sklearn": t_x / t_s})
-                except ImportError:
-                    row.update({"sklearn s": None, "xnn/sklearn": None})
-            row["xnn GFLOP/s"] = epoch_flops(X.shape[0]) / t_x / 1e9
-            rows.append(row)
+        params = numpy_mlp.init(SIZES, dtype=dtype)
+        rng = np.random.default_rng(0)
+        fn = lambda: numpy_mlp.epoch(params, X, Y, LR, bs, rng)  # noqa: E731
+    elif framework == "torch":
+        fn = torch_epoch_fn(X, y, bs or X.shape[0], threads)
+    else:
+        fn = sklearn_epoch_fn(X, y, bs)
+        repeats = max(1, repeats // 2)
+    return median_time(fn, repeats, warmup=0 if framework == "sklearn" else 1)
+
+
+def _in_subprocess(args):
+    """Run ``run.py --worker args`` in a fresh process; its median time, or
+    None when the framework is not installed."""
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker", *map(str, args)]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    if res.returncode == 3:
+        return None
+    if res.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{res.stderr}")
+    return float(res.stdout.split()[-1])
+
+
+def epoch_section(X32, y, repeats, threads):
+    """Each figure in its own process, so no library's idle threads (OpenMP
+    spinning after PyTorch, say) slow another's."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        base = os.path.join(tmp, "data")
+        np.save(base + "_X.npy", X32)
+        np.save(base + "_y.npy", y)
+        for dtype in ("float32", "float64"):
+            for label, bs in (("full batch", 0), ("minibatch 128", 128)):
+                t = {fw: _in_subprocess([fw, dtype, bs, base, repeats, threads])
+                     for fw in (("xnn", "numpy", "torch", "sklearn") if bs else ("xnn", "numpy", "torch"))}
+                row = {"epoch": f"{label}, {dtype}", "xnn s": t["xnn"], "numpy s": t["numpy"],
+                       "xnn/numpy": t["xnn"] / t["numpy"]}
+                row["torch s"] = t["torch"]
+                row["xnn/torch"] = t["xnn"] / t["torch"] if t["torch"] else None
+                if bs:
+                    row["sklearn s"] = t["sklearn"]
+                    row["xnn/sklearn"] = t["xnn"] / t["sklearn"] if t["sklearn"] else None
+                row["xnn GFLOP/s"] = epoch_flops(X32.shape[0]) / t["xnn"] / 1e9
+                rows.append(row)
     return rows
 
 
@@ -351,6 +379,16 @@ def table(rows):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--worker":
+        fw, dtype, bs, base, repeats, threads = argv[1:]
+        try:
+            t = _epoch_worker(fw, np.dtype(dtype).type, int(bs), base, int(repeats), int(threads))
+        except ImportError as e:
+            print(e, file=sys.stderr)
+            sys.exit(3)
+        print(t)
+        return
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeats", type=int, default=3, help="timed repeats per figure (median), >= 3")
     ap.add_argument("--write", action="store_true", help="write benchmarks/RESULTS.md")
