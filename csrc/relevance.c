@@ -46,17 +46,6 @@ size_t xnn_lrp_workspace_size(const xnn_layer *layers, size_t n_layers, size_t m
 #include "template.h"
 #else
 
-/* the target of row i: targets[i], or the arg-max of the logits Z (m, n) when negative */
-static int64_t XNN_FN(target_of)(const int64_t *targets, size_t i, const XNN_T *Z, size_t n)
-{
-    int64_t t = targets[i];
-    if (t >= 0) return t;
-    const XNN_T *z = Z + i * n;
-    size_t best = 0;
-    for (size_t j = 1; j < n; j++) if (z[j] > z[best]) best = j;
-    return (int64_t)best;
-}
-
 static XNN_T XNN_FN(sdiv)(XNN_T r, XNN_T z, XNN_T eps)
 {
     XNN_T d = z >= 0 ? z + eps : z - eps;
@@ -243,7 +232,7 @@ int XNN_FN(xnn_mlp_lrp)(void *const *rel, XNN_T *work, const XNN_T *X, const int
     Al = Zl + m * n;
     XNN_T *RL = (XNN_T *)rel[n_layers];
     for (size_t i = 0; i < m; i++) {
-        int64_t t = XNN_FN(target_of)(targets, i, Zl, n);
+        int64_t t = XNN_FN(xnn_explain_target)(targets, i, Zl, n);
         if ((size_t)t >= n) return XNN_EINVAL;
         XNN_T *r = RL + i * n;
         for (size_t c = 0; c < n; c++) r[c] = 0;

@@ -96,7 +96,7 @@ size_t xnn_gradient_workspace_size(const xnn_layer *layers, size_t n_layers, siz
 #else
 
 /* the target of row i: targets[i], or the arg-max of the logits Z (m, n) when negative */
-static int64_t XNN_FN(target_of)(const int64_t *targets, size_t i, const XNN_T *Z, size_t n)
+int64_t XNN_FN(xnn_explain_target)(const int64_t *targets, size_t i, const XNN_T *Z, size_t n)
 {
     int64_t t = targets[i];
     if (t >= 0) return t;
@@ -242,7 +242,7 @@ int XNN_FN(xnn_explain_forward)(XNN_T *score, XNN_T *work, const XNN_T *X,
     size_t n = last->n_out;
     XNN_T *Z = XNN_FN(zbuf)(work, layers, n_layers - 1, m), *A = Z + m * n;
     for (size_t i = 0; i < m; i++) {
-        int64_t t = XNN_FN(target_of)(targets, i, Z, n);
+        int64_t t = XNN_FN(xnn_explain_target)(targets, i, Z, n);
         if ((size_t)t >= n) return XNN_EINVAL;
         switch (output) {
         case XNN_START_LOGIT: score[i] = Z[i * n + t]; break;
@@ -268,7 +268,7 @@ static int XNN_FN(start_gradient)(XNN_T *G, const XNN_T *work, const int64_t *ta
     size_t n = last->n_out;
     const XNN_T *Z = XNN_FN(zbuf)((XNN_T *)work, layers, n_layers - 1, m), *A = Z + m * n;
     for (size_t i = 0; i < m; i++) {
-        int64_t t = XNN_FN(target_of)(targets, i, Z, n);
+        int64_t t = XNN_FN(xnn_explain_target)(targets, i, Z, n);
         if ((size_t)t >= n) return XNN_EINVAL;
         XNN_T *g = G + i * n;
         if (output == XNN_START_LOSS) {

@@ -200,6 +200,9 @@ int XNN_FN(xnn_mlp_train_step)(double stats[3], const xnn_workspace *ws,
                                const xnn_train_config *cfg, size_t m);
 
 /* ---- saliency.c ------------------------------------------------------- */
+/* the class explained in row i: targets[i] (m), or when it is negative the
+ * arg-max of row i of the logits Z (m, n) */
+int64_t XNN_FN(xnn_explain_target)(const int64_t *targets, size_t i, const XNN_T *Z, size_t n);
 /* C (m, n) = X (m, k) . W (k, n) + beta C: xnn_gemm, or for m = 1 a sum
  * over the non-zero x_p in increasing p */
 int XNN_FN(xnn_times_w)(XNN_T *C, const XNN_T *X, const XNN_T *W, XNN_T beta,

@@ -230,45 +230,12 @@ def mlp_train_step(params, acts, X, labels, loss="cross_entropy", lr=0.01):
 # (W (n_in, n_out), b (n_out,), act) tuples; targets are class indices per
 # row. Written from the definitions, for reading and for the tests.
 
-import numpy as np  # noqa: E402 (this section stands on its own)
-
-
-def _xp_act(Z, act):
-    if act == "linear":
-        return Z.copy()
-    if act == "relu":
-        return np.maximum(Z, 0)
-    if act == "tanh":
-        return np.tanh(Z)
-    if act == "sigmoid":
-        return 1.0 / (1.0 + np.exp(-Z))
-    if act == "softmax":
-        E = np.exp(Z - Z.max(axis=1, keepdims=True))
-        return E / E.sum(axis=1, keepdims=True)
-    raise ValueError(f"act: unknown activation {act!r}")
-
-
-def _xp_act_backward(A, G, act):
-    """d/dZ from the saved output A = act(Z) and the gradient G w.r.t. A."""
-    if act == "linear":
-        return G.copy()
-    if act == "relu":
-        return G * (A > 0)
-    if act == "tanh":
-        return G * (1 - A**2)
-    if act == "sigmoid":
-        return G * A * (1 - A)
-    if act == "softmax":
-        return A * (G - np.sum(A * G, axis=1, keepdims=True))
-    raise ValueError(f"act: unknown activation {act!r}")
-
-
 def explain_forward(net, X):
     """(Zs, As): every layer's pre-activation Z[l] = A[l-1] W + b and output A[l]."""
     Zs, As, a = [], [], X
     for W, b, act in net:
         Z = a @ W + b
-        a = _xp_act(Z, act)
+        a = activation_forward(Z, act)
         Zs.append(Z)
         As.append(a)
     return Zs, As
@@ -306,7 +273,7 @@ def explain_gradient(net, X, targets, output="logit", mode="plain", return_layer
     elif output == "loss":  # softmax + cross-entropy
         G = As[-1] - onehot
     elif output == "probability":
-        G = _xp_act_backward(As[-1], onehot, net[-1][2])
+        G = activation_backward(As[-1], onehot, net[-1][2])
     else:
         raise ValueError(f"output: unknown {output!r}")
     values = [X] + As[:-1] + [Zs[-1]]      # the value of each layer the list covers
@@ -322,7 +289,7 @@ def explain_gradient(net, X, targets, output="logit", mode="plain", return_layer
         elif act == "relu" and mode == "deconvnet":
             G = G * (G > 0)
         else:
-            G = _xp_act_backward(A, G, act)
+            G = activation_backward(A, G, act)
     if times_input:
         layers = [g * v for g, v in zip(layers, values)]
     return layers if return_layers else layers[0]
