@@ -81,16 +81,48 @@ static void *gemm_workspace(int slot, size_t bytes)
     return p;
 }
 
-/* a barrier of a team of T threads (T = 1: nothing) */
+/* The barrier of a team of T threads (T = 1: nothing). It spins, yielding
+ * now and then, instead of sleeping: on a loaded machine a sleeping thread
+ * can wait a whole time slice to be woken, at every barrier. */
 #ifdef _OPENMP
-#define XNN_BARRIER(T)              \
-    do {                            \
-        if ((T) > 1) {              \
-            _Pragma("omp barrier")  \
-        }                           \
-    } while (0)
+#include <stdatomic.h>
+#if defined(__unix__) || defined(__APPLE__)
+#include <sched.h>
+#define XNN_YIELD() sched_yield()
 #else
-#define XNN_BARRIER(T) ((void)(T))
+#define XNN_YIELD() ((void)0)
+#endif
+#if defined(__x86_64__) || defined(__i386__)
+#define XNN_RELAX() __builtin_ia32_pause()
+#else
+#define XNN_RELAX() ((void)0)
+#endif
+typedef struct { atomic_size_t count, sense; } xnn_team_sync;
+
+static inline void team_barrier(xnn_team_sync *s, size_t T, size_t *sense)
+{
+    if (T <= 1) return;
+    const size_t mine = *sense ^ 1;
+    *sense = mine;
+    if (atomic_fetch_add(&s->count, 1) == T - 1) {   /* last to arrive */
+        atomic_store(&s->count, 0);
+        atomic_store(&s->sense, mine);
+    } else {
+        for (unsigned spins = 1; atomic_load(&s->sense) != mine; spins++) {
+            if (spins % 64 == 0) XNN_YIELD();
+            else XNN_RELAX();
+        }
+    }
+}
+#else
+typedef struct { int unused; } xnn_team_sync;
+
+static inline void team_barrier(xnn_team_sync *s, size_t T, size_t *sense)
+{
+    (void)s;
+    (void)T;
+    (void)sense;
+}
 #endif
 
 static size_t round_up(size_t x, size_t r) { return (x + r - 1) / r * r; }
@@ -242,7 +274,8 @@ static void XNN_FN(block_rows)(const CFG *cfg, const XNN_FN(plan_t) *pl, XNN_T *
    into the shared buffer Bw (pl.b_elems elements; T = 1 and Bw = NULL:
    this thread's own buffer). Every thread of the team must call it: the
    team meets at barriers around each packed block of op(B). */
-static int XNN_FN(gemm_team)(const CFG *cfg, size_t tid, size_t T, XNN_T *Bw, XNN_T *C,
+static int XNN_FN(gemm_team)(const CFG *cfg, size_t tid, size_t T, xnn_team_sync *sync,
+                             XNN_T *Bw, XNN_T *C,
                              ptrdiff_t ldc, const XNN_T *A, ptrdiff_t rsa, ptrdiff_t csa,
                              const XNN_T *B, ptrdiff_t rsb, ptrdiff_t csb, XNN_T beta,
                              size_t r0, size_t r1, size_t n, size_t k, const XNN_T *bias,
@@ -252,6 +285,7 @@ static int XNN_FN(gemm_team)(const CFG *cfg, size_t tid, size_t T, XNN_T *Bw, XN
     const XNN_FN(plan_t) pl = XNN_FN(make_plan)(cfg, n, k, csa, csb);
     const int has_epi = bias != NULL || epi != XNN_EPI_NONE;
     int status = XNN_OK;
+    size_t sense = 0;
     if (!Bw) {
         Bw = (XNN_T *)gemm_workspace(0, pl.b_elems * sizeof(XNN_T));
         if (!Bw) return XNN_ENOMEM;                 /* only when T = 1 */
@@ -272,7 +306,7 @@ static int XNN_FN(gemm_team)(const CFG *cfg, size_t tid, size_t T, XNN_T *Bw, XN
                 XNN_FN(pack_b_share)(cfg, &pl, tid, T, Bw + (pc - g0) / pl.kc_max * blk,
                                      B + (ptrdiff_t)pc * rsb + (ptrdiff_t)jc * csb, rsb, csb,
                                      min_sz(k - pc, pl.kc_max), nc);
-            XNN_BARRIER(T);
+            team_barrier(sync, T, &sense);
             for (size_t i0 = r0; i0 < r1; i0 += MC) {
                 const size_t i1 = min_sz(r1, i0 + MC);
                 for (size_t pc = g0; pc < g1; pc += pl.kc_max) {
@@ -284,7 +318,7 @@ static int XNN_FN(gemm_team)(const CFG *cfg, size_t tid, size_t T, XNN_T *Bw, XN
                                        epi);
                 }
             }
-            XNN_BARRIER(T);     /* Bw is repacked by the next group */
+            team_barrier(sync, T, &sense);   /* Bw is repacked by the next group */
         }
     }
     return status;
@@ -337,18 +371,21 @@ int XNN_FN(xnn_gemm_epilogue)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T be
             if (!Bw) return XNN_ENOMEM;
         }
         int status = XNN_OK;
+        xnn_team_sync sync;
+        atomic_init(&sync.count, 0);
+        atomic_init(&sync.sense, 0);
 #pragma omp parallel num_threads((int)nt)
         {
             const size_t t = (size_t)omp_get_thread_num(), T = (size_t)omp_get_num_threads();
             const size_t u0 = units * t / T, u1 = units * (t + 1) / T;
             int st;
             if (split_m) {
-                st = XNN_FN(gemm_team)(cfg, t, T, Bw, C, ldc, A, rsa, csa, B, rsb, csb, beta,
+                st = XNN_FN(gemm_team)(cfg, t, T, &sync, Bw, C, ldc, A, rsa, csa, B, rsb, csb, beta,
                                        min_sz(u0 * cfg->mr, m), min_sz(u1 * cfg->mr, m), n, k,
                                        bias, epi);
             } else {
                 const size_t c0 = u0 * cfg->nr, c1 = min_sz(u1 * cfg->nr, n);
-                st = c1 > c0 ? XNN_FN(gemm_team)(cfg, 0, 1, NULL, C + c0, ldc, A, rsa, csa,
+                st = c1 > c0 ? XNN_FN(gemm_team)(cfg, 0, 1, NULL, NULL, C + c0, ldc, A, rsa, csa,
                                                  B + (ptrdiff_t)c0 * csb, rsb, csb, beta, 0, m,
                                                  c1 - c0, k, bias ? bias + c0 : NULL, epi)
                              : XNN_OK;
@@ -361,7 +398,7 @@ int XNN_FN(xnn_gemm_epilogue)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T be
         return status;
     }
 #endif
-    return XNN_FN(gemm_team)(cfg, 0, 1, NULL, C, ldc, A, rsa, csa, B, rsb, csb, beta, 0, m, n, k,
+    return XNN_FN(gemm_team)(cfg, 0, 1, NULL, NULL, C, ldc, A, rsa, csa, B, rsb, csb, beta, 0, m, n, k,
                              bias, epi);
 }
 
