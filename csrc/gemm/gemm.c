@@ -1,12 +1,14 @@
 /* gemm.c: C = op(A) op(B) + beta C, the one matrix product every kernel
  * calls; a BLIS-style blocked driver around register-tiled micro-kernels.
  *
- *   for jc in n by NC:                      B block (kc, nc) -> L3
- *     for pc in k by KC:                    pack op(B)[pc, jc] into Bp
- *       for ic in m by MC:                  A block (mc, kc) -> L2
- *         pack op(A)[ic, pc] into Ap
- *         for jr in nc by NR:               B panel (kc, NR) -> L1
- *           for ir in mc by MR:             micro-kernel: MR x NR tile of C
+ *   for jc in n by NC:
+ *     for each group of k blocks (KC deep, <= 2 MB packed):
+ *       pack op(B)[group, jc] into Bp             shared by the threads, L3
+ *       for each chunk of <= MC rows of C:        one thread each
+ *         for pc in the group's k blocks:
+ *           pack op(A)[chunk, pc] into Ap         (mc, kc) -> L2
+ *           for jr in nc by NR:                   B panel (kc, NR) -> L1
+ *             for ir in chunk by MR:              micro-kernel: MR x NR tile
  *
  * Packing reads op(A) and op(B) through strides, so A^T and B^T are never
  * materialised (gemm_internal.h). k is cut into equal blocks of at most
@@ -16,10 +18,8 @@
  * contiguous, A is read in place instead of packed: its panels are reused
  * only nc / NR times, too few to pay for the copy. Likewise short
  * contiguous rows of op(B) are read in place; only edge panels are packed.
- * Small k blocks of op(B) are packed in groups of up to 2 MB and C is
- * walked in chunks of MC rows that go through every k block of the group
- * while in cache, so a tall C crosses memory once per group instead of
- * once per k block.
+ * Each chunk of rows goes through every k block of a group while it is
+ * in cache, so a tall C crosses memory once per group, not once per block.
  *
  * Threads (the pool of pool.c) take chunks of rows of C, whole register
  * tiles, and share the packing of each group of op(B): one parallel phase
