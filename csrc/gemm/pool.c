@@ -155,8 +155,6 @@ void xnn_parallel_for(void (*fn)(void *arg, size_t i), void *arg, size_t n, int 
     atomic_flag_clear(&pool.busy);
 }
 
-int xnn_pool_available(void) { return 1; }
-
 #else /* no POSIX threads or C11 atomics: every call on the calling thread */
 
 void xnn_parallel_for(void (*fn)(void *arg, size_t i), void *arg, size_t n, int threads)
@@ -164,7 +162,5 @@ void xnn_parallel_for(void (*fn)(void *arg, size_t i), void *arg, size_t n, int 
     (void)threads;
     for (size_t i = 0; i < n; i++) fn(arg, i);
 }
-
-int xnn_pool_available(void) { return 0; }
 
 #endif
