@@ -26,6 +26,7 @@ SOURCES = [
     "csrc/gemm/gemm.c",
     "csrc/gemm/blocking.c",
     "csrc/gemm/pack.c",
+    "csrc/gemm/pool.c",
     "csrc/gemm/kernel_ref.c",
     "csrc/gemm/kernel_avx2.c",
     "csrc/gemm/kernel_avx512.c",

@@ -5,9 +5,9 @@
 Shapes: 2048^3 and the products of the MNIST network 784-128-64-10
 (batch 128 and 60,000 rows, forward and both backward forms), float32 and
 float64. Each row is the median of `repeats` timings, each of enough
-calls to last about 20 ms; xnn and NumPy are timed one after the other
-with a pause between, so that neither library's idle threads, still
-spinning, slow the other.
+calls to last about 20 ms; xnn and NumPy alternate, with a pause before
+each timing so that neither library's idle threads, still spinning, slow
+the other.
 Environment variables such as OPENBLAS_CORETYPE change NumPy's kernel:
 run with them unset for a fair comparison (the table prints which BLAS
 kernel NumPy used).
@@ -38,7 +38,7 @@ SHAPES = [
     ("H W3, batch 128", 128, 10, 64, False, False),
 ]
 DTYPES = (np.float32, np.float64)
-PAUSE = 0.3   # seconds for idle BLAS/OpenMP threads to stop spinning
+PAUSE = 0.2   # seconds for idle BLAS threads to stop spinning
 
 
 def _time(fn, inner):
@@ -66,13 +66,16 @@ def _row(label, m, n, k, ta, tb, dtype, repeats, rng):
     # enough calls per timing that each lasts ~20 ms
     t1 = _time(run_xnn, 1)
     inner = max(1, min(10000, int(0.02 / max(t1, 1e-7))))
-    # each library in turn, after a pause: OpenBLAS's threads keep spinning
-    # for a while after a call and would steal the cores from xnn's threads
-    # (and xnn's, briefly, from OpenBLAS's) if the calls were interleaved
-    time.sleep(PAUSE)
-    tx = [_time(run_xnn, inner) for _ in range(repeats)]
-    time.sleep(PAUSE)
-    tn = [_time(run_numpy, inner) for _ in range(repeats)]
+    # the libraries alternate, one timing each per round, after a pause:
+    # OpenBLAS's threads keep spinning for a while after a call and would
+    # steal the cores from xnn's (and xnn's, briefly, from OpenBLAS's);
+    # alternating rounds lets a change of the machine's load hit both
+    tx, tn = [], []
+    for _ in range(repeats):
+        time.sleep(PAUSE)
+        tx.append(_time(run_xnn, inner))
+        time.sleep(PAUSE)
+        tn.append(_time(run_numpy, inner))
     gx = flops / float(np.median(tx)) / 1e9
     gn = flops / float(np.median(tn)) / 1e9
     bx = flops / min(tx) / 1e9

@@ -4,6 +4,10 @@
  * builtins); the environment variable XNN_ISA=ref|avx2|avx512 forces one,
  * provided the processor has it. On other architectures only "ref" exists.
  */
+#if defined(__unix__) || defined(__APPLE__)
+#define _POSIX_C_SOURCE 200809L
+#include <unistd.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include "xnn.h"
@@ -68,11 +72,16 @@ void xnn_set_num_threads(int n)
     g_threads = n > 0 ? n : 0;
 }
 
+/* default: the processors this process may use (OpenMP's count honours
+   the affinity mask), else the online processors */
 int xnn_get_num_threads(void)
 {
     if (g_threads > 0) return g_threads;
-#ifdef _OPENMP
+#if defined(_OPENMP)
     return omp_get_num_procs();
+#elif defined(_SC_NPROCESSORS_ONLN)
+    const long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
 #else
     return 1;
 #endif

@@ -189,3 +189,35 @@ def test_dense_forward_fused_epilogue(name):
                         sig = _core.dense_forward(X, W, b, _core.ACT_SIGMOID)
                         np.testing.assert_allclose(sig, 1 / (1 + np.exp(-z.astype(np.float64))),
                                                    rtol=1e-5, atol=1e-6)
+
+
+def test_concurrent_callers_get_the_same_bits():
+    """products called at once from several Python threads (the GIL is
+    released) share the thread pool or run alone, with unchanged results"""
+    import threading
+
+    rng = np.random.default_rng(13)
+    cases = []
+    with threads(1):
+        for m, n, k, ta, tb in [(300, 70, 260, 0, 0), (64, 200, 129, 1, 0), (131, 129, 300, 0, 1)]:
+            for dtype in (np.float32, np.float64):
+                a, b = operands(rng, m, n, k, ta, tb, dtype)
+                cases.append((a, b, bool(ta), bool(tb),
+                              _core.matmul(a, b, trans_a=bool(ta), trans_b=bool(tb)).tobytes()))
+    failures = []
+
+    def work(seed):
+        r = np.random.default_rng(seed)
+        for _ in range(40):
+            a, b, ta, tb, ref = cases[int(r.integers(len(cases)))]
+            if _core.matmul(a, b, trans_a=ta, trans_b=tb).tobytes() != ref:
+                failures.append((a.shape, b.shape, ta, tb))
+
+    with threads(2):
+        workers = [threading.Thread(target=work, args=(s,)) for s in range(4)]
+        for w in workers:
+            w.start()
+        work(99)
+        for w in workers:
+            w.join()
+    assert not failures

@@ -1,12 +1,14 @@
 /* gemm.c: C = op(A) op(B) + beta C, the one matrix product every kernel
  * calls; a BLIS-style blocked driver around register-tiled micro-kernels.
  *
- *   for jc in n by NC:                      B block (kc, nc) -> L3
- *     for pc in k by KC:                    pack op(B)[pc, jc] into Bp
- *       for ic in m by MC:                  A block (mc, kc) -> L2
- *         pack op(A)[ic, pc] into Ap
- *         for jr in nc by NR:               B panel (kc, NR) -> L1
- *           for ir in mc by MR:             micro-kernel: MR x NR tile of C
+ *   for jc in n by NC:
+ *     for each group of k blocks (KC deep, <= 2 MB packed):
+ *       pack op(B)[group, jc] into Bp             shared by the threads, L3
+ *       for each chunk of <= MC rows of C:        one thread each
+ *         for pc in the group's k blocks:
+ *           pack op(A)[chunk, pc] into Ap         (mc, kc) -> L2
+ *           for jr in nc by NR:                   B panel (kc, NR) -> L1
+ *             for ir in chunk by MR:              micro-kernel: MR x NR tile
  *
  * Packing reads op(A) and op(B) through strides, so A^T and B^T are never
  * materialised (gemm_internal.h). k is cut into equal blocks of at most
@@ -16,16 +18,13 @@
  * contiguous, A is read in place instead of packed: its panels are reused
  * only nc / NR times, too few to pay for the copy. Likewise short
  * contiguous rows of op(B) are read in place; only edge panels are packed.
- * Small k blocks of op(B) are packed in groups of up to 2 MB and C is
- * walked in chunks of MC rows that go through every k block of the group
- * while in cache, so a tall C crosses memory once per group instead of
- * once per k block.
+ * Each chunk of rows goes through every k block of a group while it is
+ * in cache, so a tall C crosses memory once per group, not once per block.
  *
- * Threads (OpenMP) split the rows of C at tile boundaries and pack each
- * group of op(B) together (a barrier before and after its use); when C is
- * wider than tall they take column slices and work alone. k is never
- * split: every C[i, j] is the same bits for any thread count, blocking
- * and run.
+ * Threads (the pool of pool.c) take chunks of rows of C, whole register
+ * tiles, and share the packing of each group of op(B): one parallel phase
+ * packs it, the next computes with it. k is never split: every C[i, j] is
+ * the same bits for any thread count, chunking and run.
  *
  * xnn_gemm_epilogue adds a bias row and applies ReLU to each tile right
  * after its last k block, while the tile is still in L1 (dense layers).
@@ -38,8 +37,15 @@
 #include <string.h>
 #include "../xnn.h"
 #include "gemm_internal.h"
-#ifdef _OPENMP
-#include <omp.h>
+#if !defined(__STDC_NO_ATOMICS__)
+#include <stdatomic.h>
+#define XNN_ATOMIC_INT atomic_int
+#define XNN_STATUS_SET(p, v) atomic_store((p), (v))
+#define XNN_STATUS_GET(p) atomic_load(p)
+#else                           /* then the pool runs everything serially */
+#define XNN_ATOMIC_INT int
+#define XNN_STATUS_SET(p, v) (*(p) = (v))
+#define XNN_STATUS_GET(p) (*(p))
 #endif
 
 #if defined(_MSC_VER)
@@ -62,8 +68,8 @@
 /* longest row of op(B) read in place (longer rows: packed, for the TLB) */
 #define XNN_GEMM_DIRECT_B_BYTES 256u
 
-/* per-thread packing buffers: slot 0 for op(B) (shared by a team when
-   its thread calls), slot 1 for A */
+/* per-thread packing buffers: slot 0 for op(B) (of the calling thread,
+   shared with the pool's workers), slot 1 for A */
 static XNN_TLS void *tls_buf[2];
 static XNN_TLS size_t tls_size[2];
 
@@ -80,18 +86,6 @@ static void *gemm_workspace(int slot, size_t bytes)
     tls_size[slot] = size;
     return p;
 }
-
-/* a barrier of a team of T threads (T = 1: nothing) */
-#ifdef _OPENMP
-#define XNN_BARRIER(T)              \
-    do {                            \
-        if ((T) > 1) {              \
-            _Pragma("omp barrier")  \
-        }                           \
-    } while (0)
-#else
-#define XNN_BARRIER(T) ((void)(T))
-#endif
 
 static size_t round_up(size_t x, size_t r) { return (x + r - 1) / r * r; }
 static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
@@ -124,7 +118,7 @@ static inline void XNN_FN(epilogue)(XNN_T *c, ptrdiff_t ldc, size_t mr, size_t n
 }
 
 /* how one product is blocked; depends on n, k, the strides and the ISA,
-   never on m or the thread, so every thread of a team agrees */
+   never on m or the thread, so every chunk of a product agrees */
 typedef struct {
     size_t kc_max, nc_max;
     int direct_a;         /* A read in place */
@@ -148,32 +142,13 @@ static XNN_FN(plan_t) XNN_FN(make_plan)(const CFG *cfg, size_t n, size_t k, ptrd
     /* as many k blocks of op(B) as fit in XNN_GEMM_GROUP_B_BYTES are packed
        at once; rows of C are then walked in chunks of MC, each chunk going
        through every block of the group while it is in cache (a tall C
-       crosses memory once per group, a team meets twice per group) */
+       crosses memory once per group; threads sync twice per group) */
     pl.bw = pl.direct_b ? cfg->nr : pl.nc_max;
     const size_t blocks = (k + pl.kc_max - 1) / pl.kc_max;
     pl.group = XNN_GEMM_GROUP_B_BYTES / (pl.kc_max * pl.bw * sizeof(XNN_T));
     pl.group = pl.group < 1 ? 1 : pl.group > blocks ? blocks : pl.group;
     pl.b_elems = round_up(pl.group * pl.kc_max * pl.bw, 64);
     return pl;
-}
-
-/* this thread's share (panels tid/T) of packing the (kc, nc) block of op(B)
-   at Bblk into Bp; read in place: only the edge panel, by the last thread */
-static void XNN_FN(pack_b_share)(const CFG *cfg, const XNN_FN(plan_t) *pl, size_t tid, size_t T,
-                                 XNN_T *Bp, const XNN_T *Bblk, ptrdiff_t rsb, ptrdiff_t csb,
-                                 size_t kc, size_t nc)
-{
-    const size_t NR = cfg->nr, nc_full = nc / NR * NR;
-    if (pl->direct_b) {
-        if (nc_full < nc && tid == T - 1)
-            XNN_FN(xnn_pack_b)(Bp, Bblk + nc_full, rsb, 1, kc, nc - nc_full, NR);
-        return;
-    }
-    const size_t panels = (nc + NR - 1) / NR;
-    const size_t q0 = panels * tid / T, q1 = panels * (tid + 1) / T;
-    if (q1 > q0)
-        XNN_FN(xnn_pack_b)(Bp + q0 * NR * kc, Bblk + (ptrdiff_t)(q0 * NR) * csb, rsb, csb, kc,
-                           min_sz(nc, q1 * NR) - q0 * NR, NR);
 }
 
 /* rows [i0, i1) of C (columns jc .. jc + nc) += their product with one
@@ -237,57 +212,69 @@ static void XNN_FN(block_rows)(const CFG *cfg, const XNN_FN(plan_t) *pl, XNN_T *
 #undef PANEL_LDB
 }
 
-/* rows [r0, r1) of C (m,n), row stride ldc, = epi(op(A) op(B) + beta C +
-   bias), computed by thread tid of a team of T that packs op(B) together
-   into the shared buffer Bw (pl.b_elems elements; T = 1 and Bw = NULL:
-   this thread's own buffer). Every thread of the team must call it: the
-   team meets at barriers around each packed block of op(B). */
-static int XNN_FN(gemm_team)(const CFG *cfg, size_t tid, size_t T, XNN_T *Bw, XNN_T *C,
-                             ptrdiff_t ldc, const XNN_T *A, ptrdiff_t rsa, ptrdiff_t csa,
-                             const XNN_T *B, ptrdiff_t rsb, ptrdiff_t csb, XNN_T beta,
-                             size_t r0, size_t r1, size_t n, size_t k, const XNN_T *bias,
-                             int epi)
-{
-    const size_t MR = cfg->mr, MC = cfg->mc, NC = cfg->nc;
-    const XNN_FN(plan_t) pl = XNN_FN(make_plan)(cfg, n, k, csa, csb);
-    const int has_epi = bias != NULL || epi != XNN_EPI_NONE;
-    int status = XNN_OK;
-    if (!Bw) {
-        Bw = (XNN_T *)gemm_workspace(0, pl.b_elems * sizeof(XNN_T));
-        if (!Bw) return XNN_ENOMEM;                 /* only when T = 1 */
-    }
-    const size_t mc_max = pl.direct_a ? MR : round_up(min_sz(r1 - r0, MC), MR);
-    XNN_T *Ap = (XNN_T *)gemm_workspace(1, pl.kc_max * mc_max * sizeof(XNN_T));
-    if (!Ap) {                  /* keep meeting the team, compute nothing */
-        status = XNN_ENOMEM;
-        r1 = r0;
-    }
+/* one product in flight: the chunks of its phases run on the pool */
+typedef struct {
+    const CFG *cfg;
+    const XNN_FN(plan_t) *pl;
+    XNN_T *C;
+    ptrdiff_t ldc, rsa, csa, rsb, csb;
+    const XNN_T *A, *B, *bias;
+    XNN_T beta;
+    size_t m, n, k;
+    int epi, has_epi;
+    XNN_T *Bw;                  /* packed group of op(B), shared */
+    size_t jc, nc, g0, g1;      /* the current column block and k group */
+    size_t parts;               /* pack chunks per k block */
+    size_t rows;                /* rows of C per compute chunk */
+    XNN_ATOMIC_INT status;
+} XNN_FN(job_t);
 
-    const size_t blk = pl.kc_max * pl.bw;       /* elements of a packed block */
-    for (size_t jc = 0; jc < n; jc += NC) {
-        const size_t nc = min_sz(n - jc, NC);
-        for (size_t g0 = 0; g0 < k; g0 += pl.group * pl.kc_max) {
-            const size_t g1 = min_sz(k, g0 + pl.group * pl.kc_max);
-            for (size_t pc = g0; pc < g1; pc += pl.kc_max)
-                XNN_FN(pack_b_share)(cfg, &pl, tid, T, Bw + (pc - g0) / pl.kc_max * blk,
-                                     B + (ptrdiff_t)pc * rsb + (ptrdiff_t)jc * csb, rsb, csb,
-                                     min_sz(k - pc, pl.kc_max), nc);
-            XNN_BARRIER(T);
-            for (size_t i0 = r0; i0 < r1; i0 += MC) {
-                const size_t i1 = min_sz(r1, i0 + MC);
-                for (size_t pc = g0; pc < g1; pc += pl.kc_max) {
-                    const size_t kc = min_sz(k - pc, pl.kc_max);
-                    XNN_FN(block_rows)(cfg, &pl, C, ldc, A, rsa, csa,
-                                       B + (ptrdiff_t)pc * rsb + (ptrdiff_t)jc * csb, rsb,
-                                       Bw + (pc - g0) / pl.kc_max * blk, Ap, i0, i1, jc, nc, pc,
-                                       kc, pc == 0 ? beta : 1, has_epi && pc + kc >= k, bias,
-                                       epi);
-                }
-            }
-            XNN_BARRIER(T);     /* Bw is repacked by the next group */
-        }
+/* pack chunk i: part i % parts of k block i / parts of the group (read
+   in place: the block's edge panel) */
+static void XNN_FN(pack_chunk)(void *p, size_t i)
+{
+    XNN_FN(job_t) *jb = (XNN_FN(job_t) *)p;
+    const CFG *cfg = jb->cfg;
+    const XNN_FN(plan_t) *pl = jb->pl;
+    const size_t NR = cfg->nr, nc = jb->nc, nc_full = nc / NR * NR;
+    const size_t blkno = i / jb->parts, part = i % jb->parts;
+    const size_t pc = jb->g0 + blkno * pl->kc_max, kc = min_sz(jb->k - pc, pl->kc_max);
+    XNN_T *Bp = jb->Bw + blkno * pl->kc_max * pl->bw;
+    const XNN_T *Bblk = jb->B + (ptrdiff_t)pc * jb->rsb + (ptrdiff_t)jb->jc * jb->csb;
+    if (pl->direct_b) {
+        if (nc_full < nc)
+            XNN_FN(xnn_pack_b)(Bp, Bblk + nc_full, jb->rsb, 1, kc, nc - nc_full, NR);
+        return;
     }
-    return status;
+    const size_t panels = (nc + NR - 1) / NR;
+    const size_t q0 = panels * part / jb->parts, q1 = panels * (part + 1) / jb->parts;
+    if (q1 > q0)
+        XNN_FN(xnn_pack_b)(Bp + q0 * NR * kc, Bblk + (ptrdiff_t)(q0 * NR) * jb->csb, jb->rsb,
+                           jb->csb, kc, min_sz(nc, q1 * NR) - q0 * NR, NR);
+}
+
+/* compute chunk i: rows [i rows, (i + 1) rows) of C through every k block
+   of the group, while they are in cache */
+static void XNN_FN(compute_chunk)(void *p, size_t i)
+{
+    XNN_FN(job_t) *jb = (XNN_FN(job_t) *)p;
+    const CFG *cfg = jb->cfg;
+    const XNN_FN(plan_t) *pl = jb->pl;
+    const size_t i0 = i * jb->rows, i1 = min_sz(jb->m, i0 + jb->rows);
+    const size_t mc_max = pl->direct_a ? cfg->mr : round_up(min_sz(jb->rows, cfg->mc), cfg->mr);
+    XNN_T *Ap = (XNN_T *)gemm_workspace(1, pl->kc_max * mc_max * sizeof(XNN_T));
+    if (!Ap) {
+        XNN_STATUS_SET(&jb->status, XNN_ENOMEM);
+        return;
+    }
+    for (size_t pc = jb->g0; pc < jb->g1; pc += pl->kc_max) {
+        const size_t kc = min_sz(jb->k - pc, pl->kc_max);
+        XNN_FN(block_rows)(cfg, pl, jb->C, jb->ldc, jb->A, jb->rsa, jb->csa,
+                           jb->B + (ptrdiff_t)pc * jb->rsb + (ptrdiff_t)jb->jc * jb->csb, jb->rsb,
+                           jb->Bw + (pc - jb->g0) / pl->kc_max * pl->kc_max * pl->bw, Ap, i0, i1,
+                           jb->jc, jb->nc, pc, kc, pc == 0 ? jb->beta : 1,
+                           jb->has_epi && pc + kc >= jb->k, jb->bias, jb->epi);
+    }
 }
 
 /* C (m,n) = op(A) (m,k) . op(B) (k,n) + beta C */
@@ -313,56 +300,59 @@ int XNN_FN(xnn_gemm_epilogue)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T be
         return XNN_OK;
     }
     const CFG *cfg = XNN_FN(xnn_gemm_config)(xnn_isa());
-    const ptrdiff_t rsa = trans_a ? 1 : (ptrdiff_t)k, csa = trans_a ? (ptrdiff_t)m : 1;
-    const ptrdiff_t rsb = trans_b ? 1 : (ptrdiff_t)n, csb = trans_b ? (ptrdiff_t)k : 1;
-    const ptrdiff_t ldc = (ptrdiff_t)n;
+    XNN_FN(job_t) jb;
+    jb.cfg = cfg;
+    jb.C = C;
+    jb.ldc = (ptrdiff_t)n;
+    jb.A = A;
+    jb.rsa = trans_a ? 1 : (ptrdiff_t)k;
+    jb.csa = trans_a ? (ptrdiff_t)m : 1;
+    jb.B = B;
+    jb.rsb = trans_b ? 1 : (ptrdiff_t)n;
+    jb.csb = trans_b ? (ptrdiff_t)k : 1;
+    jb.bias = bias;
+    jb.beta = beta;
+    jb.m = m;
+    jb.n = n;
+    jb.k = k;
+    jb.epi = epi;
+    jb.has_epi = bias != NULL || epi != XNN_EPI_NONE;
+    XNN_STATUS_SET(&jb.status, XNN_OK);
+    const XNN_FN(plan_t) pl = XNN_FN(make_plan)(cfg, n, k, jb.csa, jb.csb);
+    jb.pl = &pl;
+    jb.Bw = (XNN_T *)gemm_workspace(0, pl.b_elems * sizeof(XNN_T));
+    if (!jb.Bw) return XNN_ENOMEM;
 
-#ifdef _OPENMP
-    /* a team splits the rows of C and packs op(B) together; when C is
-       wider than tall, threads instead take column slices and work alone
-       (each packs its own A and B) */
-    const int split_m = n <= m;
-    const size_t units = split_m ? (m + cfg->mr - 1) / cfg->mr : (n + cfg->nr - 1) / cfg->nr;
-    size_t nt = 1;
+    /* threads take chunks of rows of C: whole register tiles, at most MC
+       rows, a multiple of the thread count of them, of equal size (few and
+       large: each chunk reads the whole packed group of op(B)) */
+    int threads = 1;
     if ((double)m * (double)n * (double)k >= (double)XNN_GEMM_MT_MIN) {
-        const int want = xnn_get_num_threads();
-        nt = want > 1 ? (size_t)want : 1;
-        if (nt > units) nt = units;
+        threads = xnn_get_num_threads();
+        if (threads < 1) threads = 1;
     }
-    if (nt > 1) {
-        XNN_T *Bw = NULL;
-        if (split_m) {
-            const XNN_FN(plan_t) pl = XNN_FN(make_plan)(cfg, n, k, csa, csb);
-            Bw = (XNN_T *)gemm_workspace(0, pl.b_elems * sizeof(XNN_T));
-            if (!Bw) return XNN_ENOMEM;
+    const size_t MR = cfg->mr, NR = cfg->nr, T = (size_t)threads;
+    const size_t nchunks = T * ((m + T * cfg->mc - 1) / (T * cfg->mc));
+    const size_t rows = min_sz(cfg->mc, round_up((m + nchunks - 1) / nchunks, MR));
+    jb.rows = rows;
+    const size_t row_chunks = (m + rows - 1) / rows;
+
+    for (size_t jc = 0; jc < n; jc += cfg->nc) {
+        jb.jc = jc;
+        jb.nc = min_sz(n - jc, cfg->nc);
+        const size_t panels = (jb.nc + NR - 1) / NR;
+        jb.parts = pl.direct_b ? 1 : min_sz(panels, (size_t)threads);
+        const size_t has_pack = !pl.direct_b || jb.nc % NR != 0;
+        for (size_t g0 = 0; g0 < k; g0 += pl.group * pl.kc_max) {
+            jb.g0 = g0;
+            jb.g1 = min_sz(k, g0 + pl.group * pl.kc_max);
+            const size_t blocks = (jb.g1 - g0 + pl.kc_max - 1) / pl.kc_max;
+            if (has_pack)
+                xnn_parallel_for(XNN_FN(pack_chunk), &jb, blocks * jb.parts, threads);
+            xnn_parallel_for(XNN_FN(compute_chunk), &jb, row_chunks, threads);
         }
-        int status = XNN_OK;
-#pragma omp parallel num_threads((int)nt)
-        {
-            const size_t t = (size_t)omp_get_thread_num(), T = (size_t)omp_get_num_threads();
-            const size_t u0 = units * t / T, u1 = units * (t + 1) / T;
-            int st;
-            if (split_m) {
-                st = XNN_FN(gemm_team)(cfg, t, T, Bw, C, ldc, A, rsa, csa, B, rsb, csb, beta,
-                                       min_sz(u0 * cfg->mr, m), min_sz(u1 * cfg->mr, m), n, k,
-                                       bias, epi);
-            } else {
-                const size_t c0 = u0 * cfg->nr, c1 = min_sz(u1 * cfg->nr, n);
-                st = c1 > c0 ? XNN_FN(gemm_team)(cfg, 0, 1, NULL, C + c0, ldc, A, rsa, csa,
-                                                 B + (ptrdiff_t)c0 * csb, rsb, csb, beta, 0, m,
-                                                 c1 - c0, k, bias ? bias + c0 : NULL, epi)
-                             : XNN_OK;
-            }
-            if (st != XNN_OK) {
-#pragma omp atomic write
-                status = st;
-            }
-        }
-        return status;
     }
-#endif
-    return XNN_FN(gemm_team)(cfg, 0, 1, NULL, C, ldc, A, rsa, csa, B, rsb, csb, beta, 0, m, n, k,
-                             bias, epi);
+    return XNN_STATUS_GET(&jb.status);
 }
 
 #undef CFG

@@ -70,6 +70,10 @@
 /* epilogues: identity, or ReLU exactly as activation.c (z < 0 ? 0 : z) */
 enum { XNN_EPI_NONE = 0, XNN_EPI_RELU = 1 };
 
+/* pool.c: fn(arg, i) for i in [0, n) on the calling thread and up to
+   threads - 1 workers; returns when all are done */
+void xnn_parallel_for(void (*fn)(void *arg, size_t i), void *arg, size_t n, int threads);
+
 XNN_GEMM_DECLARE(float, f32)
 XNN_GEMM_DECLARE(double, f64)
 

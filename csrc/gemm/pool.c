@@ -1,0 +1,166 @@
+/* pool.c: a small pool of worker threads for the GEMM.
+ *
+ * xnn_parallel_for(fn, arg, n, threads) runs fn(arg, i) for every i in
+ * [0, n) on the calling thread and up to threads - 1 workers, and returns
+ * when all have run. Chunks are claimed one at a time from a shared
+ * counter, so the caller never waits for a worker that has not started: a
+ * worker that wakes late finds less work, or none. (A fork-join runtime
+ * waits for every thread of its team at the join; on a loaded machine a
+ * descheduled worker then costs a whole time slice per call, which for a
+ * small product is a hundred times its work.)
+ *
+ * Which thread runs a chunk never changes the result: callers make chunks
+ * independent (the GEMM splits rows of C, never k).
+ *
+ * Workers spin for a short while after a job, so that the next job of a
+ * training step starts at once (reading it without a lock), then sleep on
+ * a condition variable. A call
+ * made while the pool is busy (another thread's product, or a product
+ * inside a chunk) runs its chunks on the calling thread. POSIX threads; on
+ * other systems every call runs on the calling thread.
+ */
+#if defined(__unix__) || defined(__APPLE__)
+#define _POSIX_C_SOURCE 200809L
+#endif
+#include <stddef.h>
+#include <stdint.h>
+#include "gemm_internal.h"
+
+#if (defined(__unix__) || defined(__APPLE__)) && !defined(__STDC_NO_ATOMICS__) && \
+    !defined(XNN_NO_POOL)
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+
+#define POOL_MAX 64           /* workers at most */
+#define POOL_SPIN 20000       /* polls of a worker before it sleeps */
+
+#if defined(__x86_64__) || defined(__i386__)
+#define RELAX() __builtin_ia32_pause()
+#else
+#define RELAX() ((void)0)
+#endif
+
+typedef void (*chunk_fn)(void *, size_t);
+
+static struct {
+    pthread_mutex_t lock;               /* for sleeping workers only */
+    pthread_cond_t wake;
+    int started;                        /* workers created */
+    atomic_uint_fast64_t gen;           /* job generation, published last */
+    /* the current job, stored before gen; a worker that sees gen reads
+       them without the lock (a claim of a chunk then checks the job) */
+    _Atomic(chunk_fn) fn;
+    _Atomic(void *) arg;
+    atomic_size_t n;
+    atomic_int workers;                 /* workers the job may use */
+    /* (gen << 32) | next chunk: a claim succeeds only for the current job */
+    atomic_uint_fast64_t ticket;
+    atomic_size_t done;                 /* chunks finished */
+    atomic_flag busy;                   /* a caller owns the pool */
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, NULL, NULL, 0, 0, 0, 0,
+          ATOMIC_FLAG_INIT};
+
+static void run_chunks(uint64_t gen, chunk_fn fn, void *arg, size_t n)
+{
+    uint_fast64_t t = atomic_load(&pool.ticket);
+    for (;;) {
+        if ((t >> 32) != (gen & 0xffffffffu)) return;      /* another job */
+        const size_t i = (size_t)(t & 0xffffffffu);
+        if (i >= n) return;
+        if (!atomic_compare_exchange_weak(&pool.ticket, &t, t + 1)) continue;
+        fn(arg, i);
+        atomic_fetch_add(&pool.done, 1);
+        t = atomic_load(&pool.ticket);
+    }
+}
+
+static void *worker(void *p)
+{
+    const int id = (int)(intptr_t)p;
+    uint64_t seen = 0;
+    for (;;) {
+        /* spin a while for the next job, then sleep */
+        uint64_t g = atomic_load(&pool.gen);
+        for (int s = 0; g == seen && s < POOL_SPIN; s++) {
+            if (s % 64 == 63) sched_yield();
+            else RELAX();
+            g = atomic_load(&pool.gen);
+        }
+        if (g == seen) {
+            pthread_mutex_lock(&pool.lock);
+            while ((g = atomic_load(&pool.gen)) == seen)
+                pthread_cond_wait(&pool.wake, &pool.lock);
+            pthread_mutex_unlock(&pool.lock);
+        }
+        const chunk_fn fn = atomic_load(&pool.fn);
+        void *arg = atomic_load(&pool.arg);
+        const size_t n = atomic_load(&pool.n);
+        const int workers = atomic_load(&pool.workers);
+        seen = g;
+        if (id < workers) run_chunks(g, fn, arg, n);
+    }
+    return NULL;
+}
+
+static void after_fork_child(void)
+{
+    /* the child has none of the parent's workers */
+    pthread_mutex_init(&pool.lock, NULL);
+    pthread_cond_init(&pool.wake, NULL);
+    pool.started = 0;
+    atomic_flag_clear(&pool.busy);
+}
+
+void xnn_parallel_for(void (*fn)(void *arg, size_t i), void *arg, size_t n, int threads)
+{
+    if (n == 0) return;
+    if (threads <= 1 || n == 1 || n > 0xffffffffu || atomic_flag_test_and_set(&pool.busy)) {
+        for (size_t i = 0; i < n; i++) fn(arg, i);
+        return;
+    }
+    int want = threads - 1;
+    if ((size_t)want > n - 1) want = (int)(n - 1);
+    if (want > POOL_MAX) want = POOL_MAX;
+
+    pthread_mutex_lock(&pool.lock);
+    if (pool.started == 0) pthread_atfork(NULL, NULL, after_fork_child);
+    while (pool.started < want) {
+        pthread_t th;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        const int err = pthread_create(&th, &attr, worker, (void *)(intptr_t)pool.started);
+        pthread_attr_destroy(&attr);
+        if (err) break;                 /* fewer workers: the caller does more */
+        pool.started++;
+    }
+    const uint64_t gen = atomic_load(&pool.gen) + 1;
+    atomic_store(&pool.fn, fn);
+    atomic_store(&pool.arg, arg);
+    atomic_store(&pool.n, n);
+    atomic_store(&pool.workers, want);
+    atomic_store(&pool.done, 0);
+    atomic_store(&pool.ticket, (uint_fast64_t)(gen & 0xffffffffu) << 32);
+    atomic_store(&pool.gen, gen);
+    pthread_cond_broadcast(&pool.wake);
+    pthread_mutex_unlock(&pool.lock);
+
+    run_chunks(gen, fn, arg, n);
+    /* chunks claimed by workers are running: wait for them only */
+    for (unsigned s = 1; atomic_load(&pool.done) < n; s++) {
+        if (s % 64 == 0) sched_yield();
+        else RELAX();
+    }
+    atomic_flag_clear(&pool.busy);
+}
+
+#else /* no POSIX threads or C11 atomics: every call on the calling thread */
+
+void xnn_parallel_for(void (*fn)(void *arg, size_t i), void *arg, size_t n, int threads)
+{
+    (void)threads;
+    for (size_t i = 0; i < n; i++) fn(arg, i);
+}
+
+#endif
