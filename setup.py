@@ -2,8 +2,11 @@
 
 Flags: -O3 -std=c11 -Wall -Wextra, never fast-math. XNN_WERROR=1 turns
 warnings into errors (CI sets it); XNN_NATIVE=1 adds -march=native (opt-in,
-the wheel then runs only on machines like the build machine); XNN_OPENMP=0
-builds without OpenMP (threads then fall back to one).
+the wheel then runs only on machines like the build machine). The GEMM's
+threads are a small pthread pool of its own (csrc/gemm/pool.c); OpenMP, when
+the compiler has it, parallelises the explanations' large elementwise
+passes. XNN_OPENMP=0 builds without OpenMP (those passes then run on one
+thread; the GEMM keeps its threads).
 """
 import os
 import platform

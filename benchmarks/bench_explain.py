@@ -57,13 +57,15 @@ def make_model(X, y, epochs=2):
     return model
 
 
-def best_time(fn, repeat):
+def median_time(fn, repeat):
+    """median of max(3, repeat) timings, after one warm-up call"""
+    fn()
     times = []
-    for _ in range(repeat):
+    for _ in range(max(3, repeat)):
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
-    return min(times)
+    return float(np.median(times))
 
 
 def median_us(fn, n):
@@ -119,17 +121,17 @@ def run(quick=False, captum=True):
     x1 = X[:1]
     t1 = t[:1]
     # xnn
-    xs = best_time(lambda: E.saliency(model, X, t), rep)
-    xl = best_time(lambda: E.lrp(model, X, t, rule="epsilon", epsilon=1e-6), rep)
-    xi = best_time(lambda: E.integrated_gradients(model, X[:1000], t[:1000], steps=50), max(1, rep // 2))
+    xs = median_time(lambda: E.saliency(model, X, t), rep)
+    xl = median_time(lambda: E.lrp(model, X, t, rule="epsilon", epsilon=1e-6), rep)
+    xi = median_time(lambda: E.integrated_gradients(model, X[:1000], t[:1000], steps=50), max(1, rep // 2))
     add("saliency", "xnn", m, xs, median_us(lambda: E.saliency(model, x1, t1), n_lat))
     add("lrp-epsilon", "xnn", m, xl, median_us(lambda: E.lrp(model, x1, t1), n_lat))
     add("ig-50", "xnn", 1000, xi, median_us(lambda: E.integrated_gradients(model, x1, t1, steps=50),
                                            n_lat // 10))
     # NumPy
-    ns = best_time(lambda: NE.saliency(net, X, t), rep)
-    nl = best_time(lambda: NE.lrp_epsilon(net, X, t), rep)
-    ni = best_time(lambda: NE.integrated_gradients(net, X[:1000], t[:1000]), max(1, rep // 2))
+    ns = median_time(lambda: NE.saliency(net, X, t), rep)
+    nl = median_time(lambda: NE.lrp_epsilon(net, X, t), rep)
+    ni = median_time(lambda: NE.integrated_gradients(net, X[:1000], t[:1000]), max(1, rep // 2))
     add("saliency", "numpy", m, ns, median_us(lambda: NE.saliency(net, x1, t1), n_lat), ns / xs)
     add("lrp-epsilon", "numpy", m, nl, median_us(lambda: NE.lrp_epsilon(net, x1, t1), n_lat), nl / xl)
     add("ig-50", "numpy", 1000, ni, None, ni / xi)
@@ -144,9 +146,9 @@ def run(quick=False, captum=True):
         TX, Tt = torch.from_numpy(X), torch.from_numpy(t)
         sal, lrp = Saliency(tm), LRP(tm)
         ig = IntegratedGradients(tm)
-        cs = best_time(lambda: sal.attribute(TX, target=Tt, abs=True), rep)
-        cl = best_time(lambda: lrp.attribute(TX, target=Tt), rep)
-        ci = best_time(lambda: ig.attribute(TX[:1000], target=Tt[:1000], n_steps=50,
+        cs = median_time(lambda: sal.attribute(TX, target=Tt, abs=True), rep)
+        cl = median_time(lambda: lrp.attribute(TX, target=Tt), rep)
+        ci = median_time(lambda: ig.attribute(TX[:1000], target=Tt[:1000], n_steps=50,
                                             internal_batch_size=10000), max(1, rep // 2))
         tx1, tt1 = TX[:1], Tt[:1]
         add("saliency", "captum", m, cs,

@@ -105,31 +105,16 @@ def machine():
 # ------------------------------------------------------------------ sections
 
 def gemm_section(repeats):
-    rows = []
-    shapes = [("2048^3", 2048, 2048, 2048, False, False),
-              ("X W, batch 128", 128, 128, 784, False, False),
-              ("X W, 60000 rows", 60000, 128, 784, False, False),
-              ("X^T dZ, 60000 rows", 784, 128, 60000, True, False),
-              ("dZ W^T, 60000 rows", 60000, 784, 128, False, True),
-              ("X^T dZ, batch 128", 784, 128, 128, True, False),
-              ("dZ W^T, batch 128", 128, 784, 128, False, True),
-              ("hidden 128x64, batch 128", 128, 64, 128, False, False)]
-    rng = np.random.default_rng(0)
-    rate2048 = {}
-    for dtype in (np.float32, np.float64):
-        for name, m, n, k, ta, tb in shapes:
-            a = rng.standard_normal((k, m) if ta else (m, k)).astype(dtype)
-            b = rng.standard_normal((n, k) if tb else (k, n)).astype(dtype)
-            a_np = a.T if ta else a
-            b_np = b.T if tb else b
-            reps = max(3, repeats if m * n * k < 1e10 else 3)
-            t_x = median_time(lambda: xnn._core.matmul(a, b, trans_a=ta, trans_b=tb), reps)
-            t_n = median_time(lambda: np.matmul(a_np, b_np), reps)
-            gf = 2.0 * m * n * k / 1e9
-            rows.append({"shape": f"{name} ({m}x{k} . {k}x{n})", "dtype": np.dtype(dtype).name,
-                         "xnn GFLOP/s": gf / t_x, "numpy GFLOP/s": gf / t_n, "xnn / numpy": t_n / t_x})
-            if name == "2048^3":
-                rate2048[np.dtype(dtype).name] = gf / t_n
+    """bench_gemm's rows (xnn and numpy.matmul timed in turn, with pauses)."""
+    import bench_gemm
+    rows, rate2048 = [], {}
+    for r in bench_gemm.run(repeats=max(5, repeats)):
+        dims = f"{r['m']}x{r['n']}x{r['k']}" + (" (A^T)" if r["trans_a"] else "") + (" (B^T)" if r["trans_b"] else "")
+        rows.append({"product": r["shape"], "m x n x k": dims, "dtype": r["dtype"],
+                     "xnn GFLOP/s": r["xnn_gflops"], "numpy GFLOP/s": r["numpy_gflops"],
+                     "xnn / numpy": r["ratio"], "(best runs)": r["ratio_best"]})
+        if r["shape"] == "2048^3":
+            rate2048[r["dtype"]] = r["numpy_gflops"]
     return rows, rate2048
 
 
@@ -341,11 +326,8 @@ def overhead_section():
 
 
 def explain_section(repeats):
-    try:
-        import bench_explain
-    except ImportError:
-        return None
-    return bench_explain.run(repeats=repeats)
+    import bench_explain
+    return bench_explain.run()
 
 
 # ------------------------------------------------------------------ output
