@@ -4,12 +4,12 @@ import os
 import sys
 import time
 
-#: the demo's defaults: a run that finishes in well under a minute on two
-#: cores and reaches about 90 % test accuracy on MNIST. The MNIST report's own
-#: settings (lr 0.01, 1000 epochs, every training row) are ``--report``.
-DEMO_EPOCHS = 300
-DEMO_LR = 0.1
-DEMO_TRAIN_ROWS = 5000
+#: the demo's defaults: the MNIST report's learning rate and epochs on at
+#: most DEMO_TRAIN_ROWS training rows, a run of well under a minute on two
+#: cores; ``--report`` trains on every training row.
+DEMO_EPOCHS = 1000
+DEMO_LR = 0.01
+DEMO_TRAIN_ROWS = 8000
 REPORT_EPOCHS = 1000
 REPORT_LR = 0.01
 #: seconds the demo waits for OpenML before falling back to offline data
@@ -27,12 +27,12 @@ OpenML (given up after {DEMO_TIMEOUT:g} s without an answer; skipped with
 --offline); else scikit-learn's offline 8x8 digits. The rows are split 80/20
 as in the report (xnn.datasets.split, seed 42).
 
-Defaults: {DEMO_EPOCHS} epochs at learning rate {DEMO_LR:g} on at most
-{DEMO_TRAIN_ROWS} training rows, so the run takes well under a minute on two
-cores and reaches about 90% test accuracy on MNIST. The report's own
-settings (lr {REPORT_LR:g}, {REPORT_EPOCHS} epochs, every training row) learn
-much more slowly and take minutes: use --report (reaching about 85% test
-accuracy on the full data set, as in the report's table)."""
+Defaults: the report's {DEMO_EPOCHS} epochs at learning rate {DEMO_LR:g}, on at
+most {DEMO_TRAIN_ROWS} training rows, so the run takes well under a minute on
+two cores (about 15 s on the 10,000-image MNIST test set split 80/20) and
+its table follows the report's Table 3 (about 85% accuracy at epoch 900).
+--report trains on every training row (56,000 with the full OpenML MNIST,
+a few minutes); --epochs, --lr and --train-rows change one setting."""
 
 
 # ---------------------------------------------------------------- data
@@ -246,9 +246,9 @@ def _parser():
     demo.add_argument("--out", metavar="DIR", default="xnn-demo",
                       help="directory for the PNG figures (default ./xnn-demo)")
     demo.add_argument("--epochs", type=int, default=None,
-                      help=f"training epochs (default {DEMO_EPOCHS}; {REPORT_EPOCHS} with --report)")
+                      help=f"training epochs (default {DEMO_EPOCHS}, the report's)")
     demo.add_argument("--lr", type=float, default=None,
-                      help=f"learning rate (default {DEMO_LR:g}; {REPORT_LR:g} with --report)")
+                      help=f"learning rate (default {DEMO_LR:g}, the report's)")
     demo.add_argument("--hidden", type=int, nargs=2, default=(32, 32), metavar=("H1", "H2"),
                       help="hidden widths (default 32 32, as in the code of the report's "
                            "Table 3; the text's network is 128 64)")
@@ -257,7 +257,7 @@ def _parser():
                            f"{DEMO_TRAIN_ROWS}; 0 = all, the default with --report)")
     demo.add_argument("--report", action="store_true",
                       help=f"the report's own settings: lr {REPORT_LR:g}, {REPORT_EPOCHS} epochs, "
-                           "every training row (takes minutes)")
+                           "every training row (minutes on the full MNIST)")
     demo.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     demo.add_argument("--offline", action="store_true",
                       help="never try to download MNIST")
