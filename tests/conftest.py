@@ -21,6 +21,15 @@ DTYPES = [np.float32, np.float64]
 RTOL = {np.float32: 1e-5, np.float64: 1e-12}
 
 
+def subprocess_kwargs(cwd):
+    """Keyword arguments for subprocess.run of a Python that imports the same
+    xnn as these tests (installed, or an in-place build), whatever the cwd."""
+    env = dict(os.environ, MPLBACKEND="Agg")
+    env["PYTHONPATH"] = os.pathsep.join(
+        [os.path.dirname(os.path.dirname(xnn.__file__))] + [p for p in [env.get("PYTHONPATH")] if p])
+    return {"env": env, "cwd": str(cwd)}
+
+
 def assert_close(actual, expected, dtype, scale=None):
     """|actual - expected| <= rtol * max(1, scale) elementwise, where scale
     defaults to the largest |expected| (a norm-wise relative check)."""

@@ -144,10 +144,10 @@ def test_bad_arguments_and_help(capsys):
 
 
 def test_python_m_xnn_runs(tmp_path):
-    env = dict(os.environ, MPLBACKEND="Agg")
+    from conftest import subprocess_kwargs
     r = subprocess.run([sys.executable, "-m", "xnn", "info"], capture_output=True, text=True,
-                       env=env, check=True)
+                       check=True, **subprocess_kwargs(tmp_path))
     assert r.stdout.startswith("xnn ")
     r = subprocess.run([sys.executable, "-m", "xnn"], capture_output=True, text=True,
-                       env=env, check=True)
+                       check=True, **subprocess_kwargs(tmp_path))
     assert "demo" in r.stdout

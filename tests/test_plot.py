@@ -257,9 +257,13 @@ def test_compare_inits():
         plot.compare_inits({})
 
 
-def test_no_pyplot_show_and_lazy_import():
+def test_no_pyplot_show_and_lazy_import(tmp_path):
     import subprocess
     import sys
+
+    from conftest import subprocess_kwargs
     code = ("import sys, xnn, xnn.plot; "
             "assert 'matplotlib' not in sys.modules, 'matplotlib imported eagerly'")
-    subprocess.run([sys.executable, "-c", code], check=True)
+    kwargs = subprocess_kwargs(tmp_path)
+    kwargs["env"].pop("MPLBACKEND")
+    subprocess.run([sys.executable, "-c", code], check=True, **kwargs)
