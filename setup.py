@@ -2,7 +2,9 @@
 
 Flags: -O3 -std=c11 -Wall -Wextra, never fast-math. XNN_WERROR=1 turns
 warnings into errors (CI sets it); XNN_NATIVE=1 adds -march=native (opt-in,
-the wheel then runs only on machines like the build machine). The GEMM's
+the wheel then runs only on machines like the build machine). A build also
+leaves a copy of the extension in the source tree's xnn/, as an in-place
+build would, so that commands run inside a checkout find it. The GEMM's
 threads are a small pthread pool of its own (csrc/gemm/pool.c); OpenMP, when
 the compiler has it, parallelises the explanations' large elementwise
 passes. XNN_OPENMP=0 builds without OpenMP (those passes then run on one
@@ -100,6 +102,31 @@ class IsaBuildExt(build_ext):
         if ctype != "msvc":
             self.compiler._compile = compile_one
         super().build_extensions()
+
+    def run(self):
+        super().run()
+        if not self.inplace:
+            self._copy_into_checkout()
+
+    def _copy_into_checkout(self):
+        """Also place the built extension beside the sources of a checkout.
+
+        ``python -m xnn ...`` run inside the checkout after ``pip install .``
+        imports the package from the current directory, which would then lack
+        its compiled part; a copy of the same build makes both work. A
+        read-only source tree is left as it is.
+        """
+        import shutil
+
+        for ext in self.extensions:
+            built = Path(self.get_ext_fullpath(ext.name))
+            target = HERE / self.get_ext_filename(ext.name)
+            if not built.exists() or not target.parent.is_dir():
+                continue
+            try:
+                shutil.copyfile(built, target)
+            except OSError:
+                pass
 
 
 setup(
