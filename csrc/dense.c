@@ -19,7 +19,7 @@ int XNN_FN(xnn_dense_forward)(XNN_T *Y, const XNN_T *X, const XNN_T *W,
        cache; other activations run afterwards */
     const int fused = act == XNN_ACT_RELU || act == XNN_ACT_LINEAR;
     int st = XNN_FN(xnn_gemm_epilogue)(Y, X, W, 0, 0, 0, m, n, k, b,
-                                       act == XNN_ACT_RELU ? XNN_EPI_RELU : XNN_EPI_NONE);
+                                       act == XNN_ACT_RELU ? XNN_EPI_RELU : XNN_EPI_NONE, NULL);
     if (st != XNN_OK || fused) return st;
     return XNN_FN(xnn_activation_forward)(Y, Y, act, m, n);
 }

@@ -9,9 +9,12 @@
  *                 dW_l = In[l]^T dZ, db_l = sum_rows dZ, dIn = dZ W_l^T
  *                 update W_l, b_l
  *                 dZ = act'_{l-1}(dropout'(dIn))
+ *             (below a ReLU layer without dropout the GEMM that makes dIn
+ *             applies the ReLU derivative to each tile, in its epilogue)
  */
 #ifndef XNN_T
 #include "xnn.h"
+#include "gemm/gemm_internal.h"
 #define XNN_SELF "network.c"
 #include "template.h"
 #else
@@ -92,7 +95,16 @@ int XNN_FN(xnn_mlp_train_step)(double stats[3], const xnn_workspace *ws,
         const XNN_T *lin = l == 0 ? X
                          : (const XNN_T *)(ws->D[l - 1] ? ws->D[l - 1] : ws->A[l - 1]);
         XNN_T *dW = (XNN_T *)ws->dW[l], *db = (XNN_T *)ws->db[l];
-        st = XNN_FN(xnn_dense_backward)(l > 0 ? dIn : NULL, dW, db, dZ, lin,
+        /* below a ReLU layer without dropout, dIn = (dZ W^T) * [A > 0]
+           with the derivative applied to each tile in the GEMM epilogue */
+        const int fused = l > 0 && layers[l - 1].act == XNN_ACT_RELU && !ws->D[l - 1];
+        if (fused) {
+            st = XNN_FN(xnn_gemm_epilogue)(dIn, dZ, (const XNN_T *)L->W, 0, 0, 1, m, L->n_in,
+                                           L->n_out, NULL, XNN_EPI_RELU_GRAD,
+                                           (const XNN_T *)ws->A[l - 1]);
+            if (st != XNN_OK) return st;
+        }
+        st = XNN_FN(xnn_dense_backward)(l > 0 && !fused ? dIn : NULL, dW, db, dZ, lin,
                                         (const XNN_T *)L->W, m, L->n_in, L->n_out);
         if (st != XNN_OK) return st;
         st = XNN_FN(update)(cfg, (XNN_T *)L->W, dW, (XNN_T *)ws->s1W[l], (XNN_T *)ws->s2W[l],
@@ -108,9 +120,11 @@ int XNN_FN(xnn_mlp_train_step)(double stats[3], const xnn_workspace *ws,
             st = XNN_FN(xnn_dropout_backward)(dIn, ws->mask[l - 1], dIn, P_->keep, len);
             if (st != XNN_OK) return st;
         }
-        st = XNN_FN(xnn_activation_backward)(dIn, (const XNN_T *)ws->A[l - 1], dIn,
-                                             P_->act, m, P_->n_out);
-        if (st != XNN_OK) return st;
+        if (!fused) {
+            st = XNN_FN(xnn_activation_backward)(dIn, (const XNN_T *)ws->A[l - 1], dIn,
+                                                 P_->act, m, P_->n_out);
+            if (st != XNN_OK) return st;
+        }
         XNN_T *tmp = dZ; dZ = dIn; dIn = tmp;
     }
     return XNN_OK;

@@ -106,7 +106,7 @@ static size_t XNN_FN(k_block)(const CFG *cfg, size_t k)
 
 /* the epilogue of one finished mr x nr tile, while it is in L1 */
 static inline void XNN_FN(epilogue)(XNN_T *c, ptrdiff_t ldc, size_t mr, size_t nr,
-                                    const XNN_T *bias, int epi)
+                                    const XNN_T *bias, int epi, const XNN_T *aux)
 {
     for (size_t i = 0; i < mr; i++) {
         XNN_T *ci = c + (ptrdiff_t)i * ldc;
@@ -114,6 +114,10 @@ static inline void XNN_FN(epilogue)(XNN_T *c, ptrdiff_t ldc, size_t mr, size_t n
             for (size_t j = 0; j < nr; j++) ci[j] = ci[j] + bias[j];
         if (epi == XNN_EPI_RELU)
             for (size_t j = 0; j < nr; j++) ci[j] = ci[j] < 0 ? 0 : ci[j];
+        else if (epi == XNN_EPI_RELU_GRAD) {
+            const XNN_T *ai = aux + (ptrdiff_t)i * ldc;
+            for (size_t j = 0; j < nr; j++) ci[j] = ai[j] > 0 ? ci[j] : 0;
+        }
     }
 }
 
@@ -157,7 +161,7 @@ static void XNN_FN(block_rows)(const CFG *cfg, const XNN_FN(plan_t) *pl, XNN_T *
                                const XNN_T *A, ptrdiff_t rsa, ptrdiff_t csa, const XNN_T *Bblk,
                                ptrdiff_t rsb, const XNN_T *Bp, XNN_T *Ap, size_t i0, size_t i1,
                                size_t jc, size_t nc, size_t pc, size_t kc, XNN_T b, int last,
-                               const XNN_T *bias, int epi)
+                               const XNN_T *bias, int epi, const XNN_T *aux)
 {
     const size_t MR = cfg->mr, NR = cfg->nr, MC = cfg->mc;
     const size_t nc_full = nc / NR * NR;
@@ -184,7 +188,8 @@ static void XNN_FN(block_rows)(const CFG *cfg, const XNN_FN(plan_t) *pl, XNN_T *
                 const size_t nr = min_sz(nc - jr, NR);
                 cfg->ukr(mr, nr, kc, ap, rs, cs, PANEL_B(jr), PANEL_LDB(jr), c + jr, ldc, b);
                 if (last)
-                    XNN_FN(epilogue)(c + jr, ldc, mr, nr, bias ? bias + jc + jr : NULL, epi);
+                    XNN_FN(epilogue)(c + jr, ldc, mr, nr, bias ? bias + jc + jr : NULL, epi,
+                                     aux ? aux + (ptrdiff_t)ir * ldc + (ptrdiff_t)(jc + jr) : NULL);
             }
         }
         return;
@@ -204,7 +209,9 @@ static void XNN_FN(block_rows)(const CFG *cfg, const XNN_FN(plan_t) *pl, XNN_T *
                          c + (ptrdiff_t)ir * ldc, ldc, b);
                 if (last)
                     XNN_FN(epilogue)(c + (ptrdiff_t)ir * ldc, ldc, mr, nr,
-                                     bias ? bias + jc + jr : NULL, epi);
+                                     bias ? bias + jc + jr : NULL, epi,
+                                     aux ? aux + (ptrdiff_t)(ic + ir) * ldc + (ptrdiff_t)(jc + jr)
+                                         : NULL);
             }
         }
     }
@@ -218,7 +225,7 @@ typedef struct {
     const XNN_FN(plan_t) *pl;
     XNN_T *C;
     ptrdiff_t ldc, rsa, csa, rsb, csb;
-    const XNN_T *A, *B, *bias;
+    const XNN_T *A, *B, *bias, *aux;
     XNN_T beta;
     size_t m, n, k;
     int epi, has_epi;
@@ -273,7 +280,7 @@ static void XNN_FN(compute_chunk)(void *p, size_t i)
                            jb->B + (ptrdiff_t)pc * jb->rsb + (ptrdiff_t)jb->jc * jb->csb, jb->rsb,
                            jb->Bw + (pc - jb->g0) / pl->kc_max * pl->kc_max * pl->bw, Ap, i0, i1,
                            jb->jc, jb->nc, pc, kc, pc == 0 ? jb->beta : 1,
-                           jb->has_epi && pc + kc >= jb->k, jb->bias, jb->epi);
+                           jb->has_epi && pc + kc >= jb->k, jb->bias, jb->epi, jb->aux);
     }
 }
 
@@ -282,20 +289,21 @@ int XNN_FN(xnn_gemm)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T beta,
                      int trans_a, int trans_b, size_t m, size_t n, size_t k)
 {
     return XNN_FN(xnn_gemm_epilogue)(C, A, B, beta, trans_a, trans_b, m, n, k, NULL,
-                                     XNN_EPI_NONE);
+                                     XNN_EPI_NONE, NULL);
 }
 
 /* C (m,n) = epi(op(A) (m,k) . op(B) (k,n) + beta C + bias (n)) */
 int XNN_FN(xnn_gemm_epilogue)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T beta,
                               int trans_a, int trans_b, size_t m, size_t n, size_t k,
-                              const XNN_T *bias, int epi)
+                              const XNN_T *bias, int epi, const XNN_T *aux)
 {
     if (m == 0 || n == 0) return XNN_OK;
+    if (epi == XNN_EPI_RELU_GRAD && !aux) return XNN_EINVAL;
     if (k == 0) {
         for (size_t i = 0; i < m; i++) {
             XNN_T *ci = C + i * n;
             for (size_t j = 0; j < n; j++) ci[j] = beta == 0 ? 0 : beta * ci[j];
-            XNN_FN(epilogue)(ci, (ptrdiff_t)n, 1, n, bias, epi);
+            XNN_FN(epilogue)(ci, (ptrdiff_t)n, 1, n, bias, epi, aux ? aux + i * n : NULL);
         }
         return XNN_OK;
     }
@@ -316,6 +324,7 @@ int XNN_FN(xnn_gemm_epilogue)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T be
     jb.n = n;
     jb.k = k;
     jb.epi = epi;
+    jb.aux = aux;
     jb.has_epi = bias != NULL || epi != XNN_EPI_NONE;
     XNN_STATUS_SET(&jb.status, XNN_OK);
     const XNN_FN(plan_t) pl = XNN_FN(make_plan)(cfg, n, k, jb.csa, jb.csb);

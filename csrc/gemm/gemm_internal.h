@@ -62,13 +62,16 @@
     void xnn_pack_b_##S(T *Bp, const T *B, ptrdiff_t rsb, ptrdiff_t csb,        \
                         size_t kc, size_t nc, size_t nr);                       \
     /* xnn_gemm with an epilogue on each finished tile of C (m,n):          */  \
-    /* C[i,j] = epi(op(A) op(B) + beta C + bias[j]) (bias may be NULL)       */  \
+    /* C[i,j] = epi(op(A) op(B) + beta C + bias[j]) (bias may be NULL);      */  \
+    /* aux (m,n), read by XNN_EPI_RELU_GRAD only, may be NULL otherwise      */  \
     int xnn_gemm_epilogue_##S(T *C, const T *A, const T *B, T beta,             \
                               int trans_a, int trans_b, size_t m, size_t n,     \
-                              size_t k, const T *bias, int epi);
+                              size_t k, const T *bias, int epi, const T *aux);
 
-/* epilogues: identity, or ReLU exactly as activation.c (z < 0 ? 0 : z) */
-enum { XNN_EPI_NONE = 0, XNN_EPI_RELU = 1 };
+/* epilogues: identity; ReLU exactly as activation.c (z < 0 ? 0 : z); the
+   ReLU derivative exactly as activation.c's backward, with aux the saved
+   ReLU output: c = aux > 0 ? c : 0 */
+enum { XNN_EPI_NONE = 0, XNN_EPI_RELU = 1, XNN_EPI_RELU_GRAD = 2 };
 
 /* pool.c: fn(arg, i) for i in [0, n) on the calling thread and up to
    threads - 1 workers; returns when all are done */
