@@ -181,3 +181,21 @@ def test_verbose_progress_and_lines(digits, capsys):
     assert "epoch 1/2" in out and "epoch 2/2" in out and "accuracy=" in out
     mlp().fit(X_tr, y_tr, epochs=2, batch_size=100, lr=0.1, verbose=1)
     assert "step" in capsys.readouterr().err
+
+
+def test_repeated_training_gives_the_same_bits_every_time(digits):
+    # back-to-back products of different sizes on the thread pool: a worker
+    # late from one product must never run a chunk of the next
+    X_tr, _, y_tr, _ = digits
+    X, y = np.tile(X_tr, (3, 1)), np.tile(y_tr, 3)
+    xnn.set_num_threads(2)
+
+    def run():
+        model = mlp(seed=6, hidden=64, dtype="float64")
+        model.fit(X, y, epochs=5, lr=0.01, verbose=0)
+        return model.get_weights()
+
+    first = run()
+    for _ in range(60):
+        for a, b in zip(first, run()):
+            np.testing.assert_array_equal(a, b)

@@ -136,12 +136,15 @@ void xnn_parallel_for(void (*fn)(void *arg, size_t i), void *arg, size_t n, int 
         pool.started++;
     }
     const uint64_t gen = atomic_load(&pool.gen) + 1;
+    /* the ticket of the new generation first: a worker still holding the
+       previous generation can then claim nothing, whatever mix of old and
+       new job fields it reads below; the fields next; gen last */
+    atomic_store(&pool.ticket, (uint_fast64_t)(gen & 0xffffffffu) << 32);
     atomic_store(&pool.fn, fn);
     atomic_store(&pool.arg, arg);
     atomic_store(&pool.n, n);
     atomic_store(&pool.workers, want);
     atomic_store(&pool.done, 0);
-    atomic_store(&pool.ticket, (uint_fast64_t)(gen & 0xffffffffu) << 32);
     atomic_store(&pool.gen, gen);
     pthread_cond_broadcast(&pool.wake);
     pthread_mutex_unlock(&pool.lock);
