@@ -576,6 +576,8 @@ typedef struct {
     xnn_train_config cfg;
     PyObject *buffers;       /* list of every workspace array, keeps them alive */
     void **ptrs;             /* storage behind ws's pointer arrays */
+    void *xbuf;              /* (batch, n_in) rows gathered by step(..., rows), or NULL */
+    int64_t *lbuf;           /* (batch) their labels */
 } TrainerObject;
 
 static void Trainer_dealloc(TrainerObject *self)
@@ -667,35 +669,79 @@ static int Trainer_init(TrainerObject *self, PyObject *args, PyObject *kw)
 }
 
 /* step(X, labels) -> (sum of loss, sum of SSR, number correct) */
+/* step(X, labels[, rows]) -> (sum of loss, sum of SSR, number correct);
+ * with rows, the step trains on X[rows], labels[rows] (gathered in C) */
 static PyObject *Trainer_step(TrainerObject *self, PyObject *args)
 {
-    PyObject *ox, *ol;
+    PyObject *ox, *ol, *orows = Py_None;
     if (!self->net) {
         PyErr_SetString(PyExc_RuntimeError, "Trainer is not initialised");
         return NULL;
     }
-    if (!PyArg_ParseTuple(args, "OO", &ox, &ol)) return NULL;
+    if (!PyArg_ParseTuple(args, "OO|O", &ox, &ol, &orows)) return NULL;
     NetworkObject *net = self->net;
-    npy_intp xd[2] = {ANY_DIM, (npy_intp)net->layers[0].n_in};
+    const size_t n_in = net->layers[0].n_in, n_out = net->layers[net->n_layers - 1].n_out;
+    npy_intp xd[2] = {ANY_DIM, (npy_intp)n_in};
     PyArrayObject *X = check_array(ox, "X", net->typenum, 2, xd, 0);
     if (!X) return NULL;
     size_t m = DIM(X, 0);
-    if (m < 1 || m > self->ws.batch) {
-        PyErr_Format(PyExc_ValueError, "X: expected between 1 and %zu rows, got %zu",
-                     self->ws.batch, m);
-        return NULL;
+    const void *xp = DATA(X);
+    const int64_t *lp;
+    if (orows == Py_None) {
+        if (m < 1 || m > self->ws.batch) {
+            PyErr_Format(PyExc_ValueError, "X: expected between 1 and %zu rows, got %zu",
+                         self->ws.batch, m);
+            return NULL;
+        }
+        PyArrayObject *lab = check_labels(ol, m, n_out);
+        if (!lab) return NULL;
+        lp = (const int64_t *)DATA(lab);
+    } else {
+        npy_intp ld[1] = {(npy_intp)m};
+        PyArrayObject *lab = check_array(ol, "labels", NPY_INT64, 1, ld, 0);
+        PyArrayObject *rows = lab ? check_array(orows, "rows", NPY_INT64, 1, NULL, 0) : NULL;
+        if (!rows) return NULL;
+        size_t k = DIM(rows, 0);
+        if (k < 1 || k > self->ws.batch) {
+            PyErr_Format(PyExc_ValueError, "rows: expected between 1 and %zu indices, got %zu",
+                         self->ws.batch, k);
+            return NULL;
+        }
+        if (!self->xbuf) {   /* made on first use: full-batch training never needs it */
+            npy_intp bd[2] = {(npy_intp)self->ws.batch, (npy_intp)n_in};
+            if (!(self->xbuf = workspace_array(self, 2, bd, net->typenum))) return NULL;
+            if (!(self->lbuf = workspace_array(self, 1, bd, NPY_INT64))) return NULL;
+        }
+        const int64_t *r = (const int64_t *)DATA(rows), *l = (const int64_t *)DATA(lab);
+        for (size_t i = 0; i < k; i++) {
+            if (r[i] < 0 || (size_t)r[i] >= m) {
+                PyErr_Format(PyExc_ValueError, "rows: expected indices in [0, %zu), got %lld at %zu",
+                             m, (long long)r[i], i);
+                return NULL;
+            }
+            if (l[r[i]] < 0 || (size_t)l[r[i]] >= n_out) {
+                PyErr_Format(PyExc_ValueError,
+                             "labels: expected integers in [0, %zu), got %lld at row %lld", n_out,
+                             (long long)l[r[i]], (long long)r[i]);
+                return NULL;
+            }
+        }
+        int st;
+        CALL(st, X, xnn_gather_rows, self->xbuf, self->lbuf, DATA(X), l, r, k, n_in);
+        if (raise_status(st)) return NULL;
+        xp = self->xbuf;
+        lp = self->lbuf;
+        m = k;
     }
-    PyArrayObject *lab = check_labels(ol, m, net->layers[net->n_layers - 1].n_out);
-    if (!lab) return NULL;
     double stats[3] = {0, 0, 0};
     self->cfg.step++;
     int st;
     Py_BEGIN_ALLOW_THREADS
     st = net->typenum == NPY_FLOAT64
-             ? xnn_mlp_train_step_f64(stats, &self->ws, T64(DATA(X)), (const int64_t *)DATA(lab),
-                                      net->layers, net->n_layers, &self->cfg, m)
-             : xnn_mlp_train_step_f32(stats, &self->ws, T32(DATA(X)), (const int64_t *)DATA(lab),
-                                      net->layers, net->n_layers, &self->cfg, m);
+             ? xnn_mlp_train_step_f64(stats, &self->ws, T64(xp), lp, net->layers, net->n_layers,
+                                      &self->cfg, m)
+             : xnn_mlp_train_step_f32(stats, &self->ws, T32(xp), lp, net->layers, net->n_layers,
+                                      &self->cfg, m);
     Py_END_ALLOW_THREADS
     if (raise_status(st)) return NULL;
     return Py_BuildValue("ddd", stats[0], stats[1], stats[2]);
@@ -708,7 +754,8 @@ static PyObject *Trainer_get_step(TrainerObject *self, void *closure)
 
 static PyMethodDef Trainer_methods[] = {
     {"step", (PyCFunction)Trainer_step, METH_VARARGS,
-     "step(X, labels) -> (sum of loss, sum of SSR, number correct): one training step."},
+     "step(X, labels[, rows]) -> (sum of loss, sum of SSR, number correct): one training\n"
+     "step on X and labels, or on X[rows] and labels[rows] when rows (int64) is given."},
     {NULL, NULL, 0, NULL}};
 
 static PyGetSetDef Trainer_getset[] = {

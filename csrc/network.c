@@ -13,11 +13,23 @@
  *             applies the ReLU derivative to each tile, in its epilogue)
  */
 #ifndef XNN_T
+#include <string.h>
 #include "xnn.h"
 #include "gemm/gemm_internal.h"
 #define XNN_SELF "network.c"
 #include "template.h"
 #else
+
+/* Y (k, n) = X[rows], ly (k) = labels[rows]: a shuffled minibatch */
+int XNN_FN(xnn_gather_rows)(XNN_T *Y, int64_t *ly, const XNN_T *X, const int64_t *labels,
+                            const int64_t *rows, size_t k, size_t n)
+{
+    for (size_t i = 0; i < k; i++) {
+        memcpy(Y + i * n, X + (size_t)rows[i] * n, n * sizeof(XNN_T));
+        ly[i] = labels[rows[i]];
+    }
+    return XNN_OK;
+}
 
 /* outs[l] (m, n_out_l) for X (m, n_in_0); inference, no dropout */
 int XNN_FN(xnn_mlp_forward)(void *const *outs, const XNN_T *X, const xnn_layer *layers,

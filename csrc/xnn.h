@@ -185,6 +185,10 @@ int XNN_FN(xnn_adam_update)(XNN_T *W, XNN_T *M, XNN_T *V, const XNN_T *dW, doubl
                             double beta1, double beta2, double eps, int64_t t, size_t n);
 
 /* ---- network.c -------------------------------------------------------- */
+/* Y (k, n) = X[rows] and ly (k) = labels[rows] for rows (k) of X (m, n),
+ * labels (m); the caller has checked 0 <= rows[i] < m */
+int XNN_FN(xnn_gather_rows)(XNN_T *Y, int64_t *ly, const XNN_T *X, const int64_t *labels,
+                            const int64_t *rows, size_t k, size_t n);
 /* Inference: outs[l] (m, n_out_l) = output of layer l for X (m, n_in_0),
  * no dropout. outs[l] may be the same buffer for alternate layers only if
  * the caller needs just the last one (ping-pong). */

@@ -267,8 +267,6 @@ class Sequential:
         self.history_ = hist
         n_batches = math.ceil(m / bs)
         minibatch = n_batches > 1
-        Xbuf = np.empty((bs, self.n_in), dtype=self.dtype) if minibatch and shuffle else None
-        ybuf = np.empty(bs, dtype=np.int64) if minibatch and shuffle else None
         bar = _progress(verbose, epochs * n_batches if minibatch else epochs,
                         "step" if minibatch else "epoch")
         try:
@@ -278,13 +276,9 @@ class Sequential:
                 for start in range(0, m, bs):
                     stop = min(m, start + bs)
                     if order is None:
-                        xb, yb = X[start:stop], labels[start:stop]
-                    else:
-                        idx = order[start:stop]
-                        k = stop - start
-                        xb = np.take(X, idx, axis=0, out=Xbuf[:k])
-                        yb = np.take(labels, idx, out=ybuf[:k])
-                    s_loss, s_ssr, correct = trainer.step(xb, yb)
+                        s_loss, s_ssr, correct = trainer.step(X[start:stop], labels[start:stop])
+                    else:  # the rows of a shuffled batch are gathered in C
+                        s_loss, s_ssr, correct = trainer.step(X, labels, order[start:stop])
                     k = stop - start
                     sums[0] += s_loss / k
                     sums[1] += s_ssr / k
