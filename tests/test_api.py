@@ -273,3 +273,27 @@ def test_threads_setting():
     with pytest.raises(ValueError, match="n: expected an integer >= 1, got 0"):
         xnn.set_num_threads(0)
     assert xnn.isa() in ("ref", "avx2", "avx512")
+
+
+def test_trainer_rows_are_checked():
+    net = _core.Network([(np.zeros((3, 2)), np.zeros(2), 4, 1.0)])
+    tr = _core.Trainer(net, 4, 0, 0, 0.1)
+    X, lab = np.zeros((6, 3)), np.zeros(6, np.int64)
+    with pytest.raises(ValueError, match=r"rows: expected indices in \[0, 6\), got 6"):
+        tr.step(X, lab, np.array([0, 6]))
+    with pytest.raises(ValueError, match="rows: expected between 1 and 4 indices, got 5"):
+        tr.step(X, lab, np.arange(5))
+    with pytest.raises(ValueError, match=r"labels: expected integers in \[0, 2\), got 7 at row 1"):
+        tr.step(X, np.array([0, 7, 0, 0, 0, 0]), np.array([1]))
+    with pytest.raises(TypeError, match="rows: expected dtype int64"):
+        tr.step(X, lab, np.array([0.5]))
+    # the gathered step equals the step on the gathered rows
+    rng = np.random.default_rng(0)
+    X, lab = rng.random((6, 3)), np.array([0, 1, 1, 0, 1, 0])
+    a = [np.ones((3, 2)), np.zeros(2)]
+    b = [np.ones((3, 2)), np.zeros(2)]
+    ta = _core.Trainer(_core.Network([(a[0], a[1], 4, 1.0)]), 4, 0, 0, 0.1)
+    tb = _core.Trainer(_core.Network([(b[0], b[1], 4, 1.0)]), 4, 0, 0, 0.1)
+    rows = np.array([5, 0, 3])
+    assert ta.step(X, lab, rows) == tb.step(X[rows], lab[rows])
+    np.testing.assert_array_equal(a[0], b[0])
