@@ -297,3 +297,16 @@ def test_trainer_rows_are_checked():
     rows = np.array([5, 0, 3])
     assert ta.step(X, lab, rows) == tb.step(X[rows], lab[rows])
     np.testing.assert_array_equal(a[0], b[0])
+
+
+def test_a_fitted_model_copies_and_pickles_without_its_c_objects():
+    import copy
+    import pickle
+    model = small(dtype="float64")
+    model.fit(X5, Y5, epochs=2, lr=0.5, verbose=0)
+    assert model._trainer.steps == 2
+    for other in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        assert other._trainer is None
+        np.testing.assert_array_equal(other.predict_proba(X5), model.predict_proba(X5))
+        other.layers[0].W[...] = 0  # the copy owns its arrays
+        assert np.any(model.get_weights()[0] != 0)

@@ -24,6 +24,21 @@ FORMAT = "xnn-model-1"
 PREDICT_CHUNK = 16384
 
 
+class _Transient:
+    """The C objects a model keeps between calls (its Network and the
+    Trainer of its last fit). A copy or a pickle of the model gets an empty
+    one, never the C objects, which point at the original's arrays."""
+    __slots__ = ("params", "net", "trainer")
+
+    def __init__(self):
+        self.params = ()
+        self.net = None
+        self.trainer = None
+
+    def __reduce__(self):
+        return (_Transient, ())
+
+
 class History:
     """What ``fit`` returns: ``history`` maps a metric name to its list of
     per-epoch values (``loss``, ``ssr``, ``accuracy`` and, with validation
@@ -90,7 +105,7 @@ class Sequential:
         self.seed = seed
         self.init = init
         self._fits = 0
-        self._trainer = None
+        self._c = _Transient()
         self.history_ = None
         rng = np.random.RandomState(seed)
         default = initializers.get(init)
@@ -161,8 +176,29 @@ class Sequential:
 
     # ------------------------------------------------------------ C objects
     def _network(self):
-        return _core.Network([(layer.W, layer.b, layers_mod.ACTIVATIONS[layer.activation],
-                               layer.keep_prob) for layer in self.layers])
+        """The ``_core.Network`` over the layers' parameter arrays, made once
+        and reused while every layer keeps the same W and b arrays,
+        activation and keep probability. It points at the arrays, so
+        in-place updates (``fit``, ``set_weights``) are seen; replacing an
+        array or changing a layer makes a new one."""
+        c = self._c
+        if len(c.params) == len(self.layers):
+            for p, ly in zip(c.params, self.layers):
+                if p[0] is not ly.W or p[1] is not ly.b or p[2] != ly.activation \
+                        or p[3] != ly.keep_prob:
+                    break
+            else:
+                return c.net
+        c.net = _core.Network([(ly.W, ly.b, layers_mod.ACTIVATIONS[ly.activation], ly.keep_prob)
+                               for ly in self.layers])
+        c.params = tuple((ly.W, ly.b, ly.activation, ly.keep_prob) for ly in self.layers)
+        return c.net
+
+    @property
+    def _trainer(self):
+        """The ``_core.Trainer`` of the last ``fit`` (its ``steps`` counts the
+        completed steps), or None."""
+        return self._c.trainer
 
     def _X(self, X, name="X", finite=False):
         return V.features(X, name, self.n_in, self.dtype, finite)
@@ -261,7 +297,7 @@ class Sequential:
         dropout_seed = int(rng.integers(0, 2**63))
         trainer = _core.Trainer(self._network(), bs, loss_code, opt.code, **opt.params(),
                                 seed=dropout_seed)
-        self._trainer = trainer  # its .steps counts the completed steps
+        self._c.trainer = trainer
         hist = History({"epochs": epochs, "batch_size": batch_size, "optimizer": repr(opt),
                         "loss": loss_name, "rows": m})
         self.history_ = hist

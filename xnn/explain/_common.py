@@ -3,9 +3,7 @@ import numbers
 
 import numpy as np
 
-from .. import _core
 from .. import _validate as V
-from ..layers import ACTIVATIONS
 
 #: score names -> the C codes (csrc/xnn.h, XNN_START_*)
 STARTS = {"logit": 0, "onehot": 1, "probability": 2, "loss": 3}
@@ -26,50 +24,9 @@ def check_model(model):
     return model
 
 
-class _NetworkCache:
-    """The model's ``_core.Network`` and what it was made from, kept on the
-    model by the explanations; a copy or a pickle of the model gets an empty
-    one, never the C object."""
-    __slots__ = ("params", "net")
-
-    def __init__(self):
-        self.params = ()
-        self.net = None
-
-    def __reduce__(self):
-        return (_NetworkCache, ())
-
-
-_CACHE_ATTR = "_xnn_explain_network"
-
-
 def network(model):
-    """The model's ``_core.Network``, made once and reused while the model's
-    layers keep the same parameter arrays, activations and keep
-    probabilities. The Network points at the arrays (and holds them), so
-    in-place updates by ``fit`` or ``set_weights`` are seen; replacing an
-    array or a layer makes a new one."""
-    layers = model.layers
-    cache = getattr(model, _CACHE_ATTR, None)
-    if cache is not None:
-        params = cache.params
-        if len(params) == len(layers):
-            for p, ly in zip(params, layers):
-                if p[0] is not ly.W or p[1] is not ly.b or p[2] != ly.activation \
-                        or p[3] != ly.keep_prob:
-                    break
-            else:
-                return cache.net
-    else:
-        cache = _NetworkCache()
-        try:
-            setattr(model, _CACHE_ATTR, cache)
-        except AttributeError:      # a model that takes no attributes: no cache
-            return model._network()
-    cache.net = _core.Network([(ly.W, ly.b, ACTIVATIONS[ly.activation], ly.keep_prob)
-                               for ly in layers])
-    cache.params = tuple((ly.W, ly.b, ly.activation, ly.keep_prob) for ly in layers)
-    return cache.net
+    """The model's ``_core.Network`` (made once and reused by the model)."""
+    return model._network()
 
 
 def targets_of(target, m, n_classes, name="target"):
