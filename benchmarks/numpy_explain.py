@@ -20,17 +20,21 @@ def forward(net, X):
     return Zs, As
 
 
-def saliency(net, X, targets):
-    """|d z_t / d x| for each row."""
-    Zs, As = forward(net, X)
-    m = X.shape[0]
+def logit_gradient(net, Zs, targets):
+    """d z_t / d x for each row, from the forward's pre-activations Zs."""
     G = np.zeros_like(Zs[-1])
-    G[np.arange(m), targets] = 1
+    G[np.arange(G.shape[0]), targets] = 1
     for l in range(len(net) - 1, -1, -1):
         G = G @ net[l][0].T
         if l > 0:
             G *= Zs[l - 1] > 0
-    return np.abs(G)
+    return G
+
+
+def saliency(net, X, targets):
+    """|d z_t / d x| for each row."""
+    Zs, _ = forward(net, X)
+    return np.abs(logit_gradient(net, Zs, targets))
 
 
 def lrp_epsilon(net, X, targets, epsilon=1e-6):
@@ -53,15 +57,7 @@ def integrated_gradients(net, X, targets, steps=50):
     x, w = np.polynomial.legendre.leggauss(steps)
     alphas, weights = 0.5 * (x + 1), 0.5 * w
     total = np.zeros_like(X)
-    m = X.shape[0]
     for a, wt in zip(alphas, weights):
-        Xs = (a * X).astype(X.dtype)
-        Zs, _ = forward(net, Xs)
-        G = np.zeros_like(Zs[-1])
-        G[np.arange(m), targets] = 1
-        for l in range(len(net) - 1, -1, -1):
-            G = G @ net[l][0].T
-            if l > 0:
-                G *= Zs[l - 1] > 0
-        total += X.dtype.type(wt) * G
+        Zs, _ = forward(net, (a * X).astype(X.dtype))
+        total += X.dtype.type(wt) * logit_gradient(net, Zs, targets)
     return X * total
