@@ -22,19 +22,21 @@ from pathlib import Path
 import numpy as np
 
 try:
-    from xnn import _core
+    import xnn
 except ImportError:  # run from a source checkout built in place
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from xnn import _core
+    import xnn
 
 # (label, m, n, k, trans_a, trans_b): C (m,n) = op(A) (m,k) op(B) (k,n)
 SHAPES = [
     ("2048^3", 2048, 2048, 2048, False, False),
     ("X W, batch 128", 128, 128, 784, False, False),
     ("X W, 60000 rows", 60000, 128, 784, False, False),
+    ("X^T dZ, batch 128", 784, 128, 128, True, False),
     ("X^T dZ, 60000 rows", 784, 128, 60000, True, False),
     ("dZ W^T, 60000 rows", 60000, 784, 128, False, True),
     ("H W2, batch 128", 128, 64, 128, False, False),
+    ("dZ W2^T, batch 128", 128, 128, 64, False, True),
     ("H W3, batch 128", 128, 10, 64, False, False),
 ]
 DTYPES = (np.float32, np.float64)
@@ -55,7 +57,7 @@ def _row(label, m, n, k, ta, tb, dtype, repeats, rng):
     ob = b.T if tb else b
 
     def run_xnn():
-        return _core.matmul(a, b, trans_a=ta, trans_b=tb)
+        return xnn.ops.matmul(a, b, trans_a=ta, trans_b=tb)
 
     def run_numpy():
         return np.matmul(oa, ob)
@@ -136,10 +138,10 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=0, help="xnn threads (0: default)")
     args = ap.parse_args(argv)
     if args.threads > 0:
-        _core.set_num_threads(args.threads)
+        xnn.set_num_threads(args.threads)
     print(f"machine: {platform.machine()} {platform.processor() or ''} "
           f"cpus={os.cpu_count()}  python {platform.python_version()}  numpy {np.__version__}")
-    print(f"xnn: isa={_core.isa()} threads={_core.get_num_threads()}  numpy BLAS: {blas_info()}")
+    print(f"xnn: isa={xnn.isa()} threads={xnn.get_num_threads()}  numpy BLAS: {blas_info()}")
     for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
         if var in os.environ:
             print(f"note: {var}={os.environ[var]} is set")

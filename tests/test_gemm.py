@@ -22,6 +22,7 @@ SHAPES = [
     (149, 23, 257), (151, 257, 263), (300, 31, 515), (5, 4099, 3),
     (37, 1031, 300), (149, 521, 259),  # B block too big for L2: A packed
     (29, 300, 2000),                   # several groups of packed k blocks
+    (97, 121, 83), (50, 61, 300),      # few rows: op(B) rows up to 512 bytes in place
 ]
 
 
@@ -221,3 +222,37 @@ def test_concurrent_callers_get_the_same_bits():
         for w in workers:
             w.join()
     assert not failures
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_public_matmul(dtype):
+    """xnn.ops.matmul: every transpose form against NumPy; views and lists
+    of the right dtype are accepted (copied to C order first)"""
+    import xnn
+    rng = np.random.default_rng(3)
+    for (m, n, k) in [(1, 1, 1), (7, 13, 5), (128, 128, 784), (61, 10, 64)]:
+        for ta in (False, True):
+            for tb in (False, True):
+                a, b = operands(rng, m, n, k, ta, tb, dtype)
+                check(xnn.ops.matmul(a, b, trans_a=ta, trans_b=tb), a, b, ta, tb, dtype)
+    a = rng.standard_normal((20, 30)).astype(dtype)
+    b = rng.standard_normal((20, 30)).astype(dtype)
+    check(xnn.ops.matmul(a[::2], b[::2].T), a[::2], b[::2].T, 0, 0, dtype)  # non-contiguous views
+    if dtype == np.float64:  # a nested list converts to float64
+        np.testing.assert_array_equal(xnn.ops.matmul(np.eye(2), [[1.5, 2], [3, 4]]), [[1.5, 2], [3, 4]])
+
+
+def test_public_matmul_errors():
+    import xnn
+    a = np.ones((2, 3), np.float32)
+    with pytest.raises(ValueError, match=r"b: op\(b\) must have 3 rows"):
+        xnn.ops.matmul(a, a)
+    with pytest.raises(TypeError, match="b: expected dtype float32 like a, got float64"):
+        xnn.ops.matmul(a, np.ones((3, 2)))
+    with pytest.raises(TypeError, match="a: expected dtype float32 or float64, got int64"):
+        xnn.ops.matmul(np.ones((2, 3), np.int64), a.T)
+    with pytest.raises(ValueError, match=r"a: expected a 2-D array, got shape \(3,\)"):
+        xnn.ops.matmul(np.ones(3, np.float32), a)
+    with pytest.raises(TypeError, match="b: expected a 2-D float32 or float64 array"):
+        xnn.ops.matmul(a, [[1, 2], [3]])
+    assert np.array_equal(xnn.ops.matmul(a, a, trans_b=True), np.full((2, 2), 3, np.float32))

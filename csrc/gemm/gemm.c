@@ -67,6 +67,10 @@
 #define XNN_GEMM_GROUP_B_BYTES (2048u * 1024u)
 /* longest row of op(B) read in place (longer rows: packed, for the TLB) */
 #define XNN_GEMM_DIRECT_B_BYTES 256u
+/* ... and up to this long when C has few rows (at most 2 MC): each panel
+   of op(B) is then used by few tiles, and packing it costs more than the
+   strided reads save (a batch-128 forward product) */
+#define XNN_GEMM_DIRECT_B_BYTES_SHORT 512u
 
 /* per-thread packing buffers: slot 0 for op(B) (of the calling thread,
    shared with the pool's workers), slot 1 for A */
@@ -121,8 +125,9 @@ static inline void XNN_FN(epilogue)(XNN_T *c, ptrdiff_t ldc, size_t mr, size_t n
     }
 }
 
-/* how one product is blocked; depends on n, k, the strides and the ISA,
-   never on m or the thread, so every chunk of a product agrees */
+/* how one product is blocked; depends on the shape, the strides and the
+   ISA, never on the thread, so every chunk of a product agrees (and none
+   of it changes the order in which a C[i, j] sums its products) */
 typedef struct {
     size_t kc_max, nc_max;
     int direct_a;         /* A read in place */
@@ -132,14 +137,16 @@ typedef struct {
     size_t b_elems;       /* elements of the packed op(B) buffer */
 } XNN_FN(plan_t);
 
-static XNN_FN(plan_t) XNN_FN(make_plan)(const CFG *cfg, size_t n, size_t k, ptrdiff_t csa,
-                                        ptrdiff_t csb)
+static XNN_FN(plan_t) XNN_FN(make_plan)(const CFG *cfg, size_t m, size_t n, size_t k,
+                                        ptrdiff_t csa, ptrdiff_t csb)
 {
     XNN_FN(plan_t) pl;
     pl.kc_max = XNN_FN(k_block)(cfg, k);
     pl.nc_max = round_up(min_sz(n, cfg->nc), cfg->nr);
     /* op(B) read in place when its rows are contiguous and short */
-    pl.direct_b = csb == 1 && n * sizeof(XNN_T) <= XNN_GEMM_DIRECT_B_BYTES;
+    const size_t row_bytes = n * sizeof(XNN_T);
+    pl.direct_b = csb == 1 && (row_bytes <= XNN_GEMM_DIRECT_B_BYTES ||
+                               (row_bytes <= XNN_GEMM_DIRECT_B_BYTES_SHORT && m <= 2 * cfg->mc));
     /* A read in place when its rows are contiguous and the B block is
        small enough to stay in L2 while each A panel is reused across it */
     pl.direct_a = csa == 1 && pl.nc_max * pl.kc_max * sizeof(XNN_T) <= XNN_GEMM_DIRECT_A_BYTES;
@@ -327,7 +334,7 @@ int XNN_FN(xnn_gemm_epilogue)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T be
     jb.aux = aux;
     jb.has_epi = bias != NULL || epi != XNN_EPI_NONE;
     XNN_STATUS_SET(&jb.status, XNN_OK);
-    const XNN_FN(plan_t) pl = XNN_FN(make_plan)(cfg, n, k, jb.csa, jb.csb);
+    const XNN_FN(plan_t) pl = XNN_FN(make_plan)(cfg, m, n, k, jb.csa, jb.csb);
     jb.pl = &pl;
     jb.Bw = (XNN_T *)gemm_workspace(0, pl.b_elems * sizeof(XNN_T));
     if (!jb.Bw) return XNN_ENOMEM;
