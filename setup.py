@@ -4,16 +4,12 @@ Flags: -O3 -std=c11 -Wall -Wextra, never fast-math. XNN_WERROR=1 turns
 warnings into errors (CI sets it); XNN_NATIVE=1 adds -march=native (opt-in,
 the wheel then runs only on machines like the build machine). A build also
 leaves a copy of the extension in the source tree's xnn/, as an in-place
-build would, so that commands run inside a checkout find it. The GEMM's
-threads are a small pthread pool of its own (csrc/gemm/pool.c); OpenMP, when
-the compiler has it, parallelises the explanations' large elementwise
-passes. XNN_OPENMP=0 builds without OpenMP (those passes then run on one
-thread; the GEMM keeps its threads).
+build would, so that commands run inside a checkout find it. Threads come
+from a small pthread pool of xnn's own (csrc/gemm/pool.c), shared by the
+GEMM and the large elementwise passes; no OpenMP runtime is linked.
 """
 import os
 import platform
-import sys
-import tempfile
 from pathlib import Path
 
 import numpy
@@ -60,25 +56,11 @@ def _flag(name):
 
 
 class IsaBuildExt(build_ext):
-    """Compile with the house flags, per-file ISA flags and OpenMP if the
-    compiler has it."""
-
-    def _compiler_accepts(self, flags):
-        src = "int main(void) { return 0; }\n"
-        with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, "probe.c")
-            with open(path, "w") as f:
-                f.write(src)
-            try:
-                self.compiler.compile([path], output_dir=tmp, extra_postargs=flags)
-                return True
-            except Exception:
-                return False
+    """Compile with the house flags and the per-file ISA flags."""
 
     def build_extensions(self):
         ctype = self.compiler.compiler_type
         base = []
-        link = []
         if ctype == "msvc":
             base = ["/O2", "/W3"]
         else:
@@ -87,12 +69,8 @@ class IsaBuildExt(build_ext):
                 base.append("-Werror")
             if _flag("XNN_NATIVE"):
                 base.append("-march=native")
-            if os.environ.get("XNN_OPENMP", "1") != "0" and self._compiler_accepts(["-fopenmp"]):
-                base.append("-fopenmp")
-                link.append("-fopenmp")
         for ext in self.extensions:
             ext.extra_compile_args = base
-            ext.extra_link_args = link
         original = self.compiler._compile
 
         def compile_one(obj, src, ext, cc_args, extra_postargs, pp_opts):

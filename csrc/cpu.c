@@ -4,17 +4,17 @@
  * builtins); the environment variable XNN_ISA=ref|avx2|avx512 forces one,
  * provided the processor has it. On other architectures only "ref" exists.
  */
-#if defined(__unix__) || defined(__APPLE__)
+#if defined(__linux__)
+#define _GNU_SOURCE                 /* sched_getaffinity, CPU_COUNT */
+#include <sched.h>
+#include <unistd.h>
+#elif defined(__unix__) || defined(__APPLE__)
 #define _POSIX_C_SOURCE 200809L
 #include <unistd.h>
 #endif
 #include <stdlib.h>
 #include <string.h>
 #include "xnn.h"
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 static int g_isa = -1;
 static int g_threads = 0;   /* 0: not yet set, use the number of cores */
@@ -72,14 +72,17 @@ void xnn_set_num_threads(int n)
     g_threads = n > 0 ? n : 0;
 }
 
-/* default: the processors this process may use (OpenMP's count honours
-   the affinity mask), else the online processors */
+/* default: the processors this process may use (its affinity mask, on
+   Linux), else the online processors */
 int xnn_get_num_threads(void)
 {
     if (g_threads > 0) return g_threads;
-#if defined(_OPENMP)
-    return omp_get_num_procs();
-#elif defined(_SC_NPROCESSORS_ONLN)
+#if defined(__linux__)
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+        return CPU_COUNT(&set);
+#endif
+#if defined(_SC_NPROCESSORS_ONLN)
     const long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (int)n : 1;
 #else

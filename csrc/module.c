@@ -437,6 +437,9 @@ typedef struct {
     size_t n_layers;
     xnn_layer *layers;
     PyObject **params;       /* 2 * n_layers references: W0, b0, W1, b1, ... */
+    void *work;              /* the explanations' workspace, kept between calls */
+    size_t work_bytes;
+    int work_busy;           /* lent to a call running without the GIL */
 } NetworkObject;
 
 static void Network_dealloc(NetworkObject *self)
@@ -446,6 +449,7 @@ static void Network_dealloc(NetworkObject *self)
         PyMem_Free(self->params);
     }
     PyMem_Free(self->layers);
+    PyMem_Free(self->work);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -831,12 +835,36 @@ static int check_output(NetworkObject *net, int output, int allow_onehot, int al
     return 0;
 }
 
+/* The workspace of an explanation, with the GIL held. The network keeps
+ * it between calls (up to WORK_KEEP_BYTES), so that repeated explanations
+ * reuse memory already mapped instead of faulting in fresh pages each
+ * time; a call made while it is lent out (another thread's explanation)
+ * gets memory of its own. Give it back with workspace_release. */
+#define WORK_KEEP_BYTES ((size_t)256 << 20)
+
 static void *workspace(NetworkObject *net, size_t elements)
 {
     size_t size = net->typenum == NPY_FLOAT64 ? sizeof(double) : sizeof(float);
-    void *w = PyMem_Malloc((elements ? elements : 1) * size);
+    size_t bytes = (elements ? elements : 1) * size;
+    if (!net->work_busy && bytes <= WORK_KEEP_BYTES) {
+        if (bytes > net->work_bytes) {
+            PyMem_Free(net->work);
+            net->work_bytes = 0;
+            if (!(net->work = PyMem_Malloc(bytes))) return PyErr_NoMemory();
+            net->work_bytes = bytes;
+        }
+        net->work_busy = 1;
+        return net->work;
+    }
+    void *w = PyMem_Malloc(bytes);
     if (!w) PyErr_NoMemory();
     return w;
+}
+
+static void workspace_release(NetworkObject *net, void *w)
+{
+    if (w && w == net->work) net->work_busy = 0;
+    else PyMem_Free(w);
 }
 
 /* explain_scores(net, X, targets, output) -> score (m,) */
@@ -855,11 +883,11 @@ static PyObject *py_explain_scores(PyObject *self, PyObject *args)
     npy_intp sd[1] = {(npy_intp)m};
     PyArrayObject *S = new_array(1, sd, net->typenum);
     void *work = workspace(net, xnn_explain_forward_size(net->layers, net->n_layers, m));
-    if (!S || !work) { Py_XDECREF(S); PyMem_Free(work); return NULL; }
+    if (!S || !work) { Py_XDECREF(S); workspace_release(net, work); return NULL; }
     int st;
     CALL(st, X, xnn_explain_forward, DATA(S), work, DATA(X), (const int64_t *)DATA(T),
          net->layers, net->n_layers, output, m);
-    PyMem_Free(work);
+    workspace_release(net, work);
     if (raise_status(st)) { Py_DECREF(S); return NULL; }
     return (PyObject *)S;
 }
@@ -918,7 +946,7 @@ static PyObject *py_explain_gradient(PyObject *self, PyObject *args)
     int st;
     CALL(st, X, xnn_mlp_gradient, DATA(G), DATA(S), layers ? grads : NULL, work, DATA(X),
          (const int64_t *)DATA(T), net->layers, net->n_layers, output, mode, times, m);
-    PyMem_Free(work);
+    workspace_release(net, work);
     work = NULL;
     if (grads != stack) PyMem_Free(grads);
     grads = stack;
@@ -926,7 +954,7 @@ static PyObject *py_explain_gradient(PyObject *self, PyObject *args)
     if (lst) { Py_DECREF(G); return Py_BuildValue("NN", lst, S); }
     return Py_BuildValue("NN", G, S);
 fail:
-    Py_XDECREF(G); Py_XDECREF(S); Py_XDECREF(lst); PyMem_Free(work);
+    Py_XDECREF(G); Py_XDECREF(S); Py_XDECREF(lst); workspace_release(net, work);
     if (grads != stack) PyMem_Free(grads);
     return NULL;
 }
@@ -979,7 +1007,7 @@ static PyObject *py_explain_gradient_sum(PyObject *self, PyObject *args)
     CALL(st, X, xnn_mlp_gradient_sum, DATA(G), layers ? grads : NULL, work, DATA(X), bp,
          (const int64_t *)DATA(T), net->layers, net->n_layers, (const double *)DATA(A),
          (const double *)DATA(W), n_steps, sigma, seed, output, mode, times_delta, m);
-    PyMem_Free(work);
+    workspace_release(net, work);
     work = NULL;
     if (grads != stack) PyMem_Free(grads);
     grads = stack;
@@ -987,7 +1015,7 @@ static PyObject *py_explain_gradient_sum(PyObject *self, PyObject *args)
     if (lst) { Py_DECREF(G); return lst; }
     return (PyObject *)G;
 fail:
-    Py_XDECREF(G); Py_XDECREF(lst); PyMem_Free(work);
+    Py_XDECREF(G); Py_XDECREF(lst); workspace_release(net, work);
     if (grads != stack) PyMem_Free(grads);
     return NULL;
 }
@@ -1082,10 +1110,10 @@ static PyObject *py_lrp(PyObject *self, PyObject *args)
     CALL(st, X, xnn_mlp_lrp, rel, work, DATA(X), (const int64_t *)DATA(T), net->layers, rules, L,
          start, bias, m);
     if (raise_status(st)) goto fail;
-    PyMem_Free(work); PyMem_Free(rules); PyMem_Free(rel);
+    workspace_release(net, work); PyMem_Free(rules); PyMem_Free(rel);
     return out;
 fail:
-    PyMem_Free(work); PyMem_Free(rules); PyMem_Free(rel);
+    workspace_release(net, work); PyMem_Free(rules); PyMem_Free(rel);
     Py_XDECREF(out);
     return NULL;
 }

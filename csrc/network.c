@@ -6,16 +6,26 @@
  *             where In[0] = X and In[l] = D[l-1] (or A[l-1] without dropout)
  *   loss      statistics of A[L-1]; dZ = (1/m) dL/dZ_{L-1}
  *   backward  for l = L-1 .. 0:
- *                 dW_l = In[l]^T dZ, db_l = sum_rows dZ, dIn = dZ W_l^T
+ *                 dIn = dZ W_l^T, dW_l = In[l]^T dZ, db_l = sum_rows dZ
  *                 update W_l, b_l
  *                 dZ = act'_{l-1}(dropout'(dIn))
  *             (below a ReLU layer without dropout the GEMM that makes dIn
- *             applies the ReLU derivative to each tile, in its epilogue)
+ *             applies the ReLU derivative to each tile, in its epilogue;
+ *             the GEMM that makes dW_l updates each tile of W_l as soon
+ *             as it is finished, on the thread that computed it)
  */
 #ifndef XNN_T
 #include <string.h>
 #include "xnn.h"
 #include "gemm/gemm_internal.h"
+/* the status of a tile callback: tiles may finish on any thread, and an
+   error (which none of the optimizers can report once checked) is kept */
+#if !defined(__STDC_NO_ATOMICS__)
+#include <stdatomic.h>
+#define XNN_ATOMIC_STATUS atomic_int
+#else
+#define XNN_ATOMIC_STATUS volatile int
+#endif
 #define XNN_SELF "network.c"
 #include "template.h"
 #else
@@ -47,19 +57,30 @@ int XNN_FN(xnn_mlp_forward)(void *const *outs, const XNN_T *X, const xnn_layer *
     return XNN_OK;
 }
 
-static int XNN_FN(update)(const xnn_train_config *cfg, XNN_T *w, XNN_T *g, XNN_T *s1,
-                          XNN_T *s2, size_t n)
+/* the optimizer applied to the blocks of dW (n_in, n_out) of one layer as
+   the GEMM finishes them, while they are in cache */
+typedef struct {
+    const xnn_train_config *cfg;
+    const double *c;            /* Adam's corrections */
+    XNN_T *W, *s1, *s2;
+    const XNN_T *dW;
+    size_t n;                   /* n_out, the row length */
+    XNN_ATOMIC_STATUS *status;
+} XNN_FN(update_ctx);
+
+static void XNN_FN(update_tile)(void *p, size_t i, size_t j, size_t mr, size_t nr)
 {
-    switch (cfg->optimizer) {
-    case XNN_OPT_SGD:
-        return XNN_FN(xnn_sgd_update)(w, g, cfg->lr, n);
-    case XNN_OPT_MOMENTUM:
-        return XNN_FN(xnn_momentum_update)(w, s1, g, cfg->lr, cfg->momentum, cfg->nesterov, n);
-    case XNN_OPT_ADAM:
-        return XNN_FN(xnn_adam_update)(w, s1, s2, g, cfg->lr, cfg->beta1, cfg->beta2,
-                                       cfg->eps, cfg->step, n);
-    default:
-        return XNN_EINVAL;
+    const XNN_FN(update_ctx) *u = (const XNN_FN(update_ctx) *)p;
+    if (nr == u->n) {               /* whole rows: one range */
+        nr *= mr;
+        mr = 1;
+    }
+    for (size_t r = 0; r < mr; r++) {
+        const size_t o = (i + r) * u->n + j;
+        int st = XNN_FN(xnn_optimizer_step)(u->cfg, u->c, u->W + o, u->dW + o,
+                                            u->s1 ? u->s1 + o : NULL, u->s2 ? u->s2 + o : NULL,
+                                            nr);
+        if (st != XNN_OK) *u->status = st;
     }
 }
 
@@ -101,29 +122,37 @@ int XNN_FN(xnn_mlp_train_step)(double stats[3], const xnn_workspace *ws,
                                    m, last->n_out);
     if (st != XNN_OK) return st;
 
-    /* backward and update, last layer first */
+    /* backward and update, last layer first: dIn with the old W, then dW,
+       each finished tile of which updates its tile of W at once */
+    double corr[2] = {1.0, 1.0};
+    if (cfg->optimizer == XNN_OPT_ADAM) {
+        if (cfg->step < 1) return XNN_EINVAL;
+        xnn_adam_corrections(cfg->beta1, cfg->beta2, cfg->step, corr);
+    }
     for (size_t l = n_layers; l-- > 0;) {
         const xnn_layer *L = &layers[l];
         const XNN_T *lin = l == 0 ? X
                          : (const XNN_T *)(ws->D[l - 1] ? ws->D[l - 1] : ws->A[l - 1]);
-        XNN_T *dW = (XNN_T *)ws->dW[l], *db = (XNN_T *)ws->db[l];
+        XNN_T *W = (XNN_T *)L->W, *dW = (XNN_T *)ws->dW[l], *db = (XNN_T *)ws->db[l];
         /* below a ReLU layer without dropout, dIn = (dZ W^T) * [A > 0]
            with the derivative applied to each tile in the GEMM epilogue */
         const int fused = l > 0 && layers[l - 1].act == XNN_ACT_RELU && !ws->D[l - 1];
-        if (fused) {
-            st = XNN_FN(xnn_gemm_epilogue)(dIn, dZ, (const XNN_T *)L->W, 0, 0, 1, m, L->n_in,
-                                           L->n_out, NULL, XNN_EPI_RELU_GRAD,
-                                           (const XNN_T *)ws->A[l - 1]);
+        if (l > 0) {
+            st = XNN_FN(xnn_gemm_epilogue)(dIn, dZ, W, 0, 0, 1, m, L->n_in, L->n_out, NULL,
+                                           fused ? XNN_EPI_RELU_GRAD : XNN_EPI_NONE,
+                                           fused ? (const XNN_T *)ws->A[l - 1] : NULL);
             if (st != XNN_OK) return st;
         }
-        st = XNN_FN(xnn_dense_backward)(l > 0 && !fused ? dIn : NULL, dW, db, dZ, lin,
-                                        (const XNN_T *)L->W, m, L->n_in, L->n_out);
+        XNN_ATOMIC_STATUS ust = XNN_OK;
+        XNN_FN(update_ctx) u = {cfg, corr, W, (XNN_T *)ws->s1W[l], (XNN_T *)ws->s2W[l], dW,
+                                L->n_out, &ust};
+        const XNN_FN(xnn_epi) e = {NULL, XNN_EPI_NONE, NULL, XNN_FN(update_tile), &u};
+        st = XNN_FN(xnn_gemm_epi)(dW, lin, dZ, 0, 1, 0, L->n_in, L->n_out, m, &e);
         if (st != XNN_OK) return st;
-        st = XNN_FN(update)(cfg, (XNN_T *)L->W, dW, (XNN_T *)ws->s1W[l], (XNN_T *)ws->s2W[l],
-                            L->n_in * L->n_out);
-        if (st != XNN_OK) return st;
-        st = XNN_FN(update)(cfg, (XNN_T *)L->b, db, (XNN_T *)ws->s1b[l], (XNN_T *)ws->s2b[l],
-                            L->n_out);
+        if (ust != XNN_OK) return ust;
+        XNN_FN(xnn_bias_grad)(db, dZ, m, L->n_out);
+        st = XNN_FN(xnn_optimizer_step)(cfg, corr, (XNN_T *)L->b, db, (XNN_T *)ws->s1b[l],
+                                        (XNN_T *)ws->s2b[l], L->n_out);
         if (st != XNN_OK) return st;
         if (l == 0) break;
         const xnn_layer *P_ = &layers[l - 1];

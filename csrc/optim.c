@@ -4,19 +4,57 @@
  *   momentum  v = mu v + g;  w -= lr v        (nesterov: w -= lr (g + mu v))
  *   adam      m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
  *             w -= lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+ *
+ * Each rule is one loop over elements, shared by the whole-array entry
+ * points and by xnn_optimizer_step, which a training step calls on each
+ * tile of dW as the GEMM finishes it: every element is updated by the same
+ * expression either way, so the bits do not depend on the route.
  */
 #ifndef XNN_T
 #include <math.h>
 #include "xnn.h"
+
+void xnn_adam_corrections(double beta1, double beta2, int64_t t, double c[2])
+{
+    c[0] = 1.0 / (1.0 - pow(beta1, (double)t));
+    c[1] = 1.0 / (1.0 - pow(beta2, (double)t));
+}
+
 #define XNN_SELF "optim.c"
 #include "template.h"
 #else
 
+static inline void XNN_FN(sgd)(XNN_T *W, const XNN_T *dW, XNN_T a, size_t n)
+{
+    for (size_t i = 0; i < n; i++) W[i] -= a * dW[i];
+}
+
+static inline void XNN_FN(momentum)(XNN_T *W, XNN_T *V, const XNN_T *dW, XNN_T a, XNN_T u,
+                                    int nesterov, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        V[i] = u * V[i] + dW[i];
+        W[i] -= nesterov ? a * (dW[i] + u * V[i]) : a * V[i];
+    }
+}
+
+/* c: xnn_adam_corrections of the step */
+static inline void XNN_FN(adam)(XNN_T *W, XNN_T *M, XNN_T *V, const XNN_T *dW, XNN_T a,
+                                XNN_T b1, XNN_T b2, XNN_T e, const double c[2], size_t n)
+{
+    const XNN_T c1 = (XNN_T)c[0], c2 = (XNN_T)c[1];
+    for (size_t i = 0; i < n; i++) {
+        XNN_T g = dW[i];
+        M[i] = b1 * M[i] + (1 - b1) * g;
+        V[i] = b2 * V[i] + (1 - b2) * g * g;
+        W[i] -= a * (M[i] * c1) / (XNN_M(sqrt)(V[i] * c2) + e);
+    }
+}
+
 /* W (n) -= lr * dW (n) */
 int XNN_FN(xnn_sgd_update)(XNN_T *W, const XNN_T *dW, double lr, size_t n)
 {
-    XNN_T a = (XNN_T)lr;
-    for (size_t i = 0; i < n; i++) W[i] -= a * dW[i];
+    XNN_FN(sgd)(W, dW, (XNN_T)lr, n);
     return XNN_OK;
 }
 
@@ -24,11 +62,7 @@ int XNN_FN(xnn_sgd_update)(XNN_T *W, const XNN_T *dW, double lr, size_t n)
 int XNN_FN(xnn_momentum_update)(XNN_T *W, XNN_T *V, const XNN_T *dW, double lr,
                                 double mu, int nesterov, size_t n)
 {
-    XNN_T a = (XNN_T)lr, u = (XNN_T)mu;
-    for (size_t i = 0; i < n; i++) {
-        V[i] = u * V[i] + dW[i];
-        W[i] -= nesterov ? a * (dW[i] + u * V[i]) : a * V[i];
-    }
+    XNN_FN(momentum)(W, V, dW, (XNN_T)lr, (XNN_T)mu, nesterov, n);
     return XNN_OK;
 }
 
@@ -37,17 +71,31 @@ int XNN_FN(xnn_adam_update)(XNN_T *W, XNN_T *M, XNN_T *V, const XNN_T *dW, doubl
                             double beta1, double beta2, double eps, int64_t t, size_t n)
 {
     if (t < 1) return XNN_EINVAL;
-    XNN_T b1 = (XNN_T)beta1, b2 = (XNN_T)beta2, e = (XNN_T)eps;
-    XNN_T c1 = (XNN_T)(1.0 / (1.0 - pow(beta1, (double)t)));
-    XNN_T c2 = (XNN_T)(1.0 / (1.0 - pow(beta2, (double)t)));
-    XNN_T a = (XNN_T)lr;
-    for (size_t i = 0; i < n; i++) {
-        XNN_T g = dW[i];
-        M[i] = b1 * M[i] + (1 - b1) * g;
-        V[i] = b2 * V[i] + (1 - b2) * g * g;
-        W[i] -= a * (M[i] * c1) / (XNN_M(sqrt)(V[i] * c2) + e);
-    }
+    double c[2];
+    xnn_adam_corrections(beta1, beta2, t, c);
+    XNN_FN(adam)(W, M, V, dW, (XNN_T)lr, (XNN_T)beta1, (XNN_T)beta2, (XNN_T)eps, c, n);
     return XNN_OK;
+}
+
+/* cfg's optimizer on w, g, s1, s2 (n) */
+int XNN_FN(xnn_optimizer_step)(const xnn_train_config *cfg, const double c[2], XNN_T *w,
+                               const XNN_T *g, XNN_T *s1, XNN_T *s2, size_t n)
+{
+    switch (cfg->optimizer) {
+    case XNN_OPT_SGD:
+        XNN_FN(sgd)(w, g, (XNN_T)cfg->lr, n);
+        return XNN_OK;
+    case XNN_OPT_MOMENTUM:
+        XNN_FN(momentum)(w, s1, g, (XNN_T)cfg->lr, (XNN_T)cfg->momentum, cfg->nesterov, n);
+        return XNN_OK;
+    case XNN_OPT_ADAM:
+        if (cfg->step < 1) return XNN_EINVAL;
+        XNN_FN(adam)(w, s1, s2, g, (XNN_T)cfg->lr, (XNN_T)cfg->beta1, (XNN_T)cfg->beta2,
+                     (XNN_T)cfg->eps, c, n);
+        return XNN_OK;
+    default:
+        return XNN_EINVAL;
+    }
 }
 
 #endif

@@ -1,24 +1,23 @@
-/* parallel.h: row-parallel loops for large elementwise passes.
+/* parallel.h: large elementwise passes on the GEMM's thread pool.
  *
- *     XNN_PARALLEL_FOR(total_elements)
- *     for (size_t i = 0; i < m; i++) ...
+ *     static void body(void *ctx, size_t i0, size_t i1) { ... rows i0..i1 ... }
+ *     xnn_parallel_range(body, &ctx, m, m * n);
  *
- * The loop's iterations are split across the kernels' OpenMP threads in
- * contiguous static ranges when the pass touches at least XNN_PAR_MIN
- * elements. Use it only for loops whose iterations are independent (no
- * reduction across iterations), so results do not depend on the thread
- * count. Without OpenMP the macro is empty.
+ * runs body over [0, count) split into one contiguous range per thread
+ * when the pass touches at least XNN_PAR_MIN elements (cost), else in one
+ * call on the calling thread. Use it only for independent iterations (no
+ * reduction across them), so results do not depend on the thread count.
+ * The pool is the one of gemm/pool.c: no second set of threads competes
+ * with the GEMM's for the cores.
  */
 #ifndef XNN_PARALLEL_H
 #define XNN_PARALLEL_H
 
-#ifdef _OPENMP
+#include <stddef.h>
+
 #define XNN_PAR_MIN 65536
-#define XNN_PRAGMA(x) _Pragma(#x)
-#define XNN_PARALLEL_FOR(len) \
-    XNN_PRAGMA(omp parallel for schedule(static) if ((len) >= XNN_PAR_MIN) num_threads(xnn_get_num_threads()))
-#else
-#define XNN_PARALLEL_FOR(len)
-#endif
+
+void xnn_parallel_range(void (*body)(void *ctx, size_t i0, size_t i1), void *ctx,
+                        size_t count, size_t cost);
 
 #endif

@@ -58,6 +58,26 @@ static void XNN_FN(divide)(XNN_T *Z, const XNN_T *R, XNN_T eps, XNN_T scale, siz
     for (size_t i = 0; i < len; i++) Z[i] = scale * XNN_FN(sdiv)(R[i], Z[i], eps);
 }
 
+/* S = R / stab(z) on rows [i0, i1), z the saved pre-activation (minus the
+   bias when b is not NULL) */
+typedef struct {
+    XNN_T *S;
+    const XNN_T *R, *Zpre, *b;
+    size_t n;
+    XNN_T eps;
+} XNN_FN(stab_ctx);
+
+static void XNN_FN(stab_rows)(void *p, size_t i0, size_t i1)
+{
+    const XNN_FN(stab_ctx) *c = (const XNN_FN(stab_ctx) *)p;
+    const size_t n = c->n;
+    for (size_t i = i0; i < i1; i++)
+        for (size_t j = 0; j < n; j++) {
+            XNN_T z = c->b ? c->Zpre[i * n + j] - c->b[j] : c->Zpre[i * n + j];
+            c->S[i * n + j] = XNN_FN(sdiv)(c->R[i * n + j], z, c->eps);
+        }
+}
+
 /* Z (m, n) += bias (n) on every row */
 static void XNN_FN(add_rows)(XNN_T *Z, const XNN_T *bias, size_t m, size_t n)
 {
@@ -85,12 +105,8 @@ static int XNN_FN(lrp_layer)(XNN_T *Rin, XNN_T *ws, const XNN_T *A, const XNN_T 
     case XNN_LRP_EPSILON: {
         if (r->rule == XNN_LRP_ZERO) eps = 0;
         /* S = R / stab(z) in one pass over the saved pre-activations */
-        XNN_PARALLEL_FOR(mn)
-        for (size_t i = 0; i < m; i++)
-            for (size_t c = 0; c < n; c++) {
-                XNN_T z = bias ? Zpre[i * n + c] : Zpre[i * n + c] - b[c];
-                Zp[i * n + c] = XNN_FN(sdiv)(R[i * n + c], z, eps);
-            }
+        XNN_FN(stab_ctx) c = {Zp, R, Zpre, bias ? NULL : b, n, eps};
+        xnn_parallel_range(XNN_FN(stab_rows), &c, m, mn);
         return XNN_FN(xnn_times_wt_scaled)(Rin, Zp, W, A, m, k, n);
     }
     case XNN_LRP_GAMMA: {

@@ -34,9 +34,11 @@ size_t xnn_explain_forward_size(const xnn_layer *layers, size_t n_layers, size_t
     return n;
 }
 
+/* the widest gradient the backward keeps: every layer's output (its
+   input is the previous layer's output; layer 0's goes to dX directly) */
 static size_t widest_layer(const xnn_layer *layers, size_t n_layers)
 {
-    size_t w = layers[0].n_in;
+    size_t w = 0;
     for (size_t l = 0; l < n_layers; l++)
         if (layers[l].n_out > w) w = layers[l].n_out;
     return w;
@@ -52,6 +54,7 @@ size_t xnn_gradient_workspace_size(const xnn_layer *layers, size_t n_layers, siz
 }
 
 #include "parallel.h"
+#include "gemm/gemm_internal.h"
 
 /* The loops of the one-row products (an explanation of one image), written
  * so that the compiler vectorizes them. On x86-64 with GCC or Clang they are
@@ -169,18 +172,67 @@ int XNN_FN(xnn_times_wt)(XNN_T *C, const XNN_T *S, const XNN_T *W, XNN_T beta,
     return XNN_OK;
 }
 
+/* Elementwise passes over blocks of rows (or blocks of a GEMM's output, as
+ * it finishes them): C (rows, ld) and its companions at the same offsets */
+typedef struct {
+    XNN_T *C;
+    const XNN_T *A;             /* times: the factor; relu passes: the saved A */
+    const XNN_T *b;             /* bias_act: the bias (ld) */
+    size_t ld;
+    int mode;                   /* relu_back: XNN_GRAD_*; bias_act: ReLU or not */
+    int unused;
+} XNN_FN(block_ctx);
+
+/* C *= A on the block (i, j, mr, nr) */
+static void XNN_FN(times_block)(void *p, size_t i, size_t j, size_t mr, size_t nr)
+{
+    const XNN_FN(block_ctx) *c = (const XNN_FN(block_ctx) *)p;
+    for (size_t r = i; r < i + mr; r++) {
+        XNN_T *cr = c->C + r * c->ld + j;
+        const XNN_T *ar = c->A + r * c->ld + j;
+        for (size_t q = 0; q < nr; q++) cr[q] *= ar[q];
+    }
+}
+
+/* rows [i0, i1) of Z (C) += b, then the output A = Z or ReLU(Z) */
+static void XNN_FN(bias_act_rows)(void *p, size_t i0, size_t i1)
+{
+    const XNN_FN(block_ctx) *c = (const XNN_FN(block_ctx) *)p;
+    const size_t n = c->ld;
+    XNN_T *A = (XNN_T *)c->A;
+    for (size_t i = i0; i < i1; i++) {
+        XNN_T *z = c->C + i * n, *a = A + i * n;
+        for (size_t j = 0; j < n; j++) {
+            XNN_T v = z[j] + c->b[j];
+            z[j] = v;
+            a[j] = c->mode ? (v > 0 ? v : 0) : v;
+        }
+    }
+}
+
+/* elements [i0, i1) of the gradient C through a ReLU with saved output A */
+static void XNN_FN(relu_back_range)(void *p, size_t i0, size_t i1)
+{
+    const XNN_FN(block_ctx) *c = (const XNN_FN(block_ctx) *)p;
+    XNN_T *H = c->C;
+    const XNN_T *A = c->A;
+    if (c->mode == XNN_GRAD_GUIDED)
+        for (size_t i = i0; i < i1; i++) H[i] = (A[i] > 0 && H[i] > 0) ? H[i] : 0;
+    else if (c->mode == XNN_GRAD_DECONVNET)
+        for (size_t i = i0; i < i1; i++) H[i] = H[i] > 0 ? H[i] : 0;
+    else
+        for (size_t i = i0; i < i1; i++) H[i] = A[i] > 0 ? H[i] : 0;
+}
+
 /* C (m, k) = A (m, k) * (S (m, n) . W^T): the backward of LRP's rules and of
  * input x gradient. One row skips the dot products of the inputs a_j = 0. */
 int XNN_FN(xnn_times_wt_scaled)(XNN_T *C, const XNN_T *S, const XNN_T *W, const XNN_T *A,
                                 size_t m, size_t k, size_t n)
 {
-    if (m != 1) {
-        int st = XNN_FN(xnn_gemm)(C, S, W, 0, 0, 1, m, k, n);
-        if (st != XNN_OK) return st;
-        size_t len = m * k;
-        XNN_PARALLEL_FOR(len)
-        for (size_t i = 0; i < len; i++) C[i] *= A[i];
-        return XNN_OK;
+    if (m != 1) {   /* each finished block of C times A, while in cache */
+        XNN_FN(block_ctx) c = {C, A, NULL, k, 0, 0};
+        const XNN_FN(xnn_epi) e = {NULL, XNN_EPI_NONE, NULL, XNN_FN(times_block), &c};
+        return XNN_FN(xnn_gemm_epi)(C, S, W, 0, 0, 1, m, k, n, &e);
     }
 #ifdef XNN_ROW_AVX2
     if (xnn_isa() >= XNN_ISA_AVX2) {
@@ -218,16 +270,8 @@ int XNN_FN(xnn_explain_forward)(XNN_T *score, XNN_T *work, const XNN_T *X,
         size_t n = L->n_out;
         if (L->act == XNN_ACT_RELU || L->act == XNN_ACT_LINEAR) {
             /* bias and activation in one pass */
-            int relu = L->act == XNN_ACT_RELU;
-            XNN_PARALLEL_FOR(m * n)
-            for (size_t i = 0; i < m; i++) {
-                XNN_T *z = Z + i * n, *a = A + i * n;
-                for (size_t j = 0; j < n; j++) {
-                    XNN_T v = z[j] + b[j];
-                    z[j] = v;
-                    a[j] = relu ? (v > 0 ? v : 0) : v;
-                }
-            }
+            XNN_FN(block_ctx) c = {Z, A, b, n, L->act == XNN_ACT_RELU, 0};
+            xnn_parallel_range(XNN_FN(bias_act_rows), &c, m, m * n);
         } else {
             for (size_t i = 0; i < m; i++)
                 for (size_t j = 0; j < n; j++) Z[i * n + j] += b[j];
@@ -313,9 +357,8 @@ static int XNN_FN(gradient)(XNN_T *dX, XNN_T *score, void *const *grads, XNN_T w
 {
     int st = XNN_FN(xnn_explain_forward)(score, work, X, targets, layers, n_layers, output, m);
     if (st != XNN_OK) return st;
-    size_t widest = layers[0].n_in;
-    for (size_t l = 0; l < n_layers; l++) if (layers[l].n_out > widest) widest = layers[l].n_out;
-    XNN_T *G = work + xnn_explain_forward_size(layers, n_layers, m), *H = G + m * widest;
+    XNN_T *G = work + xnn_explain_forward_size(layers, n_layers, m);
+    XNN_T *H = G + m * widest_layer(layers, n_layers);
     st = XNN_FN(start_gradient)(G, work, targets, layers, n_layers, output, m);
     if (st != XNN_OK) return st;
     if (grads) {
@@ -336,15 +379,9 @@ static int XNN_FN(gradient)(XNN_T *dX, XNN_T *score, void *const *grads, XNN_T w
         const XNN_T *A = XNN_FN(zbuf)(work, layers, l - 1, m) + m * P->n_out;
         size_t len = m * P->n_out;
         if (grads) XNN_FN(keep)((XNN_T *)grads[l], H, times ? A : NULL, w, acc, len);
-        if (P->act == XNN_ACT_RELU && mode == XNN_GRAD_GUIDED) {
-            XNN_PARALLEL_FOR(len)
-            for (size_t i = 0; i < len; i++) H[i] = (A[i] > 0 && H[i] > 0) ? H[i] : 0;
-        } else if (P->act == XNN_ACT_RELU && mode == XNN_GRAD_DECONVNET) {
-            XNN_PARALLEL_FOR(len)
-            for (size_t i = 0; i < len; i++) H[i] = H[i] > 0 ? H[i] : 0;
-        } else if (P->act == XNN_ACT_RELU) {
-            XNN_PARALLEL_FOR(len)
-            for (size_t i = 0; i < len; i++) H[i] = A[i] > 0 ? H[i] : 0;
+        if (P->act == XNN_ACT_RELU) {
+            XNN_FN(block_ctx) c = {H, A, NULL, 0, mode, 0};
+            xnn_parallel_range(XNN_FN(relu_back_range), &c, len, len);
         } else {
             st = XNN_FN(xnn_activation_backward)(H, A, H, P->act, m, P->n_out);
             if (st != XNN_OK) return st;

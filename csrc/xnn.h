@@ -79,6 +79,9 @@ typedef struct xnn_train_config {
  * depend on thread count or call order. Returns a uniform double in [0, 1). */
 double xnn_uniform(uint64_t seed, uint64_t stream, uint64_t index);
 
+/* Adam's bias corrections of step t: c = {1 / (1 - beta1^t), 1 / (1 - beta2^t)} */
+void xnn_adam_corrections(double beta1, double beta2, int64_t t, double c[2]);
+
 /* Explanations (saliency.c, relevance.c). The score an explanation starts
  * from, for the target class t of each row: the last layer's pre-activation
  * logit z_t, 1 (onehot), its output p_t (probability), or the cross-entropy
@@ -138,6 +141,8 @@ int XNN_FN(xnn_gemm)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T beta,
 /* Y (m,n) = act(X (m,k) . W (k,n) + b (n)); b may be NULL */
 int XNN_FN(xnn_dense_forward)(XNN_T *Y, const XNN_T *X, const XNN_T *W,
                               const XNN_T *b, int act, size_t m, size_t k, size_t n);
+/* db (n) = sum over rows of dZ (m,n), row by row in increasing order */
+void XNN_FN(xnn_bias_grad)(XNN_T *db, const XNN_T *dZ, size_t m, size_t n);
 /* dX (m,k) = dZ . W^T   (skipped when dX is NULL)
  * dW (k,n) = X^T . dZ
  * db (n)   = sum over rows of dZ   (skipped when db is NULL)
@@ -183,6 +188,12 @@ int XNN_FN(xnn_momentum_update)(XNN_T *W, XNN_T *V, const XNN_T *dW, double lr,
 /* Adam (Kingma & Ba), step t >= 1: M, V (n) moments, W (n) */
 int XNN_FN(xnn_adam_update)(XNN_T *W, XNN_T *M, XNN_T *V, const XNN_T *dW, double lr,
                             double beta1, double beta2, double eps, int64_t t, size_t n);
+/* One step of cfg's optimizer on w (n) with gradient g (n) and its state
+ * s1 (momentum's V, Adam's M) and s2 (Adam's V), unused ones may be NULL;
+ * c from xnn_adam_corrections(cfg->beta1, cfg->beta2, cfg->step, c). The
+ * same bits as the whole-array updates above, for any split of the range. */
+int XNN_FN(xnn_optimizer_step)(const xnn_train_config *cfg, const double c[2], XNN_T *w,
+                               const XNN_T *g, XNN_T *s1, XNN_T *s2, size_t n);
 
 /* ---- network.c -------------------------------------------------------- */
 /* Y (k, n) = X[rows] and ly (k) = labels[rows] for rows (k) of X (m, n),

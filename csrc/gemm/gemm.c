@@ -108,18 +108,22 @@ static size_t XNN_FN(k_block)(const CFG *cfg, size_t k)
     return (k + nblocks - 1) / nblocks;
 }
 
-/* the epilogue of one finished mr x nr tile, while it is in L1 */
-static inline void XNN_FN(epilogue)(XNN_T *c, ptrdiff_t ldc, size_t mr, size_t nr,
-                                    const XNN_T *bias, int epi, const XNN_T *aux)
+#define EPI XNN_FN(xnn_epi)
+
+/* the epilogue of the finished mr x nr tile at C[i0, j0] (c), while it is
+   in L1 */
+static inline void XNN_FN(epilogue)(XNN_T *c, ptrdiff_t ldc, size_t i0, size_t j0, size_t mr,
+                                    size_t nr, const EPI *e)
 {
+    const XNN_T *bias = e->bias ? e->bias + j0 : NULL;
     for (size_t i = 0; i < mr; i++) {
         XNN_T *ci = c + (ptrdiff_t)i * ldc;
         if (bias)
             for (size_t j = 0; j < nr; j++) ci[j] = ci[j] + bias[j];
-        if (epi == XNN_EPI_RELU)
+        if (e->epi == XNN_EPI_RELU)
             for (size_t j = 0; j < nr; j++) ci[j] = ci[j] < 0 ? 0 : ci[j];
-        else if (epi == XNN_EPI_RELU_GRAD) {
-            const XNN_T *ai = aux + (ptrdiff_t)i * ldc;
+        else if (e->epi == XNN_EPI_RELU_GRAD) {
+            const XNN_T *ai = e->aux + (ptrdiff_t)(i0 + i) * ldc + (ptrdiff_t)j0;
             for (size_t j = 0; j < nr; j++) ci[j] = ai[j] > 0 ? ci[j] : 0;
         }
     }
@@ -167,8 +171,8 @@ static XNN_FN(plan_t) XNN_FN(make_plan)(const CFG *cfg, size_t m, size_t n, size
 static void XNN_FN(block_rows)(const CFG *cfg, const XNN_FN(plan_t) *pl, XNN_T *C, ptrdiff_t ldc,
                                const XNN_T *A, ptrdiff_t rsa, ptrdiff_t csa, const XNN_T *Bblk,
                                ptrdiff_t rsb, const XNN_T *Bp, XNN_T *Ap, size_t i0, size_t i1,
-                               size_t jc, size_t nc, size_t pc, size_t kc, XNN_T b, int last,
-                               const XNN_T *bias, int epi, const XNN_T *aux)
+                               size_t jc, size_t nc, size_t pc, size_t kc, XNN_T b,
+                               const EPI *last)
 {
     const size_t MR = cfg->mr, NR = cfg->nr, MC = cfg->mc;
     const size_t nc_full = nc / NR * NR;
@@ -194,9 +198,7 @@ static void XNN_FN(block_rows)(const CFG *cfg, const XNN_FN(plan_t) *pl, XNN_T *
             for (size_t jr = 0; jr < nc; jr += NR) {
                 const size_t nr = min_sz(nc - jr, NR);
                 cfg->ukr(mr, nr, kc, ap, rs, cs, PANEL_B(jr), PANEL_LDB(jr), c + jr, ldc, b);
-                if (last)
-                    XNN_FN(epilogue)(c + jr, ldc, mr, nr, bias ? bias + jc + jr : NULL, epi,
-                                     aux ? aux + (ptrdiff_t)ir * ldc + (ptrdiff_t)(jc + jr) : NULL);
+                if (last) XNN_FN(epilogue)(c + jr, ldc, ir, jc + jr, mr, nr, last);
             }
         }
         return;
@@ -215,10 +217,7 @@ static void XNN_FN(block_rows)(const CFG *cfg, const XNN_FN(plan_t) *pl, XNN_T *
                 cfg->ukr(mr, nr, kc, Ap + ir * kc, 1, (ptrdiff_t)MR, bp, ldb,
                          c + (ptrdiff_t)ir * ldc, ldc, b);
                 if (last)
-                    XNN_FN(epilogue)(c + (ptrdiff_t)ir * ldc, ldc, mr, nr,
-                                     bias ? bias + jc + jr : NULL, epi,
-                                     aux ? aux + (ptrdiff_t)(ic + ir) * ldc + (ptrdiff_t)(jc + jr)
-                                         : NULL);
+                    XNN_FN(epilogue)(c + (ptrdiff_t)ir * ldc, ldc, ic + ir, jc + jr, mr, nr, last);
             }
         }
     }
@@ -232,10 +231,10 @@ typedef struct {
     const XNN_FN(plan_t) *pl;
     XNN_T *C;
     ptrdiff_t ldc, rsa, csa, rsb, csb;
-    const XNN_T *A, *B, *bias, *aux;
+    const XNN_T *A, *B;
     XNN_T beta;
     size_t m, n, k;
-    int epi, has_epi;
+    const EPI *epi;             /* NULL: none */
     XNN_T *Bw;                  /* packed group of op(B), shared */
     size_t jc, nc, g0, g1;      /* the current column block and k group */
     size_t parts;               /* pack chunks per k block */
@@ -287,16 +286,18 @@ static void XNN_FN(compute_chunk)(void *p, size_t i)
                            jb->B + (ptrdiff_t)pc * jb->rsb + (ptrdiff_t)jb->jc * jb->csb, jb->rsb,
                            jb->Bw + (pc - jb->g0) / pl->kc_max * pl->kc_max * pl->bw, Ap, i0, i1,
                            jb->jc, jb->nc, pc, kc, pc == 0 ? jb->beta : 1,
-                           jb->has_epi && pc + kc >= jb->k, jb->bias, jb->epi, jb->aux);
+                           pc + kc >= jb->k ? jb->epi : NULL);
     }
+    /* the block of C is finished: the caller's tile callback, while it is in L2 */
+    if (jb->g1 >= jb->k && jb->epi && jb->epi->tile)
+        jb->epi->tile(jb->epi->ctx, i0, jb->jc, i1 - i0, jb->nc);
 }
 
 /* C (m,n) = op(A) (m,k) . op(B) (k,n) + beta C */
 int XNN_FN(xnn_gemm)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T beta,
                      int trans_a, int trans_b, size_t m, size_t n, size_t k)
 {
-    return XNN_FN(xnn_gemm_epilogue)(C, A, B, beta, trans_a, trans_b, m, n, k, NULL,
-                                     XNN_EPI_NONE, NULL);
+    return XNN_FN(xnn_gemm_epi)(C, A, B, beta, trans_a, trans_b, m, n, k, NULL);
 }
 
 /* C (m,n) = epi(op(A) (m,k) . op(B) (k,n) + beta C + bias (n)) */
@@ -304,13 +305,23 @@ int XNN_FN(xnn_gemm_epilogue)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T be
                               int trans_a, int trans_b, size_t m, size_t n, size_t k,
                               const XNN_T *bias, int epi, const XNN_T *aux)
 {
+    const EPI e = {bias, epi, aux, NULL, NULL};
+    return XNN_FN(xnn_gemm_epi)(C, A, B, beta, trans_a, trans_b, m, n, k, &e);
+}
+
+/* C (m,n) = op(A) (m,k) . op(B) (k,n) + beta C, then e on each tile */
+int XNN_FN(xnn_gemm_epi)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T beta, int trans_a,
+                         int trans_b, size_t m, size_t n, size_t k, const EPI *e)
+{
     if (m == 0 || n == 0) return XNN_OK;
-    if (epi == XNN_EPI_RELU_GRAD && !aux) return XNN_EINVAL;
+    if (e && e->epi == XNN_EPI_RELU_GRAD && !e->aux) return XNN_EINVAL;
+    if (e && !e->bias && e->epi == XNN_EPI_NONE && !e->tile) e = NULL;
     if (k == 0) {
         for (size_t i = 0; i < m; i++) {
             XNN_T *ci = C + i * n;
             for (size_t j = 0; j < n; j++) ci[j] = beta == 0 ? 0 : beta * ci[j];
-            XNN_FN(epilogue)(ci, (ptrdiff_t)n, 1, n, bias, epi, aux ? aux + i * n : NULL);
+            if (e) XNN_FN(epilogue)(ci, (ptrdiff_t)n, i, 0, 1, n, e);
+            if (e && e->tile) e->tile(e->ctx, i, 0, 1, n);
         }
         return XNN_OK;
     }
@@ -325,14 +336,11 @@ int XNN_FN(xnn_gemm_epilogue)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T be
     jb.B = B;
     jb.rsb = trans_b ? 1 : (ptrdiff_t)n;
     jb.csb = trans_b ? (ptrdiff_t)k : 1;
-    jb.bias = bias;
     jb.beta = beta;
     jb.m = m;
     jb.n = n;
     jb.k = k;
-    jb.epi = epi;
-    jb.aux = aux;
-    jb.has_epi = bias != NULL || epi != XNN_EPI_NONE;
+    jb.epi = e;
     XNN_STATUS_SET(&jb.status, XNN_OK);
     const XNN_FN(plan_t) pl = XNN_FN(make_plan)(cfg, m, n, k, jb.csa, jb.csb);
     jb.pl = &pl;
@@ -372,4 +380,5 @@ int XNN_FN(xnn_gemm_epilogue)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T be
 }
 
 #undef CFG
+#undef EPI
 #endif

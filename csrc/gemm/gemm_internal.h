@@ -35,6 +35,11 @@
 #define XNN_GEMM_X86 0
 #endif
 
+/* called once per finished block of C: rows [i, i + mr), columns
+   [j, j + nr), on whichever thread computed it; blocks never overlap and
+   cover C (a thread's chunk of rows times a column block of NC) */
+typedef void (*xnn_tile_fn)(void *ctx, size_t i, size_t j, size_t mr, size_t nr);
+
 #define XNN_GEMM_DECLARE(T, S)                                                  \
     typedef void (*xnn_ukr_##S##_t)(size_t mr, size_t nr, size_t kc,            \
                                     const T *a, ptrdiff_t rsa, ptrdiff_t csa,   \
@@ -61,9 +66,21 @@
     /* Bp: ceil(nc/nr) panels (kc, nr), columns past nc zero */                 \
     void xnn_pack_b_##S(T *Bp, const T *B, ptrdiff_t rsb, ptrdiff_t csb,        \
                         size_t kc, size_t nc, size_t nr);                       \
-    /* xnn_gemm with an epilogue on each finished tile of C (m,n):          */  \
-    /* C[i,j] = epi(op(A) op(B) + beta C + bias[j]) (bias may be NULL);      */  \
-    /* aux (m,n), read by XNN_EPI_RELU_GRAD only, may be NULL otherwise      */  \
+    /* what happens to each finished tile of C (m,n), while it is in L1:   */  \
+    /* C[i,j] = epi(op(A) op(B) + beta C + bias[j]) (bias may be NULL;      */  \
+    /* aux (m,n) is read by XNN_EPI_RELU_GRAD only); then, when tile is not */  \
+    /* NULL, tile(ctx, ...) on each finished block of rows, while in L2     */  \
+    typedef struct xnn_epi_##S {                                                \
+        const T *bias;                                                          \
+        int epi;                                                                \
+        const T *aux;                                                           \
+        xnn_tile_fn tile;                                                       \
+        void *ctx;                                                              \
+    } xnn_epi_##S;                                                              \
+    int xnn_gemm_epi_##S(T *C, const T *A, const T *B, T beta, int trans_a,     \
+                         int trans_b, size_t m, size_t n, size_t k,             \
+                         const xnn_epi_##S *e);                                 \
+    /* the same with bias, epi and aux only */                                  \
     int xnn_gemm_epilogue_##S(T *C, const T *A, const T *B, T beta,             \
                               int trans_a, int trans_b, size_t m, size_t n,     \
                               size_t k, const T *bias, int epi, const T *aux);

@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "gemm_internal.h"
+#include "../parallel.h"
+#include "../xnn.h"
 
 #if (defined(__unix__) || defined(__APPLE__)) && !defined(__STDC_NO_ATOMICS__) && \
     !defined(XNN_NO_POOL)
@@ -167,3 +169,32 @@ void xnn_parallel_for(void (*fn)(void *arg, size_t i), void *arg, size_t n, int 
 }
 
 #endif
+
+/* ---- contiguous ranges for elementwise passes (parallel.h) ---- */
+
+typedef struct {
+    void (*body)(void *, size_t, size_t);
+    void *ctx;
+    size_t count, parts;
+} range_job;
+
+static void range_chunk(void *p, size_t i)
+{
+    const range_job *r = (const range_job *)p;
+    const size_t i0 = r->count * i / r->parts, i1 = r->count * (i + 1) / r->parts;
+    if (i1 > i0) r->body(r->ctx, i0, i1);
+}
+
+void xnn_parallel_range(void (*body)(void *ctx, size_t i0, size_t i1), void *ctx,
+                        size_t count, size_t cost)
+{
+    if (count == 0) return;
+    int threads = cost >= XNN_PAR_MIN ? xnn_get_num_threads() : 1;
+    if (threads <= 1 || count == 1) {
+        body(ctx, 0, count);
+        return;
+    }
+    range_job r = {body, ctx, count, (size_t)threads < count ? (size_t)threads : count};
+    xnn_parallel_for(range_chunk, &r, r.parts, threads);
+}
+
