@@ -40,15 +40,17 @@ SOURCES = [
     "csrc/relevance.c",
 ]
 
-# per-file extra flags for files compiled for one instruction set
-ISA_FLAGS = (
-    {
+# per-file extra flags: files compiled for one instruction set, and
+# relevance.c, whose stabilised divisions are selects (z >= 0 ? eps : -eps,
+# d == 0 ? 0 : r / d) that GCC vectorizes only when it may assume that no
+# code reads floating-point exception flags (-fno-trapping-math). That
+# changes no value: unlike fast-math, it neither reassociates nor flushes.
+FILE_FLAGS = {"relevance.c": ["-fno-trapping-math"]}
+if platform.machine().lower() in ("x86_64", "amd64"):
+    FILE_FLAGS.update({
         "gemm/kernel_avx2.c": ["-mavx2", "-mfma"],
         "gemm/kernel_avx512.c": ["-mavx512f", "-mfma"],
-    }
-    if platform.machine().lower() in ("x86_64", "amd64")
-    else {}
-)
+    })
 
 
 def _flag(name):
@@ -74,7 +76,7 @@ class IsaBuildExt(build_ext):
         original = self.compiler._compile
 
         def compile_one(obj, src, ext, cc_args, extra_postargs, pp_opts):
-            extra = list(extra_postargs) + ISA_FLAGS.get(Path(src).as_posix().split("csrc/")[-1], [])
+            extra = list(extra_postargs) + FILE_FLAGS.get(Path(src).as_posix().split("csrc/")[-1], [])
             return original(obj, src, ext, cc_args, extra, pp_opts)
 
         if ctype != "msvc":

@@ -914,14 +914,15 @@ static PyObject *layer_list(NetworkObject *net, PyArrayObject *X0, size_t m, voi
     return out;
 }
 
-/* explain_gradient(net, X, targets, output, mode, layers=False, times_input=False)
+/* explain_gradient(net, X, targets, output, mode, layers=False, times_input=False, abs=False)
  *   -> (dX (m, n_in), score (m,)), or ([dX, G_1, ..., G_L], score) with layers */
 static PyObject *py_explain_gradient(PyObject *self, PyObject *args)
 {
     PyObject *onet, *ox, *ot, *lst = NULL;
-    int output, mode, layers = 0, times = 0;
+    int output, mode, layers = 0, times = 0, absolute = 0;
     void *stack[17], **grads = stack;
-    if (!PyArg_ParseTuple(args, "OOOii|pp", &onet, &ox, &ot, &output, &mode, &layers, &times))
+    if (!PyArg_ParseTuple(args, "OOOii|ppp", &onet, &ox, &ot, &output, &mode, &layers, &times,
+                          &absolute))
         return NULL;
     NetworkObject *net = check_network(onet);
     if (!net || check_output(net, output, 0, 1) ||
@@ -945,7 +946,8 @@ static PyObject *py_explain_gradient(PyObject *self, PyObject *args)
     }
     int st;
     CALL(st, X, xnn_mlp_gradient, DATA(G), DATA(S), layers ? grads : NULL, work, DATA(X),
-         (const int64_t *)DATA(T), net->layers, net->n_layers, output, mode, times, m);
+         (const int64_t *)DATA(T), net->layers, net->n_layers, output, mode,
+         (times ? XNN_FINISH_TIMES : 0) | (absolute ? XNN_FINISH_ABS : 0), m);
     workspace_release(net, work);
     work = NULL;
     if (grads != stack) PyMem_Free(grads);
@@ -1197,7 +1199,7 @@ static PyMethodDef methods[] = {
     {"explain_scores", py_explain_scores, METH_VARARGS,
      "explain_scores(net, X, targets, output) -> the start score of each row's target"},
     {"explain_gradient", py_explain_gradient, METH_VARARGS,
-     "explain_gradient(net, X, targets, output, mode, layers=False, times_input=False) -> "
+     "explain_gradient(net, X, targets, output, mode, layers=False, times_input=False, abs=False) -> "
      "(d score / d X, score); with layers ([d score / d X, d score / d A_0, ..., "
      "d score / d Z_last], score); times_input multiplies each by its layer's value"},
     {"explain_gradient_sum", py_explain_gradient_sum, METH_VARARGS,

@@ -46,10 +46,14 @@ size_t xnn_lrp_workspace_size(const xnn_layer *layers, size_t n_layers, size_t m
 #include "template.h"
 #else
 
-static XNN_T XNN_FN(sdiv)(XNN_T r, XNN_T z, XNN_T eps)
+/* r / stab(z): z + eps with z's sign (z >= 0 counts as positive), and 0
+   where that is 0; written as selects, so that loops of it vectorize
+   (setup.py compiles this file with -fno-trapping-math for that) */
+static inline XNN_T XNN_FN(sdiv)(XNN_T r, XNN_T z, XNN_T eps)
 {
-    XNN_T d = z >= 0 ? z + eps : z - eps;
-    return d == 0 ? 0 : r / d;
+    const XNN_T d = z + (z >= 0 ? eps : -eps);
+    const XNN_T q = r / d;
+    return d == 0 ? 0 : q;
 }
 
 /* S (m, n) = scale * R / stab(Z), in place over Z */
@@ -71,11 +75,15 @@ static void XNN_FN(stab_rows)(void *p, size_t i0, size_t i1)
 {
     const XNN_FN(stab_ctx) *c = (const XNN_FN(stab_ctx) *)p;
     const size_t n = c->n;
-    for (size_t i = i0; i < i1; i++)
-        for (size_t j = 0; j < n; j++) {
-            XNN_T z = c->b ? c->Zpre[i * n + j] - c->b[j] : c->Zpre[i * n + j];
-            c->S[i * n + j] = XNN_FN(sdiv)(c->R[i * n + j], z, c->eps);
-        }
+    const XNN_T eps = c->eps, *b = c->b;
+    for (size_t i = i0; i < i1; i++) {
+        XNN_T *s = c->S + i * n;
+        const XNN_T *r = c->R + i * n, *z = c->Zpre + i * n;
+        if (b)
+            for (size_t j = 0; j < n; j++) s[j] = XNN_FN(sdiv)(r[j], z[j] - b[j], eps);
+        else
+            for (size_t j = 0; j < n; j++) s[j] = XNN_FN(sdiv)(r[j], z[j], eps);
+    }
 }
 
 /* Z (m, n) += bias (n) on every row */

@@ -56,6 +56,9 @@ size_t xnn_gradient_workspace_size(const xnn_layer *layers, size_t n_layers, siz
 #include "parallel.h"
 #include "gemm/gemm_internal.h"
 
+/* the elementwise passes of a path sum (SmoothGrad, integrated gradients) */
+enum { PATH_POINT, PATH_ADD, PATH_TIMES_DELTA };
+
 /* The loops of the one-row products (an explanation of one image), written
  * so that the compiler vectorizes them. On x86-64 with GCC or Clang they are
  * compiled twice, for the baseline and for AVX2, and xnn_isa() chooses at
@@ -183,15 +186,40 @@ typedef struct {
     int unused;
 } XNN_FN(block_ctx);
 
-/* C *= A on the block (i, j, mr, nr) */
-static void XNN_FN(times_block)(void *p, size_t i, size_t j, size_t mr, size_t nr)
+int XNN_FN(xnn_times_wt_scaled)(XNN_T *C, const XNN_T *S, const XNN_T *W, const XNN_T *A,
+                                size_t m, size_t k, size_t n);
+
+/* on the block (i, j, mr, nr): C *= A when A, then C = |C| when mode */
+static void XNN_FN(finish_block)(void *p, size_t i, size_t j, size_t mr, size_t nr)
 {
     const XNN_FN(block_ctx) *c = (const XNN_FN(block_ctx) *)p;
     for (size_t r = i; r < i + mr; r++) {
         XNN_T *cr = c->C + r * c->ld + j;
-        const XNN_T *ar = c->A + r * c->ld + j;
-        for (size_t q = 0; q < nr; q++) cr[q] *= ar[q];
+        if (c->A) {
+            const XNN_T *ar = c->A + r * c->ld + j;
+            for (size_t q = 0; q < nr; q++) cr[q] *= ar[q];
+        }
+        if (c->mode)
+            for (size_t q = 0; q < nr; q++) cr[q] = XNN_M(fabs)(cr[q]);
     }
+}
+
+/* C (m, k) = S (m, n) . W^T, times A (m, k) when A is not NULL, then its
+ * absolute value when absolute: the last product of a backward pass, with
+ * the elementwise finish applied to each block while it is in cache */
+static int XNN_FN(times_wt_finish)(XNN_T *C, const XNN_T *S, const XNN_T *W, const XNN_T *A,
+                                   int absolute, size_t m, size_t k, size_t n)
+{
+    if (m != 1) {
+        XNN_FN(block_ctx) c = {C, A, NULL, k, absolute, 0};
+        const XNN_FN(xnn_epi) e = {NULL, XNN_EPI_NONE, NULL, XNN_FN(finish_block), &c};
+        return XNN_FN(xnn_gemm_epi)(C, S, W, 0, 0, 1, m, k, n, &e);
+    }
+    int st = A ? XNN_FN(xnn_times_wt_scaled)(C, S, W, A, 1, k, n)
+               : XNN_FN(xnn_times_wt)(C, S, W, 0, 1, k, n);
+    if (absolute)
+        for (size_t j = 0; j < k; j++) C[j] = XNN_M(fabs)(C[j]);
+    return st;
 }
 
 /* rows [i0, i1) of Z (C) += b, then the output A = Z or ReLU(Z) */
@@ -229,11 +257,7 @@ static void XNN_FN(relu_back_range)(void *p, size_t i0, size_t i1)
 int XNN_FN(xnn_times_wt_scaled)(XNN_T *C, const XNN_T *S, const XNN_T *W, const XNN_T *A,
                                 size_t m, size_t k, size_t n)
 {
-    if (m != 1) {   /* each finished block of C times A, while in cache */
-        XNN_FN(block_ctx) c = {C, A, NULL, k, 0, 0};
-        const XNN_FN(xnn_epi) e = {NULL, XNN_EPI_NONE, NULL, XNN_FN(times_block), &c};
-        return XNN_FN(xnn_gemm_epi)(C, S, W, 0, 0, 1, m, k, n, &e);
-    }
+    if (m != 1) return XNN_FN(times_wt_finish)(C, S, W, A, 0, m, k, n);
 #ifdef XNN_ROW_AVX2
     if (xnn_isa() >= XNN_ISA_AVX2) {
         XNN_FN(row_wt_avx2)(C, S, W, A, 0, k, n);
@@ -349,9 +373,10 @@ static void XNN_FN(keep)(XNN_T *dst, const XNN_T *src, const XNN_T *V, XNN_T w, 
  * grads (NULL or n_layers + 1 pointers): grads[l] (m, n_in_l) = d score / d A[l-1]
  * for 1 <= l < n_layers, grads[n_layers] (m, n_out_{L-1}) = d score / d Z[L-1],
  * each multiplied by A[l-1] (Z[L-1]) when times, stored (acc = 0) or added
- * with weight w (acc = 1); grads[0] is not used. times also multiplies dX by X. */
+ * with weight w (acc = 1); grads[0] is not used. times also multiplies dX by X;
+ * absolute then takes its absolute value (dX only). */
 static int XNN_FN(gradient)(XNN_T *dX, XNN_T *score, void *const *grads, XNN_T w, int acc,
-                            int times, XNN_T *work, const XNN_T *X, const int64_t *targets,
+                            int times, int absolute, XNN_T *work, const XNN_T *X, const int64_t *targets,
                             const xnn_layer *layers, size_t n_layers, int output, int mode,
                             size_t m)
 {
@@ -369,8 +394,9 @@ static int XNN_FN(gradient)(XNN_T *dX, XNN_T *score, void *const *grads, XNN_T w
     for (size_t l = n_layers; l-- > 0;) {
         const xnn_layer *L = &layers[l];
         XNN_T *out = l == 0 ? dX : H;
-        if (l == 0 && times)
-            st = XNN_FN(xnn_times_wt_scaled)(dX, G, (const XNN_T *)L->W, X, m, L->n_in, L->n_out);
+        if (l == 0 && (times || absolute))
+            st = XNN_FN(times_wt_finish)(dX, G, (const XNN_T *)L->W, times ? X : NULL, absolute,
+                                         m, L->n_in, L->n_out);
         else
             st = XNN_FN(xnn_times_wt)(out, G, (const XNN_T *)L->W, 0, m, L->n_in, L->n_out);
         if (st != XNN_OK) return st;
@@ -393,26 +419,63 @@ static int XNN_FN(gradient)(XNN_T *dX, XNN_T *score, void *const *grads, XNN_T w
 
 int XNN_FN(xnn_mlp_gradient)(XNN_T *dX, XNN_T *score, void *const *grads, XNN_T *work,
                              const XNN_T *X, const int64_t *targets, const xnn_layer *layers,
-                             size_t n_layers, int output, int mode, int times_input, size_t m)
+                             size_t n_layers, int output, int mode, int finish, size_t m)
 {
     if (n_layers == 0 || mode < XNN_GRAD_PLAIN || mode > XNN_GRAD_DECONVNET) return XNN_EINVAL;
+    if (finish & ~(XNN_FINISH_TIMES | XNN_FINISH_ABS)) return XNN_EINVAL;
     if (m == 0) return XNN_OK;
-    return XNN_FN(gradient)(dX, score, grads, 1, 0, times_input, work, X, targets, layers,
-                            n_layers, output, mode, m);
+    return XNN_FN(gradient)(dX, score, grads, 1, 0, (finish & XNN_FINISH_TIMES) != 0,
+                            (finish & XNN_FINISH_ABS) != 0, work, X, targets, layers, n_layers,
+                            output, mode, m);
 }
 
 /* noise (n) = sigma * N(0, 1) from xnn_uniform(seed, stream, 2i) and (.., 2i+1),
  * Box-Muller in double precision */
+static inline XNN_T XNN_FN(noise_at)(double sigma, uint64_t seed, uint64_t stream, size_t i)
+{
+    const double two_pi = 6.283185307179586476925286766559;
+    double u1 = 1.0 - xnn_uniform(seed, stream, 2 * (uint64_t)i);   /* (0, 1] */
+    double u2 = xnn_uniform(seed, stream, 2 * (uint64_t)i + 1);
+    return (XNN_T)(sigma * sqrt(-2.0 * log(u1)) * cos(two_pi * u2));
+}
+
 int XNN_FN(xnn_gaussian_noise)(XNN_T *noise, double sigma, uint64_t seed, uint64_t stream,
                                size_t n)
 {
-    const double two_pi = 6.283185307179586476925286766559;
-    for (size_t i = 0; i < n; i++) {
-        double u1 = 1.0 - xnn_uniform(seed, stream, 2 * (uint64_t)i);   /* (0, 1] */
-        double u2 = xnn_uniform(seed, stream, 2 * (uint64_t)i + 1);
-        noise[i] = (XNN_T)(sigma * sqrt(-2.0 * log(u1)) * cos(two_pi * u2));
-    }
+    for (size_t i = 0; i < n; i++) noise[i] = XNN_FN(noise_at)(sigma, seed, stream, i);
     return XNN_OK;
+}
+
+/* the elementwise passes of a path sum, over ranges of its m * n_in elements
+   (every element on its own: the thread count changes no bit) */
+typedef struct {
+    int pass;
+    XNN_T *G, *Xs;
+    const XNN_T *Gs, *X, *B;
+    XNN_T a, w;
+    double sigma;
+    uint64_t seed, stream;
+} XNN_FN(path_ctx);
+
+static void XNN_FN(path_range)(void *p, size_t i0, size_t i1)
+{
+    const XNN_FN(path_ctx) *c = (const XNN_FN(path_ctx) *)p;
+    const XNN_T *X = c->X, *B = c->B;
+    switch (c->pass) {
+    case PATH_POINT:    /* x_s = B + a (X - B) (+ noise of stream s) */
+        if (B) for (size_t i = i0; i < i1; i++) c->Xs[i] = B[i] + c->a * (X[i] - B[i]);
+        else for (size_t i = i0; i < i1; i++) c->Xs[i] = c->a * X[i];
+        if (c->sigma > 0)
+            for (size_t i = i0; i < i1; i++)
+                c->Xs[i] += XNN_FN(noise_at)(c->sigma, c->seed, c->stream, i);
+        break;
+    case PATH_ADD:
+        for (size_t i = i0; i < i1; i++) c->G[i] += c->w * c->Gs[i];
+        break;
+    default:            /* PATH_TIMES_DELTA */
+        for (size_t i = i0; i < i1; i++) c->G[i] *= B ? X[i] - B[i] : X[i];
+        break;
+    }
 }
 
 int XNN_FN(xnn_mlp_gradient_sum)(XNN_T *G, void *const *grads, XNN_T *work, const XNN_T *X,
@@ -431,22 +494,22 @@ int XNN_FN(xnn_mlp_gradient_sum)(XNN_T *G, void *const *grads, XNN_T *work, cons
             memset(grads[l], 0, m * layers[l].n_in * sizeof(XNN_T));
         memset(grads[n_layers], 0, m * layers[n_layers - 1].n_out * sizeof(XNN_T));
     }
+    /* noise costs a log, a sqrt and a cos per element: count it heavier */
+    const size_t cost = sigma > 0 ? 16 * len : len;
     for (size_t s = 0; s < n_steps; s++) {
-        XNN_T a = (XNN_T)alphas[s], w = (XNN_T)weights[s];
-        if (B) for (size_t i = 0; i < len; i++) Xs[i] = B[i] + a * (X[i] - B[i]);
-        else for (size_t i = 0; i < len; i++) Xs[i] = a * X[i];
-        if (sigma > 0) {
-            /* noise of step s, added to x_s; Gs serves as its buffer */
-            XNN_FN(xnn_gaussian_noise)(Gs, sigma, seed, (uint64_t)s, len);
-            for (size_t i = 0; i < len; i++) Xs[i] += Gs[i];
-        }
-        int st = XNN_FN(gradient)(Gs, NULL, grads, w, 1, 0, work, Xs, targets, layers, n_layers,
-                                  output, mode, m);
+        XNN_FN(path_ctx) c = {PATH_POINT, G, Xs, Gs, X, B, (XNN_T)alphas[s], (XNN_T)weights[s],
+                              sigma, seed, (uint64_t)s};
+        xnn_parallel_range(XNN_FN(path_range), &c, len, cost);
+        int st = XNN_FN(gradient)(Gs, NULL, grads, c.w, 1, 0, 0, work, Xs, targets, layers,
+                                  n_layers, output, mode, m);
         if (st != XNN_OK) return st;
-        for (size_t i = 0; i < len; i++) G[i] += w * Gs[i];
+        c.pass = PATH_ADD;
+        xnn_parallel_range(XNN_FN(path_range), &c, len, len);
     }
-    if (times_delta)
-        for (size_t i = 0; i < len; i++) G[i] *= B ? X[i] - B[i] : X[i];
+    if (times_delta) {
+        XNN_FN(path_ctx) c = {PATH_TIMES_DELTA, G, Xs, Gs, X, B, 0, 0, 0, 0, 0};
+        xnn_parallel_range(XNN_FN(path_range), &c, len, len);
+    }
     return XNN_OK;
 }
 

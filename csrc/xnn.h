@@ -91,6 +91,8 @@ enum { XNN_START_LOGIT = 0, XNN_START_ONEHOT = 1, XNN_START_PROBABILITY = 2,
 /* How a gradient passes a ReLU backwards: plain (its derivative), guided
  * backprop (derivative and positive gradient), deconvnet (positive gradient). */
 enum { XNN_GRAD_PLAIN = 0, XNN_GRAD_GUIDED = 1, XNN_GRAD_DECONVNET = 2 };
+/* What xnn_mlp_gradient does to the input gradient last (flags). */
+enum { XNN_FINISH_TIMES = 1, XNN_FINISH_ABS = 2 };
 /* LRP rules (see relevance.c for their formulas). */
 enum { XNN_LRP_ZERO = 0, XNN_LRP_EPSILON = 1, XNN_LRP_GAMMA = 2, XNN_LRP_ALPHABETA = 3,
        XNN_LRP_ZBOX = 4, XNN_LRP_FLAT = 5, XNN_LRP_WSQUARE = 6 };
@@ -240,11 +242,13 @@ int XNN_FN(xnn_explain_forward)(XNN_T *score, XNN_T *work, const XNN_T *X,
  * grads: NULL, or n_layers + 1 pointers of which grads[l] (m, n_in_l), 1 <=
  * l < n_layers, receives d score / d A[l-1] (layer l's input) and
  * grads[n_layers] (m, n_out_last) d score / d Z[L-1]; grads[0] is unused.
- * times_input multiplies each by its layer's value (X, A[l-1], Z[L-1]).
+ * finish: XNN_FINISH_TIMES multiplies each by its layer's value (X, A[l-1],
+ * Z[L-1]); XNN_FINISH_ABS then takes the absolute value of dX (a saliency
+ * map), as each block of it is computed.
  * work: xnn_gradient_workspace_size(layers, n_layers, m, 0) elements. */
 int XNN_FN(xnn_mlp_gradient)(XNN_T *dX, XNN_T *score, void *const *grads, XNN_T *work,
                              const XNN_T *X, const int64_t *targets, const xnn_layer *layers,
-                             size_t n_layers, int output, int mode, int times_input, size_t m);
+                             size_t n_layers, int output, int mode, int finish, size_t m);
 /* noise (n) = sigma * N(0,1) from xnn_uniform(seed, stream, 2i), (.., 2i+1) */
 int XNN_FN(xnn_gaussian_noise)(XNN_T *noise, double sigma, uint64_t seed, uint64_t stream,
                                size_t n);

@@ -180,6 +180,49 @@ def test_batch_equals_row_by_row(dtype):
         np.testing.assert_allclose(whole, rows, rtol=0, atol=TOL[dtype])
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_saliency_is_abs_of_gradient_exactly(dtype):
+    """abs is taken in C as the last product finishes each block (one row:
+    after the row kernel); the bits are those of |gradient|, layers too"""
+    model = make_model((300, 40, 10), ("relu", "softmax"), dtype)
+    for m in (1, 7, 301):
+        X = data(m, 300, seed=m).astype(dtype)
+        g = E.gradient(model, X)
+        np.testing.assert_array_equal(E.saliency(model, X), np.abs(g))
+        np.testing.assert_array_equal(E.saliency(model, X, abs=False), g)
+        got = E.saliency(model, X, return_layers=True)
+        for a, b in zip(got, E.gradient(model, X, return_layers=True)):
+            np.testing.assert_array_equal(a, np.abs(b))
+    with pytest.raises(TypeError, match="abs: expected True or False, got 'yes'"):
+        E.saliency(model, X, abs="yes")
+
+
+def test_explanations_from_threads_share_a_model():
+    """the network lends its kept workspace to one call at a time; calls
+    from other threads meanwhile get their own, so results are unchanged"""
+    import threading
+    model = make_model((200, 64, 32, 10), ("relu", "relu", "softmax"))
+    X = data(400, 200)
+    want_g, want_r = E.gradient(model, X), E.lrp(model, X)
+    out, errors = {}, []
+
+    def work(i):
+        try:
+            for _ in range(5):
+                out[i] = (E.gradient(model, X), E.lrp(model, X))
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for g, r in out.values():
+        np.testing.assert_array_equal(g, want_g)
+        np.testing.assert_array_equal(r, want_r)
+
+
 # ---------------------------------------------------------------- SmoothGrad, IG
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -30,26 +30,29 @@ def _layers_doc(fn, what):
     return fn
 
 
-def _gradient(model, X, target, output, mode, return_layers=False, times_input=False):
+def _gradient(model, X, target, output, mode, return_layers=False, times_input=False,
+              absolute=False):
+    """The C gradient; with absolute, |G_0| is taken in C as it is computed."""
     net, Xc, targets, shape = C.prepare(model, X, target)
     code = C.output_code(output)
     if code == C.STARTS["loss"] and model.layers[-1].activation != "softmax":
         raise ValueError("output: 'loss' (cross-entropy) needs a softmax output layer, "
                          f"got {model.layers[-1].activation!r}")
     G, _ = _core.explain_gradient(net, Xc, targets, code, mode, bool(return_layers),
-                                  bool(times_input))
+                                  bool(times_input), bool(absolute))
     return G, Xc, shape
 
 
 def _finish(G, shape, abs=False):
-    """Shape the result (or G_0 of a layer list) like X; abs in place."""
+    """Shape the result (or G_0 of a layer list) like X; abs in place (of
+    every layer but G_0 when G_0 came from C already absolute: abs="layers")."""
     if isinstance(G, list):
         if abs:
-            for g in G:
+            for g in G[1:] if abs == "layers" else G:
                 np.abs(g, out=g)
         G[0] = C.shaped(G[0], shape)
         return G
-    if abs:
+    if abs is True:
         np.abs(G, out=G)
     return C.shaped(G, shape)
 
@@ -84,8 +87,11 @@ def saliency(model, X, target=None, output="logit", abs=True, return_layers=Fals
     through the ReLU masks), whose absolute value is the same map up to the
     softmax's coupling of the classes. See ``gradient`` for the arguments.
     """
-    G, _, shape = _gradient(model, X, target, output, C.GRAD_PLAIN, return_layers)
-    return _finish(G, shape, abs)
+    if not isinstance(abs, (bool, np.bool_)):
+        raise TypeError(f"abs: expected True or False, got {abs!r}")
+    G, _, shape = _gradient(model, X, target, output, C.GRAD_PLAIN, return_layers,
+                            absolute=bool(abs))
+    return _finish(G, shape, "layers" if abs else False)
 
 
 def input_x_gradient(model, X, target=None, output="logit", return_layers=False):
