@@ -57,8 +57,12 @@ def make_model(X, y, epochs=2):
     return model
 
 
+PAUSE = 0.5   # seconds: idle worker threads of the previous library stop spinning
+
+
 def median_time(fn, repeat):
-    """median of max(3, repeat) timings, after one warm-up call"""
+    """median of max(3, repeat) timings, after a pause and one warm-up call"""
+    time.sleep(PAUSE)
     fn()
     times = []
     for _ in range(max(3, repeat)):
@@ -69,6 +73,7 @@ def median_time(fn, repeat):
 
 
 def median_us(fn, n):
+    time.sleep(PAUSE)
     for _ in range(min(50, n)):
         fn()
     times = []

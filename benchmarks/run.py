@@ -203,9 +203,15 @@ def _in_subprocess(args):
     return float(res.stdout.split()[-1])
 
 
+EPOCH_ROUNDS = 3
+
+
 def epoch_section(X32, y, repeats, threads):
     """Each figure in its own process, so no library's idle threads (OpenMP
-    spinning after PyTorch, say) slow another's."""
+    spinning after PyTorch, say) slow another's. The frameworks take turns:
+    EPOCH_ROUNDS rounds each run every framework once (median of its
+    repeats), and a figure is the median over the rounds, so that a slow
+    spell of a shared machine falls on all of them alike."""
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         base = os.path.join(tmp, "data")
@@ -213,8 +219,12 @@ def epoch_section(X32, y, repeats, threads):
         np.save(base + "_y.npy", y)
         for dtype in ("float32", "float64"):
             for label, bs in (("full batch", 0), ("minibatch 128", 128)):
-                t = {fw: _in_subprocess([fw, dtype, bs, base, repeats, threads])
-                     for fw in (("xnn", "numpy", "torch", "sklearn") if bs else ("xnn", "numpy", "torch"))}
+                fws = ("xnn", "numpy", "torch", "sklearn") if bs else ("xnn", "numpy", "torch")
+                runs = {fw: [] for fw in fws}
+                for _ in range(EPOCH_ROUNDS):
+                    for fw in fws:
+                        runs[fw].append(_in_subprocess([fw, dtype, bs, base, repeats, threads]))
+                t = {fw: None if None in v else float(np.median(v)) for fw, v in runs.items()}
                 row = {"epoch": f"{label}, {dtype}", "xnn s": t["xnn"], "numpy s": t["numpy"],
                        "xnn/numpy": t["xnn"] / t["numpy"]}
                 row["torch s"] = t["torch"]
@@ -468,7 +478,8 @@ def main(argv=None):
     X, y, data_desc = load_data()
     out = [f"# xnn benchmark results\n",
            f"Measured {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')} by `python benchmarks/run.py --write`; "
-           f"median of {repeats} repeats, {threads} threads for xnn, NumPy's BLAS and PyTorch.\n",
+           f"median of {repeats} repeats (epochs: median over {EPOCH_ROUNDS} interleaved rounds of "
+           f"{repeats} repeats each), {threads} threads for xnn, NumPy's BLAS and PyTorch.\n",
            "## Machine and versions\n", table([{"item": k, "value": v} for k, v in info.items()]),
            f"Data: {data_desc}.\n"]
 
