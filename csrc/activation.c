@@ -90,12 +90,12 @@ int XNN_FN(xnn_activation_backward)(XNN_T *dZ, const XNN_T *Y, const XNN_T *dY,
 
 /* Y (n) = X (n) * mask / keep, mask[i] = [uniform(seed, stream, i) < keep] */
 int XNN_FN(xnn_dropout_forward)(XNN_T *Y, uint8_t *mask, const XNN_T *X, double keep,
-                                uint64_t seed, uint64_t stream, size_t n)
+                                uint64_t seed, uint64_t stream, uint64_t first, size_t n)
 {
     if (!(keep > 0 && keep <= 1)) return XNN_EINVAL;
     XNN_T inv = (XNN_T)(1.0 / keep);
     for (size_t i = 0; i < n; i++) {
-        mask[i] = xnn_uniform(seed, stream, i) < keep;
+        mask[i] = xnn_uniform(seed, stream, first + i) < keep;
         Y[i] = mask[i] ? X[i] * inv : 0;
     }
     return XNN_OK;

@@ -38,13 +38,13 @@ int XNN_FN(xnn_dense_backward)(XNN_T *dX, XNN_T *dW, XNN_T *db, const XNN_T *dZ,
         st = XNN_FN(xnn_gemm)(dW, X, dZ, 0, 1, 0, k, n, m);
         if (st != XNN_OK) return st;
     }
-    if (db) XNN_FN(xnn_bias_grad)(db, dZ, m, n);
+    if (db) XNN_FN(xnn_bias_grad)(db, dZ, m, n, 0);
     return XNN_OK;
 }
 
-void XNN_FN(xnn_bias_grad)(XNN_T *db, const XNN_T *dZ, size_t m, size_t n)
+void XNN_FN(xnn_bias_grad)(XNN_T *db, const XNN_T *dZ, size_t m, size_t n, int add)
 {
-    memset(db, 0, n * sizeof(XNN_T));
+    if (!add) memset(db, 0, n * sizeof(XNN_T));
     for (size_t i = 0; i < m; i++) {
         const XNN_T *dz = dZ + i * n;
         for (size_t j = 0; j < n; j++) db[j] += dz[j];

@@ -278,7 +278,7 @@ static PyObject *py_dropout_forward(PyObject *self, PyObject *args)
     if (!Y || !mask) { Py_XDECREF(Y); Py_XDECREF(mask); return NULL; }
     int st;
     CALL(st, X, xnn_dropout_forward, DATA(Y), (uint8_t *)DATA(mask), DATA(X), keep, seed, stream,
-         (size_t)PyArray_SIZE(X));
+         (uint64_t)0, (size_t)PyArray_SIZE(X));
     if (raise_status(st)) { Py_DECREF(Y); Py_DECREF(mask); return NULL; }
     return Py_BuildValue("NN", Y, mask);
 }
@@ -572,7 +572,10 @@ static PyTypeObject NetworkType = {
 /* ---------------------------------------------------------------- Trainer */
 
 /* A trainer: a network, its workspaces for one batch size and the
- * optimizer's hyper-parameters; step() is one training step. */
+ * optimizer's hyper-parameters; step() is one training step. The
+ * workspaces hold at most XNN_TRAIN_CHUNK rows; a larger batch goes through
+ * its step in chunks (network.c), summing their gradients. */
+#define XNN_TRAIN_CHUNK 4096
 typedef struct {
     PyObject_HEAD
     NetworkObject *net;
@@ -640,6 +643,9 @@ static int Trainer_init(TrainerObject *self, PyObject *args, PyObject *kw)
     if (!self->buffers || !self->ptrs) { PyErr_NoMemory(); return -1; }
     xnn_workspace *ws = &self->ws;
     ws->batch = (size_t)batch;
+    /* a larger batch goes through its step in chunks of this many rows */
+    ws->rows = (size_t)batch < XNN_TRAIN_CHUNK ? (size_t)batch : XNN_TRAIN_CHUNK;
+    const npy_intp rows = (npy_intp)ws->rows;
     ws->A = self->ptrs; ws->D = ws->A + L; ws->mask = (uint8_t **)(ws->D + L);
     ws->dW = (void **)(ws->mask + L); ws->db = ws->dW + L;
     ws->s1W = ws->db + L; ws->s1b = ws->s1W + L; ws->s2W = ws->s1b + L; ws->s2b = ws->s2W + L;
@@ -648,7 +654,7 @@ static int Trainer_init(TrainerObject *self, PyObject *args, PyObject *kw)
     for (size_t l = 0; l < L; l++) {
         const xnn_layer *ly = &net->layers[l];
         if (ly->n_out > widest) widest = ly->n_out;
-        npy_intp ad[2] = {batch, (npy_intp)ly->n_out}, wd[2] = {(npy_intp)ly->n_in, (npy_intp)ly->n_out},
+        npy_intp ad[2] = {rows, (npy_intp)ly->n_out}, wd[2] = {(npy_intp)ly->n_in, (npy_intp)ly->n_out},
                  bd[1] = {(npy_intp)ly->n_out};
         if (!(ws->A[l] = workspace_array(self, 2, ad, t))) return -1;
         if (ly->keep < 1) {
@@ -666,7 +672,7 @@ static int Trainer_init(TrainerObject *self, PyObject *args, PyObject *kw)
             if (!(ws->s2b[l] = workspace_array(self, 1, bd, t))) return -1;
         }
     }
-    npy_intp dd[2] = {batch, (npy_intp)widest};
+    npy_intp dd[2] = {rows, (npy_intp)widest};
     if (!(ws->dA = workspace_array(self, 2, dd, t))) return -1;
     if (!(ws->dB = workspace_array(self, 2, dd, t))) return -1;
     return 0;

@@ -84,27 +84,31 @@ static void XNN_FN(update_tile)(void *p, size_t i, size_t j, size_t mr, size_t n
     }
 }
 
-/* One step on X (m, n_in_0), labels (m); stats[3] as in xnn_loss_forward */
-int XNN_FN(xnn_mlp_train_step)(double stats[3], const xnn_workspace *ws,
-                               const XNN_T *X, const int64_t *labels,
-                               const xnn_layer *layers, size_t n_layers,
-                               const xnn_train_config *cfg, size_t m)
+/* Forward, loss and backward of rows [r0, r0 + mc) of a step of m rows:
+ * dW and db get these rows' part of the gradient (stored when first, added
+ * otherwise); when last, each finished block of dW, then db, updates its
+ * parameters. Every chunk of a step runs with the weights of before the
+ * step: a layer's dIn is computed before its W changes, and W changes only
+ * in the last chunk. */
+static int XNN_FN(step_chunk)(double stats[3], const xnn_workspace *ws, const XNN_T *X,
+                              const int64_t *labels, const xnn_layer *layers, size_t n_layers,
+                              const xnn_train_config *cfg, const double corr[2], size_t m,
+                              size_t r0, size_t mc, int first, int last)
 {
     int st;
-    if (n_layers == 0 || m == 0 || m > ws->batch) return XNN_EINVAL;
-
     /* forward */
     const XNN_T *in = X;
     for (size_t l = 0; l < n_layers; l++) {
         const xnn_layer *L = &layers[l];
         XNN_T *a = (XNN_T *)ws->A[l];
         st = XNN_FN(xnn_dense_forward)(a, in, (const XNN_T *)L->W, (const XNN_T *)L->b,
-                                       L->act, m, L->n_in, L->n_out);
+                                       L->act, mc, L->n_in, L->n_out);
         if (st != XNN_OK) return st;
         if (ws->D[l]) {
+            /* mask bits by (step, layer, element of the whole batch) */
             uint64_t stream = (uint64_t)cfg->step * 4096u + l;
             st = XNN_FN(xnn_dropout_forward)((XNN_T *)ws->D[l], ws->mask[l], a, L->keep,
-                                             cfg->seed, stream, m * L->n_out);
+                                             cfg->seed, stream, r0 * L->n_out, mc * L->n_out);
             if (st != XNN_OK) return st;
             in = (const XNN_T *)ws->D[l];
         } else {
@@ -113,22 +117,17 @@ int XNN_FN(xnn_mlp_train_step)(double stats[3], const xnn_workspace *ws,
     }
 
     /* loss */
-    const xnn_layer *last = &layers[n_layers - 1];
+    const xnn_layer *top = &layers[n_layers - 1];
     const XNN_T *P = (const XNN_T *)ws->A[n_layers - 1];
-    st = XNN_FN(xnn_loss_forward)(stats, P, labels, cfg->loss, m, last->n_out);
+    st = XNN_FN(xnn_loss_forward)(stats, P, labels, cfg->loss, mc, top->n_out);
     if (st != XNN_OK) return st;
     XNN_T *dZ = (XNN_T *)ws->dA, *dIn = (XNN_T *)ws->dB;
-    st = XNN_FN(xnn_loss_backward)(dZ, P, labels, cfg->loss, last->act, 1.0 / (double)m,
-                                   m, last->n_out);
+    st = XNN_FN(xnn_loss_backward)(dZ, P, labels, cfg->loss, top->act, 1.0 / (double)m,
+                                   mc, top->n_out);
     if (st != XNN_OK) return st;
 
-    /* backward and update, last layer first: dIn with the old W, then dW,
-       each finished tile of which updates its tile of W at once */
-    double corr[2] = {1.0, 1.0};
-    if (cfg->optimizer == XNN_OPT_ADAM) {
-        if (cfg->step < 1) return XNN_EINVAL;
-        xnn_adam_corrections(cfg->beta1, cfg->beta2, cfg->step, corr);
-    }
+    /* backward, last layer first: dIn with the old W, then dW, each
+       finished block of which updates its block of W in the last chunk */
     for (size_t l = n_layers; l-- > 0;) {
         const xnn_layer *L = &layers[l];
         const XNN_T *lin = l == 0 ? X
@@ -138,7 +137,7 @@ int XNN_FN(xnn_mlp_train_step)(double stats[3], const xnn_workspace *ws,
            with the derivative applied to each tile in the GEMM epilogue */
         const int fused = l > 0 && layers[l - 1].act == XNN_ACT_RELU && !ws->D[l - 1];
         if (l > 0) {
-            st = XNN_FN(xnn_gemm_epilogue)(dIn, dZ, W, 0, 0, 1, m, L->n_in, L->n_out, NULL,
+            st = XNN_FN(xnn_gemm_epilogue)(dIn, dZ, W, 0, 0, 1, mc, L->n_in, L->n_out, NULL,
                                            fused ? XNN_EPI_RELU_GRAD : XNN_EPI_NONE,
                                            fused ? (const XNN_T *)ws->A[l - 1] : NULL);
             if (st != XNN_OK) return st;
@@ -147,26 +146,54 @@ int XNN_FN(xnn_mlp_train_step)(double stats[3], const xnn_workspace *ws,
         XNN_FN(update_ctx) u = {cfg, corr, W, (XNN_T *)ws->s1W[l], (XNN_T *)ws->s2W[l], dW,
                                 L->n_out, &ust};
         const XNN_FN(xnn_epi) e = {NULL, XNN_EPI_NONE, NULL, XNN_FN(update_tile), &u};
-        st = XNN_FN(xnn_gemm_epi)(dW, lin, dZ, 0, 1, 0, L->n_in, L->n_out, m, &e);
+        st = XNN_FN(xnn_gemm_epi)(dW, lin, dZ, first ? 0 : 1, 1, 0, L->n_in, L->n_out, mc,
+                                  last ? &e : NULL);
         if (st != XNN_OK) return st;
         if (ust != XNN_OK) return ust;
-        XNN_FN(xnn_bias_grad)(db, dZ, m, L->n_out);
-        st = XNN_FN(xnn_optimizer_step)(cfg, corr, (XNN_T *)L->b, db, (XNN_T *)ws->s1b[l],
-                                        (XNN_T *)ws->s2b[l], L->n_out);
-        if (st != XNN_OK) return st;
+        XNN_FN(xnn_bias_grad)(db, dZ, mc, L->n_out, !first);
+        if (last) {
+            st = XNN_FN(xnn_optimizer_step)(cfg, corr, (XNN_T *)L->b, db, (XNN_T *)ws->s1b[l],
+                                            (XNN_T *)ws->s2b[l], L->n_out);
+            if (st != XNN_OK) return st;
+        }
         if (l == 0) break;
         const xnn_layer *P_ = &layers[l - 1];
-        size_t len = m * P_->n_out;
+        size_t len = mc * P_->n_out;
         if (ws->D[l - 1]) {
             st = XNN_FN(xnn_dropout_backward)(dIn, ws->mask[l - 1], dIn, P_->keep, len);
             if (st != XNN_OK) return st;
         }
         if (!fused) {
             st = XNN_FN(xnn_activation_backward)(dIn, (const XNN_T *)ws->A[l - 1], dIn,
-                                                 P_->act, m, P_->n_out);
+                                                 P_->act, mc, P_->n_out);
             if (st != XNN_OK) return st;
         }
         XNN_T *tmp = dZ; dZ = dIn; dIn = tmp;
+    }
+    return XNN_OK;
+}
+
+/* One step on X (m, n_in_0), labels (m); stats[3] as in xnn_loss_forward.
+ * The rows go through in chunks of ws->rows (a full batch of 60,000 rows
+ * needs buffers for a few thousand only, and they stay in cache), their
+ * gradients summed in dW and db; then the update. */
+int XNN_FN(xnn_mlp_train_step)(double stats[3], const xnn_workspace *ws,
+                               const XNN_T *X, const int64_t *labels,
+                               const xnn_layer *layers, size_t n_layers,
+                               const xnn_train_config *cfg, size_t m)
+{
+    if (n_layers == 0 || m == 0 || m > ws->batch || ws->rows == 0) return XNN_EINVAL;
+    double corr[2] = {1.0, 1.0};
+    if (cfg->optimizer == XNN_OPT_ADAM) {
+        if (cfg->step < 1) return XNN_EINVAL;
+        xnn_adam_corrections(cfg->beta1, cfg->beta2, cfg->step, corr);
+    }
+    const size_t n_in = layers[0].n_in;
+    for (size_t r0 = 0; r0 < m; r0 += ws->rows) {
+        const size_t mc = m - r0 < ws->rows ? m - r0 : ws->rows;
+        int st = XNN_FN(step_chunk)(stats, ws, X + r0 * n_in, labels + r0, layers, n_layers,
+                                    cfg, corr, m, r0, mc, r0 == 0, r0 + mc >= m);
+        if (st != XNN_OK) return st;
     }
     return XNN_OK;
 }

@@ -54,12 +54,13 @@ typedef struct xnn_layer {
 /* Workspaces of one network for one batch size, allocated once by the
  * caller and reused by every training step. */
 typedef struct xnn_workspace {
-    size_t batch;         /* the largest batch the buffers hold            */
-    void **A;             /* A[l]: (batch, n_out_l), activation of layer l  */
-    void **D;             /* D[l]: (batch, n_out_l), A[l] after dropout,
+    size_t batch;         /* the largest batch of a step                   */
+    size_t rows;          /* rows the buffers hold: a step runs in chunks  */
+    void **A;             /* A[l]: (rows, n_out_l), activation of layer l   */
+    void **D;             /* D[l]: (rows, n_out_l), A[l] after dropout,
                              or NULL when layer l has no dropout            */
-    uint8_t **mask;       /* mask[l]: (batch, n_out_l), or NULL likewise    */
-    void *dA, *dB;        /* (batch, widest layer) gradient ping-pong       */
+    uint8_t **mask;       /* mask[l]: (rows, n_out_l), or NULL likewise     */
+    void *dA, *dB;        /* (rows, widest layer) gradient ping-pong        */
     void **dW, **db;      /* gradients, shaped as W[l] and b[l]             */
     void **s1W, **s1b;    /* optimizer state 1 (momentum or Adam m)         */
     void **s2W, **s2b;    /* optimizer state 2 (Adam v)                     */
@@ -143,8 +144,9 @@ int XNN_FN(xnn_gemm)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T beta,
 /* Y (m,n) = act(X (m,k) . W (k,n) + b (n)); b may be NULL */
 int XNN_FN(xnn_dense_forward)(XNN_T *Y, const XNN_T *X, const XNN_T *W,
                               const XNN_T *b, int act, size_t m, size_t k, size_t n);
-/* db (n) = sum over rows of dZ (m,n), row by row in increasing order */
-void XNN_FN(xnn_bias_grad)(XNN_T *db, const XNN_T *dZ, size_t m, size_t n);
+/* db (n) = sum over rows of dZ (m,n), row by row in increasing order;
+ * add: db += that sum, continuing the same order of additions */
+void XNN_FN(xnn_bias_grad)(XNN_T *db, const XNN_T *dZ, size_t m, size_t n, int add);
 /* dX (m,k) = dZ . W^T   (skipped when dX is NULL)
  * dW (k,n) = X^T . dZ
  * db (n)   = sum over rows of dZ   (skipped when db is NULL)
@@ -160,10 +162,10 @@ int XNN_FN(xnn_activation_forward)(XNN_T *Y, const XNN_T *Z, int act, size_t m, 
  * dZ may alias dY. */
 int XNN_FN(xnn_activation_backward)(XNN_T *dZ, const XNN_T *Y, const XNN_T *dY,
                                     int act, size_t m, size_t n);
-/* Dropout: Y (n) = X (n) * mask / keep with mask ~ Bernoulli(keep) drawn
- * from xnn_uniform(seed, stream, i); Y may alias X. */
+/* Dropout: Y (n) = X (n) * mask / keep with mask ~ Bernoulli(keep), element
+ * i drawn from xnn_uniform(seed, stream, first + i); Y may alias X. */
 int XNN_FN(xnn_dropout_forward)(XNN_T *Y, uint8_t *mask, const XNN_T *X, double keep,
-                                uint64_t seed, uint64_t stream, size_t n);
+                                uint64_t seed, uint64_t stream, uint64_t first, size_t n);
 /* dX (n) = dY (n) * mask / keep; dX may alias dY */
 int XNN_FN(xnn_dropout_backward)(XNN_T *dX, const uint8_t *mask, const XNN_T *dY,
                                  double keep, size_t n);
@@ -210,7 +212,8 @@ int XNN_FN(xnn_mlp_forward)(void *const *outs, const XNN_T *X, const xnn_layer *
 /* One training step on X (m, n_in_0) with labels (m): forward with
  * dropout, loss statistics added to stats[3] (see xnn_loss_forward),
  * backward with every gradient divided by m, optimizer update of every
- * W and b in place. m <= ws->batch. */
+ * W and b in place. m <= ws->batch; the rows go through in chunks of
+ * ws->rows, their gradients summed before the update. */
 int XNN_FN(xnn_mlp_train_step)(double stats[3], const xnn_workspace *ws,
                                const XNN_T *X, const int64_t *labels,
                                const xnn_layer *layers, size_t n_layers,

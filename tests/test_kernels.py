@@ -166,3 +166,41 @@ def test_network_train_step(acts, loss, m, dtype, rng):
     np.testing.assert_allclose(stats, expected_stats, rtol={np.float32: 1e-5, np.float64: 1e-12}[dtype])
     for p, e in zip(live, expected_params):
         assert_close(p, e, dtype, scale=4)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_train_step_in_chunks(optimizer, dtype, rng):
+    """a batch larger than the trainer's buffers (4096 rows) goes through
+    its step in chunks whose gradients are summed before one update: the
+    same step as the twin's on the whole batch, for every optimizer"""
+    m, widths, acts = 9000, [23, 17, 9, 4], ["relu", "relu", "softmax"]
+    params = []
+    for i, o in zip(widths[:-1], widths[1:]):
+        params += [(rng.normal(size=(i, o)) / np.sqrt(i)).astype(dtype), rng.normal(size=o).astype(dtype)]
+    X = rng.normal(size=(m, widths[0])).astype(dtype)
+    labels = rng.integers(0, widths[-1], m)
+    live = [p.copy() for p in params]
+    net = _core.Network([(live[2 * l], live[2 * l + 1], ACTS[a], 1.0) for l, a in enumerate(acts)])
+    code, kw = {"sgd": (_core.OPT_SGD, {}), "momentum": (_core.OPT_MOMENTUM, {"momentum": 0.9}),
+                "adam": (_core.OPT_ADAM, {})}[optimizer]
+    trainer = _core.Trainer(net, m, LOSSES["cross_entropy"], code, 0.05, **kw)
+    state = [np.zeros_like(p, dtype=float) for p in params]
+    expected = [p.astype(float) for p in params]
+    for step in (1, 2):
+        grads, stats = ref.mlp_gradients(expected, acts, X.astype(float), labels)
+        got = trainer.step(X, labels)
+        np.testing.assert_allclose(got, stats, rtol={np.float32: 1e-4, np.float64: 1e-11}[dtype])
+        if optimizer == "sgd":
+            expected = [ref.sgd_update(p, g, 0.05) for p, g in zip(expected, grads)]
+        elif optimizer == "momentum":
+            pairs = [ref.momentum_update(p, v, g, 0.05, 0.9) for p, v, g in zip(expected, state, grads)]
+            expected, state = [w for w, _ in pairs], [v for _, v in pairs]
+        else:
+            if step == 1:
+                state = [(np.zeros_like(p), np.zeros_like(p)) for p in expected]
+            triples = [ref.adam_update(p, mm, v, g, 0.05, 0.9, 0.999, 1e-8, step)
+                       for p, (mm, v), g in zip(expected, state, grads)]
+            expected, state = [w for w, _, _ in triples], [(mm, v) for _, mm, v in triples]
+        for p, e in zip(live, expected):
+            assert_close(p, e, dtype, scale=8)

@@ -76,11 +76,27 @@ def features(X, name, n_features, dt, finite=False):
     if arr.shape[0] == 0:
         raise ValueError(f"{name}: expected at least one row, got shape {arr.shape}")
     out = np.ascontiguousarray(arr, dtype=dt)
-    if finite and out.dtype.kind == "f" and not np.isfinite(out).all():
-        bad = np.argwhere(~np.isfinite(out))[0]
-        raise ValueError(f"{name}: expected finite values, got {out[tuple(bad)]} at row {bad[0]}, "
-                         f"column {bad[1]}")
+    if finite and out.dtype.kind == "f":
+        bad = first_nonfinite(out)
+        if bad is not None:
+            raise ValueError(f"{name}: expected finite values, got {out[bad]} at row {bad[0]}, "
+                             f"column {bad[1]}")
     return out
+
+
+def first_nonfinite(a, block=1 << 18):
+    """Index of the first NaN or infinity of a C-contiguous 2-D array, or
+    None. Checked a block of rows at a time, so a large X costs no
+    temporary of its size."""
+    rows = max(1, block // max(1, a.shape[1]))
+    flags = np.empty((min(rows, a.shape[0]), a.shape[1]), dtype=bool)
+    for r0 in range(0, a.shape[0], rows):
+        part = a[r0:r0 + rows]
+        ok = np.isfinite(part, out=flags[:part.shape[0]])
+        if not ok.all():
+            i, j = np.argwhere(~ok)[0]
+            return (r0 + int(i), int(j))
+    return None
 
 
 def labels(y, name, m, n_classes):
