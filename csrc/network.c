@@ -18,6 +18,7 @@
 #include <string.h>
 #include "xnn.h"
 #include "gemm/gemm_internal.h"
+#include "parallel.h"
 /* the status of a tile callback: tiles may finish on any thread, and an
    error (which none of the optimizers can report once checked) is kept */
 #if !defined(__STDC_NO_ATOMICS__)
@@ -30,14 +31,39 @@
 #include "template.h"
 #else
 
-/* Y (k, n) = X[rows], ly (k) = labels[rows]: a shuffled minibatch */
+typedef struct {
+    XNN_T *Y;
+    int64_t *ly;
+    const XNN_T *X;
+    const int64_t *labels, *rows;
+    size_t n;
+} XNN_FN(gather_ctx);
+
+/* rows [i0, i1) of a gather; the next row is fetched while one is copied
+   (the rows are scattered over X, so the hardware cannot guess it) */
+static void XNN_FN(gather_range)(void *p, size_t i0, size_t i1)
+{
+    const XNN_FN(gather_ctx) *c = (const XNN_FN(gather_ctx) *)p;
+    const size_t n = c->n;
+    for (size_t i = i0; i < i1; i++) {
+#if defined(__GNUC__) || defined(__clang__)
+        if (i + 1 < i1) {
+            const char *next = (const char *)(c->X + (size_t)c->rows[i + 1] * n);
+            for (size_t b = 0; b < n * sizeof(XNN_T); b += 64) __builtin_prefetch(next + b);
+        }
+#endif
+        memcpy(c->Y + i * n, c->X + (size_t)c->rows[i] * n, n * sizeof(XNN_T));
+        c->ly[i] = c->labels[c->rows[i]];
+    }
+}
+
+/* Y (k, n) = X[rows], ly (k) = labels[rows]: a shuffled minibatch, its rows
+   split among the threads as the first product of the step splits them */
 int XNN_FN(xnn_gather_rows)(XNN_T *Y, int64_t *ly, const XNN_T *X, const int64_t *labels,
                             const int64_t *rows, size_t k, size_t n)
 {
-    for (size_t i = 0; i < k; i++) {
-        memcpy(Y + i * n, X + (size_t)rows[i] * n, n * sizeof(XNN_T));
-        ly[i] = labels[rows[i]];
-    }
+    XNN_FN(gather_ctx) c = {Y, ly, X, labels, rows, n};
+    xnn_parallel_range(XNN_FN(gather_range), &c, k, k * n);
     return XNN_OK;
 }
 
