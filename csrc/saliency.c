@@ -20,7 +20,10 @@
  *
  * Path sums (SmoothGrad, integrated gradients) run the same forward and
  * backward once per step s on x_s = B + alpha_s (X - B) + sigma noise_s,
- * and add weight_s * gradient(x_s).
+ * and add weight_s * gradient(x_s). The first layer is linear, so without
+ * noise its products X W_0 and B W_0 are made once (x_s W_0 = B W_0 +
+ * alpha_s (X W_0 - B W_0)), and the backward's last product is made once on
+ * the weighted sum of d score / d Z[0] of every step.
  */
 #ifndef XNN_T
 #include <math.h>
@@ -49,7 +52,8 @@ size_t xnn_gradient_workspace_size(const xnn_layer *layers, size_t n_layers, siz
 {
     size_t n = xnn_explain_forward_size(layers, n_layers, m)
              + 2 * m * widest_layer(layers, n_layers);
-    if (path) n += 2 * m * layers[0].n_in;      /* x_s and its gradient */
+    /* x_s, X W_0 and B W_0 (or the noise), the weighted sum of d s / d Z[0] */
+    if (path) n += m * layers[0].n_in + 3 * m * layers[0].n_out;
     return n;
 }
 
@@ -57,7 +61,7 @@ size_t xnn_gradient_workspace_size(const xnn_layer *layers, size_t n_layers, siz
 #include "gemm/gemm_internal.h"
 
 /* the elementwise passes of a path sum (SmoothGrad, integrated gradients) */
-enum { PATH_POINT, PATH_ADD, PATH_TIMES_DELTA };
+enum { PATH_POINT, PATH_FIRST, PATH_ADD, PATH_TIMES_DELTA };
 
 /* The loops of the one-row products (an explanation of one image), written
  * so that the compiler vectorizes them. On x86-64 with GCC or Clang they are
@@ -278,7 +282,20 @@ static XNN_T *XNN_FN(zbuf)(XNN_T *work, const xnn_layer *layers, size_t l, size_
 
 /* work: xnn_explain_forward_size elements, filled with Z[l], A[l];
  * score (m) or NULL; targets (m) in [0, n_out_{L-1}) */
+static int XNN_FN(forward_from)(XNN_T *score, XNN_T *work, const XNN_T *X, int first_done,
+                                const int64_t *targets, const xnn_layer *layers,
+                                size_t n_layers, int output, size_t m);
+
 int XNN_FN(xnn_explain_forward)(XNN_T *score, XNN_T *work, const XNN_T *X,
+                                const int64_t *targets, const xnn_layer *layers,
+                                size_t n_layers, int output, size_t m)
+{
+    return XNN_FN(forward_from)(score, work, X, 0, targets, layers, n_layers, output, m);
+}
+
+/* xnn_explain_forward; with first_done, Z[0] already holds X W_0 (without
+   the bias) and X is not read */
+static int XNN_FN(forward_from)(XNN_T *score, XNN_T *work, const XNN_T *X, int first_done,
                                 const int64_t *targets, const xnn_layer *layers,
                                 size_t n_layers, int output, size_t m)
 {
@@ -288,7 +305,9 @@ int XNN_FN(xnn_explain_forward)(XNN_T *score, XNN_T *work, const XNN_T *X,
     for (size_t l = 0; l < n_layers; l++) {
         const xnn_layer *L = &layers[l];
         XNN_T *Z = p, *A = p + m * L->n_out;
-        int st = XNN_FN(xnn_times_w)(Z, in, (const XNN_T *)L->W, 0, m, L->n_out, L->n_in);
+        int st = XNN_OK;
+        if (l > 0 || !first_done)
+            st = XNN_FN(xnn_times_w)(Z, in, (const XNN_T *)L->W, 0, m, L->n_out, L->n_in);
         if (st != XNN_OK) return st;
         const XNN_T *b = (const XNN_T *)L->b;
         size_t n = L->n_out;
@@ -369,18 +388,67 @@ static void XNN_FN(keep)(XNN_T *dst, const XNN_T *src, const XNN_T *V, XNN_T w, 
     else memcpy(dst, src, len * sizeof(XNN_T));
 }
 
+static inline XNN_T XNN_FN(noise_at)(double sigma, uint64_t seed, uint64_t stream, size_t i)
+{
+    const double two_pi = 6.283185307179586476925286766559;
+    double u1 = 1.0 - xnn_uniform(seed, stream, 2 * (uint64_t)i);   /* (0, 1] */
+    double u2 = xnn_uniform(seed, stream, 2 * (uint64_t)i + 1);
+    return (XNN_T)(sigma * sqrt(-2.0 * log(u1)) * cos(two_pi * u2));
+}
+
+/* the elementwise passes of a path sum, over ranges of elements (every
+   element on its own: the thread count changes no bit) */
+typedef struct {
+    int pass;
+    XNN_T *G, *Xs;
+    const XNN_T *Gs, *X, *B;
+    XNN_T a, w;
+    double sigma;
+    uint64_t seed, stream;
+} XNN_FN(path_ctx);
+
+static void XNN_FN(path_range)(void *p, size_t i0, size_t i1)
+{
+    const XNN_FN(path_ctx) *c = (const XNN_FN(path_ctx) *)p;
+    const XNN_T *X = c->X, *B = c->B;
+    switch (c->pass) {
+    case PATH_POINT:    /* x_s = B + a (X - B) (+ noise of stream s) */
+        if (B) for (size_t i = i0; i < i1; i++) c->Xs[i] = B[i] + c->a * (X[i] - B[i]);
+        else for (size_t i = i0; i < i1; i++) c->Xs[i] = c->a * X[i];
+        if (c->sigma > 0)
+            for (size_t i = i0; i < i1; i++)
+                c->Xs[i] += XNN_FN(noise_at)(c->sigma, c->seed, c->stream, i);
+        break;
+    case PATH_FIRST:    /* Z[0] = x_s W_0 = B W_0 + a (X W_0 - B W_0), X and B read as
+                           their products X W_0, B W_0 (or B absent: a X W_0) */
+        if (B) for (size_t i = i0; i < i1; i++) c->G[i] = B[i] + c->a * (X[i] - B[i]);
+        else for (size_t i = i0; i < i1; i++) c->G[i] = c->a * X[i];
+        break;
+    case PATH_ADD:
+        for (size_t i = i0; i < i1; i++) c->G[i] += c->w * c->Gs[i];
+        break;
+    default:            /* PATH_TIMES_DELTA */
+        for (size_t i = i0; i < i1; i++) c->G[i] *= B ? X[i] - B[i] : X[i];
+        break;
+    }
+}
+
 /* dX (m, n_in_0) = d score / d X; work: xnn_gradient_workspace_size(.., 0).
  * grads (NULL or n_layers + 1 pointers): grads[l] (m, n_in_l) = d score / d A[l-1]
  * for 1 <= l < n_layers, grads[n_layers] (m, n_out_{L-1}) = d score / d Z[L-1],
  * each multiplied by A[l-1] (Z[L-1]) when times, stored (acc = 0) or added
  * with weight w (acc = 1); grads[0] is not used. times also multiplies dX by X;
- * absolute then takes its absolute value (dX only). */
+ * absolute then takes its absolute value (dX only). With first_done, Z[0] in
+ * work already holds X W_0 (see forward_from). With G0 (m, n_out_0), the
+ * backward stops before the product with W_0: G0 += w d score / d Z[0]
+ * (dX is not written). */
 static int XNN_FN(gradient)(XNN_T *dX, XNN_T *score, void *const *grads, XNN_T w, int acc,
-                            int times, int absolute, XNN_T *work, const XNN_T *X, const int64_t *targets,
+                            int times, int absolute, int first_done, XNN_T *G0, XNN_T *work, const XNN_T *X, const int64_t *targets,
                             const xnn_layer *layers, size_t n_layers, int output, int mode,
                             size_t m)
 {
-    int st = XNN_FN(xnn_explain_forward)(score, work, X, targets, layers, n_layers, output, m);
+    int st = XNN_FN(forward_from)(score, work, X, first_done, targets, layers, n_layers,
+                                  output, m);
     if (st != XNN_OK) return st;
     XNN_T *G = work + xnn_explain_forward_size(layers, n_layers, m);
     XNN_T *H = G + m * widest_layer(layers, n_layers);
@@ -393,6 +461,11 @@ static int XNN_FN(gradient)(XNN_T *dX, XNN_T *score, void *const *grads, XNN_T w
     }
     for (size_t l = n_layers; l-- > 0;) {
         const xnn_layer *L = &layers[l];
+        if (l == 0 && G0) {
+            XNN_FN(path_ctx) c = {PATH_ADD, G0, NULL, G, NULL, NULL, 0, w, 0, 0, 0};
+            xnn_parallel_range(XNN_FN(path_range), &c, m * L->n_out, m * L->n_out);
+            break;
+        }
         XNN_T *out = l == 0 ? dX : H;
         if (l == 0 && (times || absolute))
             st = XNN_FN(times_wt_finish)(dX, G, (const XNN_T *)L->W, times ? X : NULL, absolute,
@@ -425,57 +498,18 @@ int XNN_FN(xnn_mlp_gradient)(XNN_T *dX, XNN_T *score, void *const *grads, XNN_T 
     if (finish & ~(XNN_FINISH_TIMES | XNN_FINISH_ABS)) return XNN_EINVAL;
     if (m == 0) return XNN_OK;
     return XNN_FN(gradient)(dX, score, grads, 1, 0, (finish & XNN_FINISH_TIMES) != 0,
-                            (finish & XNN_FINISH_ABS) != 0, work, X, targets, layers, n_layers,
-                            output, mode, m);
+                            (finish & XNN_FINISH_ABS) != 0, 0, NULL, work, X, targets, layers,
+                            n_layers, output, mode, m);
 }
 
 /* noise (n) = sigma * N(0, 1) from xnn_uniform(seed, stream, 2i) and (.., 2i+1),
  * Box-Muller in double precision */
-static inline XNN_T XNN_FN(noise_at)(double sigma, uint64_t seed, uint64_t stream, size_t i)
-{
-    const double two_pi = 6.283185307179586476925286766559;
-    double u1 = 1.0 - xnn_uniform(seed, stream, 2 * (uint64_t)i);   /* (0, 1] */
-    double u2 = xnn_uniform(seed, stream, 2 * (uint64_t)i + 1);
-    return (XNN_T)(sigma * sqrt(-2.0 * log(u1)) * cos(two_pi * u2));
-}
 
 int XNN_FN(xnn_gaussian_noise)(XNN_T *noise, double sigma, uint64_t seed, uint64_t stream,
                                size_t n)
 {
     for (size_t i = 0; i < n; i++) noise[i] = XNN_FN(noise_at)(sigma, seed, stream, i);
     return XNN_OK;
-}
-
-/* the elementwise passes of a path sum, over ranges of its m * n_in elements
-   (every element on its own: the thread count changes no bit) */
-typedef struct {
-    int pass;
-    XNN_T *G, *Xs;
-    const XNN_T *Gs, *X, *B;
-    XNN_T a, w;
-    double sigma;
-    uint64_t seed, stream;
-} XNN_FN(path_ctx);
-
-static void XNN_FN(path_range)(void *p, size_t i0, size_t i1)
-{
-    const XNN_FN(path_ctx) *c = (const XNN_FN(path_ctx) *)p;
-    const XNN_T *X = c->X, *B = c->B;
-    switch (c->pass) {
-    case PATH_POINT:    /* x_s = B + a (X - B) (+ noise of stream s) */
-        if (B) for (size_t i = i0; i < i1; i++) c->Xs[i] = B[i] + c->a * (X[i] - B[i]);
-        else for (size_t i = i0; i < i1; i++) c->Xs[i] = c->a * X[i];
-        if (c->sigma > 0)
-            for (size_t i = i0; i < i1; i++)
-                c->Xs[i] += XNN_FN(noise_at)(c->sigma, c->seed, c->stream, i);
-        break;
-    case PATH_ADD:
-        for (size_t i = i0; i < i1; i++) c->G[i] += c->w * c->Gs[i];
-        break;
-    default:            /* PATH_TIMES_DELTA */
-        for (size_t i = i0; i < i1; i++) c->G[i] *= B ? X[i] - B[i] : X[i];
-        break;
-    }
 }
 
 int XNN_FN(xnn_mlp_gradient_sum)(XNN_T *G, void *const *grads, XNN_T *work, const XNN_T *X,
@@ -486,9 +520,25 @@ int XNN_FN(xnn_mlp_gradient_sum)(XNN_T *G, void *const *grads, XNN_T *work, cons
 {
     if (n_layers == 0 || mode < XNN_GRAD_PLAIN || mode > XNN_GRAD_DECONVNET) return XNN_EINVAL;
     if (m == 0) return XNN_OK;
-    size_t d = layers[0].n_in, len = m * d;
-    XNN_T *Xs = work + xnn_gradient_workspace_size(layers, n_layers, m, 0), *Gs = Xs + len;
-    memset(G, 0, len * sizeof(XNN_T));
+    const xnn_layer *L0 = &layers[0];
+    const XNN_T *W0 = (const XNN_T *)L0->W;
+    const size_t d = L0->n_in, n0 = L0->n_out, len = m * d, len0 = m * n0;
+    XNN_T *Xs = work + xnn_gradient_workspace_size(layers, n_layers, m, 0);
+    XNN_T *XW = Xs + len, *BW = XW + len0, *G0 = BW + len0;
+    XNN_T *Z0 = work;       /* Z[0] of the forward workspace (forward_from) */
+    /* The first layer is linear in x: without noise, x_s W_0 = B W_0 +
+       a_s (X W_0 - B W_0) from two products made once; with noise, x_s is
+       built and multiplied each step. The last product of the backward is
+       linear too: sum_s w_s (G_s W_0^T) = (sum_s w_s G_s) W_0^T, one product
+       at the end. */
+    const int first_once = !(sigma > 0);
+    int st;
+    if (first_once) {
+        st = XNN_FN(xnn_times_w)(XW, X, W0, 0, m, n0, d);
+        if (st == XNN_OK && B) st = XNN_FN(xnn_times_w)(BW, B, W0, 0, m, n0, d);
+        if (st != XNN_OK) return st;
+    }
+    memset(G0, 0, len0 * sizeof(XNN_T));
     if (grads) {
         for (size_t l = 1; l < n_layers; l++)
             memset(grads[l], 0, m * layers[l].n_in * sizeof(XNN_T));
@@ -497,17 +547,23 @@ int XNN_FN(xnn_mlp_gradient_sum)(XNN_T *G, void *const *grads, XNN_T *work, cons
     /* noise costs a log, a sqrt and a cos per element: count it heavier */
     const size_t cost = sigma > 0 ? 16 * len : len;
     for (size_t s = 0; s < n_steps; s++) {
-        XNN_FN(path_ctx) c = {PATH_POINT, G, Xs, Gs, X, B, (XNN_T)alphas[s], (XNN_T)weights[s],
-                              sigma, seed, (uint64_t)s};
-        xnn_parallel_range(XNN_FN(path_range), &c, len, cost);
-        int st = XNN_FN(gradient)(Gs, NULL, grads, c.w, 1, 0, 0, work, Xs, targets, layers,
-                                  n_layers, output, mode, m);
+        const XNN_T a = (XNN_T)alphas[s], w = (XNN_T)weights[s];
+        if (first_once) {
+            XNN_FN(path_ctx) c = {PATH_FIRST, Z0, NULL, NULL, XW, B ? BW : NULL, a, w, 0, 0, 0};
+            xnn_parallel_range(XNN_FN(path_range), &c, len0, len0);
+        } else {
+            XNN_FN(path_ctx) c = {PATH_POINT, NULL, Xs, NULL, X, B, a, w, sigma, seed,
+                                  (uint64_t)s};
+            xnn_parallel_range(XNN_FN(path_range), &c, len, cost);
+        }
+        st = XNN_FN(gradient)(NULL, NULL, grads, w, 1, 0, 0, first_once, G0, work,
+                              first_once ? NULL : Xs, targets, layers, n_layers, output, mode, m);
         if (st != XNN_OK) return st;
-        c.pass = PATH_ADD;
-        xnn_parallel_range(XNN_FN(path_range), &c, len, len);
     }
+    st = XNN_FN(xnn_times_wt)(G, G0, W0, 0, m, d, n0);
+    if (st != XNN_OK) return st;
     if (times_delta) {
-        XNN_FN(path_ctx) c = {PATH_TIMES_DELTA, G, Xs, Gs, X, B, 0, 0, 0, 0, 0};
+        XNN_FN(path_ctx) c = {PATH_TIMES_DELTA, G, NULL, NULL, X, B, 0, 0, 0, 0, 0};
         xnn_parallel_range(XNN_FN(path_range), &c, len, len);
     }
     return XNN_OK;

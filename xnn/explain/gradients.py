@@ -241,6 +241,8 @@ def integrated_gradients(model, X, target=None, baseline=None, steps=50,
         (f(x) − f(baseline)), which shrinks as steps grow.
 
     All steps run in one C call: x_s, forward, backward and the weighted sum.
+    The first layer being linear, its two large products (x W_0 and the
+    backward's last one) are made once for all steps, not once per step.
     """
     net, Xc, targets, shape = C.prepare(model, X, target)
     steps = V.positive_int(steps, "steps")
