@@ -74,9 +74,8 @@ void xnn_set_num_threads(int n)
 
 /* default: the processors this process may use (its affinity mask, on
    Linux), else the online processors */
-int xnn_get_num_threads(void)
+static int default_threads(void)
 {
-    if (g_threads > 0) return g_threads;
 #if defined(__linux__)
     cpu_set_t set;
     if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
@@ -88,6 +87,23 @@ int xnn_get_num_threads(void)
 #else
     return 1;
 #endif
+}
+
+/* read once, since every product asks; two threads asking first both
+   compute the same value */
+#if !defined(__STDC_NO_ATOMICS__)
+#include <stdatomic.h>
+static atomic_int g_default_threads = 0;
+#else
+static volatile int g_default_threads = 0;
+#endif
+
+int xnn_get_num_threads(void)
+{
+    if (g_threads > 0) return g_threads;
+    int n = g_default_threads;
+    if (n == 0) g_default_threads = n = default_threads();
+    return n;
 }
 
 /* splitmix64: a small, well-mixed counter-based generator. */

@@ -57,8 +57,8 @@ static void XNN_FN(gather_range)(void *p, size_t i0, size_t i1)
     }
 }
 
-/* Y (k, n) = X[rows], ly (k) = labels[rows]: a shuffled minibatch, its rows
-   split among the threads as the first product of the step splits them */
+/* Y (k, n) = X[rows], ly (k) = labels[rows]: a shuffled minibatch, gathered
+   by every thread (a range of rows each) */
 int XNN_FN(xnn_gather_rows)(XNN_T *Y, int64_t *ly, const XNN_T *X, const int64_t *labels,
                             const int64_t *rows, size_t k, size_t n)
 {

@@ -52,7 +52,8 @@ size_t xnn_gradient_workspace_size(const xnn_layer *layers, size_t n_layers, siz
 {
     size_t n = xnn_explain_forward_size(layers, n_layers, m)
              + 2 * m * widest_layer(layers, n_layers);
-    /* x_s, X W_0 and B W_0 (or the noise), the weighted sum of d s / d Z[0] */
+    /* x_s (with noise), X W_0 and B W_0 (without), the weighted sum of
+       d score / d Z[0] */
     if (path) n += m * layers[0].n_in + 3 * m * layers[0].n_out;
     return n;
 }

@@ -213,7 +213,9 @@ int XNN_FN(xnn_mlp_forward)(void *const *outs, const XNN_T *X, const xnn_layer *
  * dropout, loss statistics added to stats[3] (see xnn_loss_forward),
  * backward with every gradient divided by m, optimizer update of every
  * W and b in place. m <= ws->batch; the rows go through in chunks of
- * ws->rows, their gradients summed before the update. */
+ * ws->rows, their gradients summed before the update. Should a product
+ * fail for lack of memory during the update, some blocks of that layer's W
+ * (and higher layers) are updated and others are not. */
 int XNN_FN(xnn_mlp_train_step)(double stats[3], const xnn_workspace *ws,
                                const XNN_T *X, const int64_t *labels,
                                const xnn_layer *layers, size_t n_layers,

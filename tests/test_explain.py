@@ -195,6 +195,10 @@ def test_saliency_is_abs_of_gradient_exactly(dtype):
             np.testing.assert_array_equal(a, np.abs(b))
     with pytest.raises(TypeError, match="abs: expected True or False, got 'yes'"):
         E.saliency(model, X, abs="yes")
+    with pytest.raises(TypeError, match="abs: expected True or False, got 1"):
+        E.smoothgrad(model, X, n=2, abs=1)
+    np.testing.assert_array_equal(E.smoothgrad(model, X, n=2, abs=np.True_),
+                                  np.abs(E.smoothgrad(model, X, n=2)))
 
 
 def test_explanations_from_threads_share_a_model():

@@ -204,3 +204,49 @@ def test_train_step_in_chunks(optimizer, dtype, rng):
             expected, state = [w for w, _, _ in triples], [(mm, v) for _, mm, v in triples]
         for p, e in zip(live, expected):
             assert_close(p, e, dtype, scale=8)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_train_step_in_chunks_with_dropout_and_rows(dtype, rng):
+    """dropout in a chunked step draws element i of the whole batch from
+    stream (step, layer), as one unchunked pass would (the twin below); and
+    step(X, labels, rows) with more rows than a chunk gathers them all"""
+    m, keep, seed, lr = 9000, 0.7, 99, 0.05
+    W1 = (rng.normal(size=(11, 13)) / np.sqrt(11)).astype(dtype)
+    b1 = (0.1 * rng.normal(size=13)).astype(dtype)
+    W2 = (rng.normal(size=(13, 4)) / np.sqrt(13)).astype(dtype)
+    b2 = (0.1 * rng.normal(size=4)).astype(dtype)
+    X = rng.normal(size=(m, 11)).astype(dtype)
+    labels = rng.integers(0, 4, m)
+    live = [W1.copy(), b1.copy(), W2.copy(), b2.copy()]
+    net = _core.Network([(live[0], live[1], ACTS["relu"], keep), (live[2], live[3], ACTS["softmax"], 1.0)])
+    trainer = _core.Trainer(net, m, LOSSES["cross_entropy"], _core.OPT_SGD, lr, seed=seed)
+    trainer.step(X, labels)
+    # the twin, in float64 on the whole batch: step 1, layer 0 -> stream 4096
+    f = [a.astype(float) for a in (W1, b1, W2, b2)]
+    x = X.astype(float)
+    A1 = np.maximum(x @ f[0] + f[1], 0)
+    _, mask = ref.dropout_forward(A1, keep, seed, 1 * 4096 + 0)
+    D1 = A1 * mask / keep
+    Z2 = D1 @ f[2] + f[3]
+    P = np.exp(Z2 - Z2.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    dZ2 = (P - np.eye(4)[labels]) / m
+    dZ1 = (dZ2 @ f[2].T) * mask / keep * (A1 > 0)
+    want = [f[0] - lr * (x.T @ dZ1), f[1] - lr * dZ1.sum(0), f[2] - lr * (D1.T @ dZ2), f[3] - lr * dZ2.sum(0)]
+    for p, e in zip(live, want):
+        assert_close(p, e, dtype, scale=8)
+
+    # rows: a shuffled batch of 9000 rows out of 12000, gathered in C
+    Xbig = rng.normal(size=(12000, 11)).astype(dtype)
+    lbig = rng.integers(0, 4, 12000)
+    rows = rng.permutation(12000)[:m].astype(np.int64)
+    a = [p.copy() for p in (W1, b1, W2, b2)]
+    b = [p.copy() for p in (W1, b1, W2, b2)]
+    ta = _core.Trainer(_core.Network([(a[0], a[1], ACTS["relu"], 1.0), (a[2], a[3], ACTS["softmax"], 1.0)]),
+                       m, LOSSES["cross_entropy"], _core.OPT_SGD, lr)
+    tb = _core.Trainer(_core.Network([(b[0], b[1], ACTS["relu"], 1.0), (b[2], b[3], ACTS["softmax"], 1.0)]),
+                       m, LOSSES["cross_entropy"], _core.OPT_SGD, lr)
+    assert ta.step(Xbig, lbig, rows) == tb.step(np.ascontiguousarray(Xbig[rows]), lbig[rows])
+    for p, q in zip(a, b):
+        np.testing.assert_array_equal(p, q)

@@ -52,7 +52,7 @@ def _finish(G, shape, abs=False):
                 np.abs(g, out=g)
         G[0] = C.shaped(G[0], shape)
         return G
-    if abs is True:
+    if abs and abs != "layers":
         np.abs(G, out=G)
     return C.shaped(G, shape)
 
@@ -139,6 +139,8 @@ def smoothgrad(model, X, target=None, n=50, sigma=0.15, seed=0, output="logit", 
     a counter-based generator in C: the same seed gives the same result on
     any machine and thread count (``seed=None`` draws a fresh seed).
     """
+    if not isinstance(abs, (bool, np.bool_)):
+        raise TypeError(f"abs: expected True or False, got {abs!r}")
     net, Xc, targets, shape = C.prepare(model, X, target)
     n = V.positive_int(n, "n")
     sigma = V.finite_float(sigma, "sigma", 0.0)
@@ -240,8 +242,8 @@ def integrated_gradients(model, X, target=None, baseline=None, steps=50,
         ``IntegratedGradients`` array with ``.error`` (m,) = Σ attribution −
         (f(x) − f(baseline)), which shrinks as steps grow.
 
-    All steps run in one C call: x_s, forward, backward and the weighted sum.
-    The first layer being linear, its two large products (x W_0 and the
+    All steps run in one C call: forward, backward and the weighted sum.
+    The first layer being linear, its two large products (x_s W_0 and the
     backward's last one) are made once for all steps, not once per step.
     """
     net, Xc, targets, shape = C.prepare(model, X, target)
