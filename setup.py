@@ -24,6 +24,7 @@ CSRC = Path("csrc")
 SOURCES = [
     "csrc/module.c",
     "csrc/cpu.c",
+    "csrc/check.c",
     "csrc/gemm/gemm.c",
     "csrc/gemm/blocking.c",
     "csrc/gemm/pack.c",

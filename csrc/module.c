@@ -165,6 +165,30 @@ static PyObject *py_matmul(PyObject *self, PyObject *args, PyObject *kw)
     return (PyObject *)c;
 }
 
+/* ---------------------------------------------------------------- checks */
+
+/* first_nonfinite(a) -> flat index of the first NaN or infinity, or -1 */
+static PyObject *py_first_nonfinite(PyObject *self, PyObject *arg)
+{
+    if (!PyArray_Check(arg)) {
+        PyErr_Format(PyExc_TypeError, "a: expected a numpy.ndarray, got %s", Py_TYPE(arg)->tp_name);
+        return NULL;
+    }
+    PyArrayObject *a = (PyArrayObject *)arg;
+    if ((PyArray_TYPE(a) != NPY_FLOAT32 && PyArray_TYPE(a) != NPY_FLOAT64) ||
+        !PyArray_IS_C_CONTIGUOUS(a) || !PyArray_ISALIGNED(a)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "a: expected a C-contiguous, aligned float32 or float64 array");
+        return NULL;
+    }
+    size_t n = (size_t)PyArray_SIZE(a), i;
+    Py_BEGIN_ALLOW_THREADS
+    i = IS64(a) ? xnn_first_nonfinite_f64(T64(DATA(a)), n)
+                : xnn_first_nonfinite_f32(T32(DATA(a)), n);
+    Py_END_ALLOW_THREADS
+    return PyLong_FromSsize_t(i < n ? (Py_ssize_t)i : -1);
+}
+
 /* ---------------------------------------------------------------- dense */
 
 static PyObject *py_dense_forward(PyObject *self, PyObject *args)
@@ -1178,6 +1202,8 @@ static PyObject *py_get_num_threads(PyObject *self, PyObject *noargs)
 }
 
 static PyMethodDef methods[] = {
+    {"first_nonfinite", py_first_nonfinite, METH_O,
+     "first_nonfinite(a) -> flat index of the first NaN or infinity of a, or -1"},
     {"matmul", (PyCFunction)(void (*)(void))py_matmul, METH_VARARGS | METH_KEYWORDS,
      "matmul(a, b, trans_a=False, trans_b=False) -> op(a) @ op(b)"},
     {"dense_forward", py_dense_forward, METH_VARARGS, "dense_forward(X, W, b, act) -> Y"},

@@ -132,6 +132,10 @@ size_t xnn_lrp_workspace_size(const xnn_layer *layers, size_t n_layers, size_t m
 #endif /* XNN_H */
 #else  /* XNN_DECLARE_PASS: the typed declarations, read once per dtype */
 
+/* ---- check.c ---------------------------------------------------------- */
+/* the index of the first NaN or infinity of x (n), or n when all are finite */
+size_t XNN_FN(xnn_first_nonfinite)(const XNN_T *x, size_t n);
+
 /* ---- gemm/ ------------------------------------------------------------ */
 /* C (m,n) = op(A) (m,k) . op(B) (k,n) + beta * C
  * op(A) = A stored (m,k), or A^T with A stored (k,m) when trans_a;

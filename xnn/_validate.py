@@ -84,19 +84,13 @@ def features(X, name, n_features, dt, finite=False):
     return out
 
 
-def first_nonfinite(a, block=1 << 18):
-    """Index of the first NaN or infinity of a C-contiguous 2-D array, or
-    None. Checked a block of rows at a time, so a large X costs no
-    temporary of its size."""
-    rows = max(1, block // max(1, a.shape[1]))
-    flags = np.empty((min(rows, a.shape[0]), a.shape[1]), dtype=bool)
-    for r0 in range(0, a.shape[0], rows):
-        part = a[r0:r0 + rows]
-        ok = np.isfinite(part, out=flags[:part.shape[0]])
-        if not ok.all():
-            i, j = np.argwhere(~ok)[0]
-            return (r0 + int(i), int(j))
-    return None
+def first_nonfinite(a):
+    """(row, column) of the first NaN or infinity of a C-contiguous 2-D
+    float array, or None. One pass in C on every thread, with no temporary
+    (a NumPy isfinite would allocate a boolean array of X's size)."""
+    from . import _core
+    i = _core.first_nonfinite(a)
+    return None if i < 0 else divmod(i, a.shape[1])
 
 
 def labels(y, name, m, n_classes):
