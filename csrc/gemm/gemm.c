@@ -26,8 +26,11 @@
  * packs it, the next computes with it. k is never split: every C[i, j] is
  * the same bits for any thread count, chunking and run.
  *
- * xnn_gemm_epilogue adds a bias row and applies ReLU to each tile right
- * after its last k block, while the tile is still in L1 (dense layers).
+ * xnn_gemm_epi adds a bias row and applies ReLU (or the ReLU derivative)
+ * to each tile right after its last k block, while the tile is still in L1
+ * (dense layers); its tile callback then gets each finished block of rows
+ * of C on the thread that computed it, while the block is in L2 (the
+ * optimizer's update of W, an explanation's x * gradient or |gradient|).
  *
  * Packing buffers are cached per thread (thread-local, 64-byte aligned,
  * grown on demand), so repeated products of one shape allocate nothing.
