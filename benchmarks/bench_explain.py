@@ -24,6 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(1, os.path.dirname(HERE))
 import numpy_explain as NE  # noqa: E402
+from timing import timings  # noqa: E402
 
 import xnn  # noqa: E402
 import xnn.explain as E  # noqa: E402
@@ -63,25 +64,13 @@ PAUSE = 0.5   # seconds: idle worker threads of the previous library stop spinni
 def median_time(fn, repeat):
     """median of max(3, repeat) timings, after a pause and one warm-up call"""
     time.sleep(PAUSE)
-    fn()
-    times = []
-    for _ in range(max(3, repeat)):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
+    return float(np.median(timings(fn, max(3, repeat))))
 
 
 def median_us(fn, n):
+    """median of n one-image calls, in microseconds"""
     time.sleep(PAUSE)
-    for _ in range(min(50, n)):
-        fn()
-    times = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1e6
+    return statistics.median(timings(fn, n, warmup=min(50, n))) * 1e6
 
 
 def torch_model(model):

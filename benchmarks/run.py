@@ -35,6 +35,7 @@ except ImportError:  # an in-place build in this checkout
     sys.path.insert(0, os.path.dirname(HERE))
     import xnn  # noqa: E402
 import numpy_mlp  # noqa: E402
+from timing import timings  # noqa: E402
 
 SIZES = [784, 128, 64, 10]
 LR = 0.01
@@ -43,14 +44,7 @@ LR = 0.01
 # ------------------------------------------------------------------ helpers
 
 def median_time(fn, repeats, warmup=1):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
+    return float(np.median(timings(fn, repeats, warmup)))
 
 
 def epoch_flops(m, sizes=SIZES):

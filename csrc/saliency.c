@@ -184,15 +184,12 @@ int XNN_FN(xnn_times_wt)(XNN_T *C, const XNN_T *S, const XNN_T *W, XNN_T beta,
  * it finishes them): C (rows, ld) and its companions at the same offsets */
 typedef struct {
     XNN_T *C;
-    const XNN_T *A;             /* times: the factor; relu passes: the saved A */
+    XNN_T *out;                 /* bias_act: the activation written from C */
+    const XNN_T *A;             /* finish: the factor; relu_back: the saved A */
     const XNN_T *b;             /* bias_act: the bias (ld) */
     size_t ld;
-    int mode;                   /* relu_back: XNN_GRAD_*; bias_act: ReLU or not */
-    int unused;
+    int mode;                   /* finish: |.|; relu_back: XNN_GRAD_*; bias_act: ReLU */
 } XNN_FN(block_ctx);
-
-int XNN_FN(xnn_times_wt_scaled)(XNN_T *C, const XNN_T *S, const XNN_T *W, const XNN_T *A,
-                                size_t m, size_t k, size_t n);
 
 /* on the block (i, j, mr, nr): C *= A when A, then C = |C| when mode */
 static void XNN_FN(finish_block)(void *p, size_t i, size_t j, size_t mr, size_t nr)
@@ -216,7 +213,7 @@ static int XNN_FN(times_wt_finish)(XNN_T *C, const XNN_T *S, const XNN_T *W, con
                                    int absolute, size_t m, size_t k, size_t n)
 {
     if (m != 1) {
-        XNN_FN(block_ctx) c = {C, A, NULL, k, absolute, 0};
+        XNN_FN(block_ctx) c = {C, NULL, A, NULL, k, absolute};
         const XNN_FN(xnn_epi) e = {NULL, XNN_EPI_NONE, NULL, XNN_FN(finish_block), &c};
         return XNN_FN(xnn_gemm_epi)(C, S, W, 0, 0, 1, m, k, n, &e);
     }
@@ -232,9 +229,8 @@ static void XNN_FN(bias_act_rows)(void *p, size_t i0, size_t i1)
 {
     const XNN_FN(block_ctx) *c = (const XNN_FN(block_ctx) *)p;
     const size_t n = c->ld;
-    XNN_T *A = (XNN_T *)c->A;
     for (size_t i = i0; i < i1; i++) {
-        XNN_T *z = c->C + i * n, *a = A + i * n;
+        XNN_T *z = c->C + i * n, *a = c->out + i * n;
         for (size_t j = 0; j < n; j++) {
             XNN_T v = z[j] + c->b[j];
             z[j] = v;
@@ -314,7 +310,7 @@ static int XNN_FN(forward_from)(XNN_T *score, XNN_T *work, const XNN_T *X, int f
         size_t n = L->n_out;
         if (L->act == XNN_ACT_RELU || L->act == XNN_ACT_LINEAR) {
             /* bias and activation in one pass */
-            XNN_FN(block_ctx) c = {Z, A, b, n, L->act == XNN_ACT_RELU, 0};
+            XNN_FN(block_ctx) c = {Z, A, NULL, b, n, L->act == XNN_ACT_RELU};
             xnn_parallel_range(XNN_FN(bias_act_rows), &c, m, m * n);
         } else {
             for (size_t i = 0; i < m; i++)
@@ -444,7 +440,8 @@ static void XNN_FN(path_range)(void *p, size_t i0, size_t i1)
  * backward stops before the product with W_0: G0 += w d score / d Z[0]
  * (dX is not written). */
 static int XNN_FN(gradient)(XNN_T *dX, XNN_T *score, void *const *grads, XNN_T w, int acc,
-                            int times, int absolute, int first_done, XNN_T *G0, XNN_T *work, const XNN_T *X, const int64_t *targets,
+                            int times, int absolute, int first_done, XNN_T *G0,
+                            XNN_T *work, const XNN_T *X, const int64_t *targets,
                             const xnn_layer *layers, size_t n_layers, int output, int mode,
                             size_t m)
 {
@@ -480,7 +477,7 @@ static int XNN_FN(gradient)(XNN_T *dX, XNN_T *score, void *const *grads, XNN_T w
         size_t len = m * P->n_out;
         if (grads) XNN_FN(keep)((XNN_T *)grads[l], H, times ? A : NULL, w, acc, len);
         if (P->act == XNN_ACT_RELU) {
-            XNN_FN(block_ctx) c = {H, A, NULL, 0, mode, 0};
+            XNN_FN(block_ctx) c = {H, NULL, A, NULL, 0, mode};
             xnn_parallel_range(XNN_FN(relu_back_range), &c, len, len);
         } else {
             st = XNN_FN(xnn_activation_backward)(H, A, H, P->act, m, P->n_out);

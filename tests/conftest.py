@@ -50,6 +50,9 @@ def rng():
 
 @pytest.fixture(autouse=True)
 def _restore_threads():
-    n = xnn.get_num_threads()
+    """every test may set the thread count and the instruction set freely:
+    both are put back afterwards"""
+    n, isa = xnn.get_num_threads(), xnn.isa()
     yield
     xnn.set_num_threads(n)
+    xnn._core.set_isa(isa)

@@ -518,16 +518,12 @@ def test_one_row_products_same_bits_on_every_isa(dtype):
     model = make_model((37, 21, 10), ("relu", "softmax"), dtype)
     X = data(1, 37).astype(dtype)
     X[0, ::3] = 0
-    isa = xnn._core.isa()
-    try:
-        got = {}
-        for name in ("ref", "avx2"):
-            if not xnn._core.cpu_has(name):
-                continue
-            xnn._core.set_isa(name)
-            got[name] = (E.saliency(model, X), E.lrp(model, X), E.input_x_gradient(model, X))
-    finally:
-        xnn._core.set_isa(isa)
+    got = {}
+    for name in ("ref", "avx2"):    # the conftest fixture restores the ISA
+        if not xnn._core.cpu_has(name):
+            continue
+        xnn._core.set_isa(name)
+        got[name] = (E.saliency(model, X), E.lrp(model, X), E.input_x_gradient(model, X))
     for v in got.values():
         for a, b in zip(v, got["ref"]):
             np.testing.assert_array_equal(a, b)
@@ -562,15 +558,11 @@ def test_same_bits_for_any_thread_count(dtype):
     nothing is reduced across threads, so the bits do not change."""
     model = make_model((300, 64, 32, 10), ("relu", "relu", "softmax"), dtype)
     X = data(1200, 300).astype(dtype)
-    n = xnn.get_num_threads()
-    try:
-        got = []
-        for threads in (1, 2, 3):
-            xnn.set_num_threads(threads)
-            got.append((E.saliency(model, X), E.lrp(model, X), E.guided_backprop(model, X),
-                        E.input_x_gradient(model, X)))
-    finally:
-        xnn.set_num_threads(n)
+    got = []
+    for threads in (1, 2, 3):       # the conftest fixture restores the count
+        xnn.set_num_threads(threads)
+        got.append((E.saliency(model, X), E.lrp(model, X), E.guided_backprop(model, X),
+                    E.input_x_gradient(model, X)))
     for other in got[1:]:
         for a, b in zip(other, got[0]):
             np.testing.assert_array_equal(a, b)

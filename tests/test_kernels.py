@@ -256,27 +256,23 @@ def test_train_step_in_chunks_with_dropout_and_rows(dtype, rng):
 def test_first_nonfinite(dtype, rng):
     """the first NaN or infinity of an array (flat index), or -1: against
     NumPy, at block edges and with several bad values, for 1 and 2 threads"""
-    old = _core.get_num_threads()
-    try:
-        for threads in (1, 2):
-            _core.set_num_threads(threads)
-            for n in (1, 15, 16, 17, 4095, 4096, 4097, 70001):
-                a = rng.normal(size=(n, 1)).astype(dtype)
-                a[0, 0] = -0.0
-                assert _core.first_nonfinite(a) == -1
-                big = np.finfo(dtype).max
-                a[n // 2, 0] = big  # large but finite
-                assert _core.first_nonfinite(a) == -1
-                for bad in (np.nan, np.inf, -np.inf):
-                    for where in sorted({0, n // 3, n - 1}):
-                        b = a.copy()
-                        b[where, 0] = bad
-                        if n > 10:
-                            b[n - 1 - where // 2, 0] = np.nan   # a later one too
-                        want = int(np.argmax(~np.isfinite(b.ravel())))
-                        assert _core.first_nonfinite(b) == want
-    finally:
-        _core.set_num_threads(old)
+    for threads in (1, 2):      # the conftest fixture restores the count
+        _core.set_num_threads(threads)
+        for n in (1, 15, 16, 17, 4095, 4096, 4097, 70001):
+            a = rng.normal(size=(n, 1)).astype(dtype)
+            a[0, 0] = -0.0
+            assert _core.first_nonfinite(a) == -1
+            big = np.finfo(dtype).max
+            a[n // 2, 0] = big  # large but finite
+            assert _core.first_nonfinite(a) == -1
+            for bad in (np.nan, np.inf, -np.inf):
+                for where in sorted({0, n // 3, n - 1}):
+                    b = a.copy()
+                    b[where, 0] = bad
+                    if n > 10:
+                        b[n - 1 - where // 2, 0] = np.nan   # a later one too
+                    want = int(np.argmax(~np.isfinite(b.ravel())))
+                    assert _core.first_nonfinite(b) == want
     with pytest.raises(TypeError, match="a: expected a C-contiguous"):
         _core.first_nonfinite(np.zeros((3, 4))[:, ::2])
     with pytest.raises(TypeError, match="a: expected a numpy.ndarray"):

@@ -43,16 +43,17 @@ def _gradient(model, X, target, output, mode, return_layers=False, times_input=F
     return G, Xc, shape
 
 
-def _finish(G, shape, abs=False):
-    """Shape the result (or G_0 of a layer list) like X; abs in place (of
-    every layer but G_0 when G_0 came from C already absolute: abs="layers")."""
+def _finish(G, shape, abs=False, first_done=False):
+    """Shape the result (or G_0 of a layer list) like X; abs in place, of
+    every array but G_0 when C took G_0's absolute value already
+    (first_done)."""
     if isinstance(G, list):
         if abs:
-            for g in G[1:] if abs == "layers" else G:
+            for g in G[1:] if first_done else G:
                 np.abs(g, out=g)
         G[0] = C.shaped(G[0], shape)
         return G
-    if abs and abs != "layers":
+    if abs and not first_done:
         np.abs(G, out=G)
     return C.shaped(G, shape)
 
@@ -91,7 +92,7 @@ def saliency(model, X, target=None, output="logit", abs=True, return_layers=Fals
         raise TypeError(f"abs: expected True or False, got {abs!r}")
     G, _, shape = _gradient(model, X, target, output, C.GRAD_PLAIN, return_layers,
                             absolute=bool(abs))
-    return _finish(G, shape, "layers" if abs else False)
+    return _finish(G, shape, abs, first_done=True)
 
 
 def input_x_gradient(model, X, target=None, output="logit", return_layers=False):
