@@ -19,34 +19,16 @@ from setuptools.command.build_ext import build_ext
 HERE = Path(__file__).parent
 CSRC = Path("csrc")
 
-# every translation unit of the extension; gemm micro-kernels carry their
-# own instruction-set flags (see IsaBuildExt)
-SOURCES = [
-    "csrc/module.c",
-    "csrc/cpu.c",
-    "csrc/check.c",
-    "csrc/gemm/gemm.c",
-    "csrc/gemm/blocking.c",
-    "csrc/gemm/pack.c",
-    "csrc/gemm/pool.c",
-    "csrc/gemm/kernel_ref.c",
-    "csrc/gemm/kernel_avx2.c",
-    "csrc/gemm/kernel_avx512.c",
-    "csrc/dense.c",
-    "csrc/activation.c",
-    "csrc/loss.c",
-    "csrc/optim.c",
-    "csrc/network.c",
-    "csrc/saliency.c",
-    "csrc/relevance.c",
-]
+# every translation unit of the extension (csrc/ in the layout of DESIGN.md);
+# gemm micro-kernels carry their own instruction-set flags (see IsaBuildExt)
+SOURCES = sorted(p.as_posix() for p in CSRC.rglob("*.c"))
 
 # per-file extra flags: files compiled for one instruction set, and
-# relevance.c, whose stabilised divisions are selects (z >= 0 ? eps : -eps,
+# explain/lrp.c, whose stabilised divisions are selects (z >= 0 ? eps : -eps,
 # d == 0 ? 0 : r / d) that GCC vectorizes only when it may assume that no
 # code reads floating-point exception flags (-fno-trapping-math). That
 # changes no value: unlike fast-math, it neither reassociates nor flushes.
-FILE_FLAGS = {"relevance.c": ["-fno-trapping-math"]}
+FILE_FLAGS = {"explain/lrp.c": ["-fno-trapping-math"]}
 if platform.machine().lower() in ("x86_64", "amd64"):
     FILE_FLAGS.update({
         "gemm/kernel_avx2.c": ["-mavx2", "-mfma"],

@@ -56,3 +56,17 @@ def _restore_threads():
     yield
     xnn.set_num_threads(n)
     xnn._core.set_isa(isa)
+
+
+def dense_node(W, b, act, keep=1.0):
+    """The node tuple of a dense layer for ``_core.Network``."""
+    n_in, n_out = W.shape
+    return (xnn._core.OP_DENSE, act, keep, (n_in, 1, 1), (n_out, 1, 1), (1, 1), (1, 1), (0, 0),
+            W, b)
+
+
+def dense_network(layers, dtype=None):
+    """``_core.Network`` of dense layers given as (W, b, act[, keep]) tuples."""
+    if dtype is None:
+        dtype = layers[0][0].dtype
+    return xnn._core.Network([dense_node(*ly) for ly in layers], np.dtype(dtype).name)

@@ -196,9 +196,9 @@ def test_saliency_is_abs_of_gradient_exactly(dtype):
     with pytest.raises(TypeError, match="abs: expected True or False, got 'yes'"):
         E.saliency(model, X, abs="yes")
     with pytest.raises(TypeError, match="abs: expected True or False, got 1"):
-        E.smoothgrad(model, X, n=2, abs=1)
-    np.testing.assert_array_equal(E.smoothgrad(model, X, n=2, abs=np.True_),
-                                  np.abs(E.smoothgrad(model, X, n=2)))
+        E.smoothgrad(model, X, n_samples=2, abs=1)
+    np.testing.assert_array_equal(E.smoothgrad(model, X, n_samples=2, abs=np.True_),
+                                  np.abs(E.smoothgrad(model, X, n_samples=2)))
 
 
 def test_explanations_from_threads_share_a_model():
@@ -235,13 +235,13 @@ def test_smoothgrad_matches_twin(dtype):
     X = data(5, 11).astype(dtype)
     t = model.predict(X)
     n, sigma, seed = 7, 0.2, 123
-    S = E.smoothgrad(model, X, n=n, sigma=sigma, seed=seed)
+    S = E.smoothgrad(model, X, n_samples=n, sigma=sigma, seed=seed)
     noises = [xnn._core.explain_noise(X, sigma, seed, s).astype(np.float64) for s in range(n)]
     want = ref.explain_gradient_sum(twin(model), X.astype(np.float64), None, t, np.ones(n),
                                     np.full(n, 1 / n), noises)
     close(S, want, dtype)
-    np.testing.assert_array_equal(S, E.smoothgrad(model, X, n=n, sigma=sigma, seed=seed))
-    assert not np.array_equal(S, E.smoothgrad(model, X, n=n, sigma=sigma, seed=seed + 1))
+    np.testing.assert_array_equal(S, E.smoothgrad(model, X, n_samples=n, sigma=sigma, seed=seed))
+    assert not np.array_equal(S, E.smoothgrad(model, X, n_samples=n, sigma=sigma, seed=seed + 1))
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -251,14 +251,14 @@ def test_smoothgrad_layers_match_twin(dtype, abs_):
     X = data(5, 11).astype(dtype)
     t = model.predict(X)
     n, sigma, seed = 6, 0.2, 9
-    got = E.smoothgrad(model, X, n=n, sigma=sigma, seed=seed, abs=abs_, return_layers=True)
+    got = E.smoothgrad(model, X, n_samples=n, sigma=sigma, seed=seed, abs=abs_, return_layers=True)
     noises = [xnn._core.explain_noise(X, sigma, seed, s).astype(np.float64) for s in range(n)]
     want = ref.explain_gradient_sum(twin(model), X.astype(np.float64), None, t, np.ones(n),
                                     np.full(n, 1 / n), noises, return_layers=True)
     assert [g.shape for g in got] == _layer_shapes(model, 5)
     for g, w in zip(got, want):
         close(g, np.abs(w) if abs_ else w, dtype)
-    np.testing.assert_array_equal(got[0], E.smoothgrad(model, X, n=n, sigma=sigma, seed=seed,
+    np.testing.assert_array_equal(got[0], E.smoothgrad(model, X, n_samples=n, sigma=sigma, seed=seed,
                                                        abs=abs_))
 
 
@@ -359,9 +359,13 @@ def test_lrp_composites_and_starts_match_twin(start):
     specs = [dict(rule="zbox", low=np.zeros(16), high=np.ones(16), epsilon=1e-6),
              dict(rule="gamma", gamma=0.25, epsilon=1e-6), dict(rule="gamma", gamma=0.25, epsilon=1e-6),
              dict(rule="epsilon", epsilon=1e-6)]
-    got = E.lrp(model, X, t, composite="epsilon-gamma-box", start=start, return_layers=True)
+    got = E.lrp(model, X, t, composite="mlp-epsilon-gamma-box", start=start, return_layers=True)
     for g, w in zip(got, ref.lrp(twin(model), X, t, specs, start=start)):
         close(g, w, np.float64)
+    # Zennit's preset by layer type: on an MLP every dense layer gets epsilon
+    got = E.lrp(model, X, t, composite="epsilon-gamma-box", start=start)
+    close(got, ref.lrp(twin(model), X, t, [dict(rule="epsilon", epsilon=1e-6)] * 4, start=start)[0],
+          np.float64)
     mixed = [rules.Flat(), rules.ZPlus(), rules.WSquare(), rules.Zero()]
     specs = [dict(rule="flat", epsilon=1e-6), dict(rule="alphabeta", alpha=1.0, beta=0.0, epsilon=1e-6),
              dict(rule="wsquare", epsilon=1e-6), dict(rule="zero")]
@@ -369,15 +373,33 @@ def test_lrp_composites_and_starts_match_twin(start):
           np.float64)
 
 
+def _mlp(n):
+    return make_model(tuple(range(3 + n, 2, -1)), ("relu",) * (n - 1) + ("softmax",))
+
+
 def test_composite_rules_per_layer():
-    c = composites.get("epsilon-gamma-box")
-    r = c.rules(4)
-    assert [type(x).__name__ for x in r] == ["ZBox", "Gamma", "Gamma", "Epsilon"]
-    r = composites.get("poster").rules(3)
-    assert [type(x).__name__ for x in r] == ["AlphaBeta", "Epsilon", "Zero"]
-    assert [type(x).__name__ for x in composites.get("epsilon-plus").rules(1)] == ["ZPlus"]
+    names = lambda rs: [type(x).__name__ if x is not None else None for x in rs]
+    assert names(composites.get("mlp-epsilon-gamma-box").rules(_mlp(4))) == \
+        ["ZBox", "Gamma", "Gamma", "Epsilon"]
+    assert names(composites.get("poster").rules(_mlp(3))) == ["AlphaBeta", "Epsilon", "Zero"]
+    assert names(composites.get("mlp-epsilon-plus").rules(_mlp(1))) == ["ZPlus"]
     c = composites.Composite(middle="epsilon", first="flat", layers={-1: rules.Zero()})
-    assert [type(x).__name__ for x in c.rules(3)] == ["Flat", "Epsilon", "Zero"]
+    assert names(c.rules(_mlp(3))) == ["Flat", "Epsilon", "Zero"]
+    # Zennit's presets go by layer type: on an MLP, epsilon but the first of -flat
+    assert names(composites.get("epsilon-plus").rules(_mlp(3))) == ["Epsilon"] * 3
+    assert names(composites.get("epsilon-plus-flat").rules(_mlp(3))) == ["Flat", "Epsilon", "Epsilon"]
+    assert names(composites.get("epsilon-gamma-box").rules(_mlp(2))) == ["Epsilon"] * 2
+    L = xnn.layers
+    cnn = xnn.Sequential([L.Conv2d(1, 2, 3, activation="relu"), L.MaxPool2d(2), L.Conv2d(2, 2, 1),
+                          L.AvgPool2d(2), L.Flatten(), L.Dense(2, 3, activation="relu"),
+                          L.Dense(3, 2)], input_shape=(1, 6, 6))
+    assert names(composites.get("epsilon-gamma-box").rules(cnn)) == \
+        ["ZBox", None, "Gamma", None, None, "Epsilon", "Epsilon"]
+    assert composites.get("epsilon-gamma-box").rules(cnn)[2].generalized
+    assert names(composites.get("epsilon-plus-flat").rules(cnn)) == \
+        ["Flat", None, "ZPlus", None, None, "Epsilon", "Epsilon"]
+    assert names(composites.get("epsilon-alpha2-beta1").rules(cnn)) == \
+        ["AlphaBeta", None, "AlphaBeta", None, None, "Epsilon", "Epsilon"]
     for name in composites.PRESETS:
         model = make_model((16, 8, 6, 3), ("relu", "relu", "softmax"))
         R = E.lrp(model, data(3, 16), composite=name)
@@ -470,9 +492,9 @@ def test_errors_are_clear():
         E.lrp(model, X, target=1.5)
     with pytest.raises(ValueError, match="rule: expected"):
         E.lrp(model, X, rule="nope")
-    with pytest.raises(ValueError, match="zbox is for the input layer"):
+    with pytest.raises(ValueError, match="zbox is for the layer that reads the input"):
         E.lrp(model, X, rule="zbox")
-    with pytest.raises(ValueError, match="rule: expected one rule per layer"):
+    with pytest.raises(ValueError, match="rule: expected one entry per layer"):
         E.lrp(model, X, rule=["zero"])
     with pytest.raises(ValueError, match="composite: expected"):
         E.lrp(model, X, composite="nope")
@@ -501,12 +523,12 @@ def test_errors_are_clear():
     with pytest.raises(ValueError, match="targets: expected size 4"):
         core.explain_gradient(net, X, np.zeros(3, np.int64), 0, 0)
     with pytest.raises(ValueError, match=r"targets: expected classes in \[0, 3\)"):
-        core.lrp(net, X, np.full(4, 7, np.int64), [(1, 0.0, 0.0, 0.0, 0.0)] * 2, None, None, 0, True)
-    with pytest.raises(ValueError, match="rules: expected a list of 2"):
-        core.lrp(net, X, np.zeros(4, np.int64), [(1, 0.0, 0.0, 0.0, 0.0)], None, None, 0, True)
+        core.lrp(net, X, np.full(4, 7, np.int64), [(1, 0.0, 0.0, 0.0, 0.0)] * 2, None, None, 0, bias=True)
+    with pytest.raises(ValueError, match=r"rules: expected one rule tuple per node \(2\)"):
+        core.lrp(net, X, np.zeros(4, np.int64), [(1, 0.0, 0.0, 0.0, 0.0)], None, None, 0, bias=True)
     with pytest.raises(ValueError, match="zbox needs both bounds"):
         core.lrp(net, X, np.zeros(4, np.int64), [(4, 0.0, 0.0, 0.0, 0.0), (1, 0.0, 0.0, 0.0, 0.0)],
-                 None, None, 0, True)
+                 None, None, 0, bias=True)
     with pytest.raises(ValueError, match="targets: expected classes in"):
         core.explain_gradient_sum(net, X, None, np.full(4, -1, np.int64), np.ones(2), np.ones(2),
                                   0.0, 0, 0, 0, False)

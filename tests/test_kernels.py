@@ -6,7 +6,7 @@ import pytest
 
 from xnn import _core
 from xnn import reference as ref
-from conftest import DTYPES, SIZES, assert_close
+from conftest import DTYPES, SIZES, assert_close, dense_network
 
 ACTS = {"linear": _core.ACT_LINEAR, "relu": _core.ACT_RELU, "tanh": _core.ACT_TANH,
         "sigmoid": _core.ACT_SIGMOID, "softmax": _core.ACT_SOFTMAX}
@@ -156,13 +156,13 @@ def test_network_train_step(acts, loss, m, dtype, rng):
     expected_params, expected_stats = ref.mlp_train_step([p.astype(float) for p in params], acts, X.astype(float),
                                                          labels, loss, lr=0.1)
     live = [p.copy() for p in params]
-    net = _core.Network([(live[2 * l], live[2 * l + 1], ACTS[a], 1.0) for l, a in enumerate(acts)])
+    net = dense_network([(live[2 * l], live[2 * l + 1], ACTS[a], 1.0) for l, a in enumerate(acts)])
     outs = [np.empty((m, o), dtype) for o in widths[1:]]
     net.forward(X, outs)
     for o, e in zip(outs, ref.mlp_forward([p.astype(float) for p in params], acts, X.astype(float))):
         assert_close(o, e, dtype, scale=4)
     trainer = _core.Trainer(net, 128, LOSSES[loss], _core.OPT_SGD, 0.1)
-    stats = trainer.step(X, labels)
+    stats = trainer.step(X, labels)[:3]
     np.testing.assert_allclose(stats, expected_stats, rtol={np.float32: 1e-5, np.float64: 1e-12}[dtype])
     for p, e in zip(live, expected_params):
         assert_close(p, e, dtype, scale=4)
@@ -181,7 +181,7 @@ def test_train_step_in_chunks(optimizer, dtype, rng):
     X = rng.normal(size=(m, widths[0])).astype(dtype)
     labels = rng.integers(0, widths[-1], m)
     live = [p.copy() for p in params]
-    net = _core.Network([(live[2 * l], live[2 * l + 1], ACTS[a], 1.0) for l, a in enumerate(acts)])
+    net = dense_network([(live[2 * l], live[2 * l + 1], ACTS[a], 1.0) for l, a in enumerate(acts)])
     code, kw = {"sgd": (_core.OPT_SGD, {}), "momentum": (_core.OPT_MOMENTUM, {"momentum": 0.9}),
                 "adam": (_core.OPT_ADAM, {})}[optimizer]
     trainer = _core.Trainer(net, m, LOSSES["cross_entropy"], code, 0.05, **kw)
@@ -189,7 +189,7 @@ def test_train_step_in_chunks(optimizer, dtype, rng):
     expected = [p.astype(float) for p in params]
     for step in (1, 2):
         grads, stats = ref.mlp_gradients(expected, acts, X.astype(float), labels)
-        got = trainer.step(X, labels)
+        got = trainer.step(X, labels)[:3]
         np.testing.assert_allclose(got, stats, rtol={np.float32: 1e-4, np.float64: 1e-11}[dtype])
         if optimizer == "sgd":
             expected = [ref.sgd_update(p, g, 0.05) for p, g in zip(expected, grads)]
@@ -219,7 +219,7 @@ def test_train_step_in_chunks_with_dropout_and_rows(dtype, rng):
     X = rng.normal(size=(m, 11)).astype(dtype)
     labels = rng.integers(0, 4, m)
     live = [W1.copy(), b1.copy(), W2.copy(), b2.copy()]
-    net = _core.Network([(live[0], live[1], ACTS["relu"], keep), (live[2], live[3], ACTS["softmax"], 1.0)])
+    net = dense_network([(live[0], live[1], ACTS["relu"], keep), (live[2], live[3], ACTS["softmax"], 1.0)])
     trainer = _core.Trainer(net, m, LOSSES["cross_entropy"], _core.OPT_SGD, lr, seed=seed)
     trainer.step(X, labels)
     # the twin, in float64 on the whole batch: step 1, layer 0 -> stream 4096
@@ -243,9 +243,9 @@ def test_train_step_in_chunks_with_dropout_and_rows(dtype, rng):
     rows = rng.permutation(12000)[:m].astype(np.int64)
     a = [p.copy() for p in (W1, b1, W2, b2)]
     b = [p.copy() for p in (W1, b1, W2, b2)]
-    ta = _core.Trainer(_core.Network([(a[0], a[1], ACTS["relu"], 1.0), (a[2], a[3], ACTS["softmax"], 1.0)]),
+    ta = _core.Trainer(dense_network([(a[0], a[1], ACTS["relu"], 1.0), (a[2], a[3], ACTS["softmax"], 1.0)]),
                        m, LOSSES["cross_entropy"], _core.OPT_SGD, lr)
-    tb = _core.Trainer(_core.Network([(b[0], b[1], ACTS["relu"], 1.0), (b[2], b[3], ACTS["softmax"], 1.0)]),
+    tb = _core.Trainer(dense_network([(b[0], b[1], ACTS["relu"], 1.0), (b[2], b[3], ACTS["softmax"], 1.0)]),
                        m, LOSSES["cross_entropy"], _core.OPT_SGD, lr)
     assert ta.step(Xbig, lbig, rows) == tb.step(np.ascontiguousarray(Xbig[rows]), lbig[rows])
     for p, q in zip(a, b):

@@ -53,9 +53,12 @@ def choice(value, name, options):
     return value.lower()
 
 
-def features(X, name, n_features, dt, finite=False):
+def features(X, name, n_features, dt, finite=False, shape=None):
     """X as a C-contiguous (m, n_features) array of dtype dt, m >= 1; with
-    finite=True, NaN and infinity are refused."""
+    finite=True, NaN and infinity are refused. X may be rows (m,
+    n_features), one row (n_features,), or blocks whose trailing axes hold
+    n_features values ((m, 28, 28) images); with ``shape`` (the shape of
+    one row, e.g. (1, 28, 28)) also one row of that shape."""
     if isinstance(X, np.ndarray) and X.dtype.kind in "fiub" and X.ndim == 2:
         arr = X
     else:
@@ -65,14 +68,18 @@ def features(X, name, n_features, dt, finite=False):
             raise TypeError(f"{name}: expected a 2-D array of numbers, could not convert: {e}") from None
         if arr.dtype.kind not in "fiub":
             raise TypeError(f"{name}: expected a 2-D array of numbers, got dtype {arr.dtype}")
-    if arr.ndim == 1 and n_features is not None and arr.shape[0] == n_features:
+    if shape is not None and len(shape) > 1 and arr.shape == tuple(shape):
+        arr = arr.reshape(1, -1)                 # one image or signal
+    elif arr.ndim == 1 and n_features is not None and arr.shape[0] == n_features:
         arr = arr.reshape(1, -1)
     elif arr.ndim > 2 and n_features is not None and math.prod(arr.shape[1:]) == n_features:
         arr = arr.reshape(arr.shape[0], -1)  # e.g. images (m, 28, 28)
+    image = f" (or blocks (m,) + {tuple(shape)})" if shape is not None and len(shape) > 1 else ""
     if arr.ndim != 2:
-        raise ValueError(f"{name}: expected a 2-D array (rows, {n_features}), got shape {arr.shape}")
+        raise ValueError(f"{name}: expected a 2-D array (rows, {n_features}){image}, got shape "
+                         f"{arr.shape}")
     if n_features is not None and arr.shape[1] != n_features:
-        raise ValueError(f"{name}: expected {n_features} columns, got shape {arr.shape}")
+        raise ValueError(f"{name}: expected {n_features} columns{image}, got shape {np.shape(X)}")
     if arr.shape[0] == 0:
         raise ValueError(f"{name}: expected at least one row, got shape {arr.shape}")
     out = np.ascontiguousarray(arr, dtype=dt)
@@ -80,7 +87,7 @@ def features(X, name, n_features, dt, finite=False):
         bad = first_nonfinite(out)
         if bad is not None:
             raise ValueError(f"{name}: expected finite values, got {out[bad]} at row {bad[0]}, "
-                             f"column {bad[1]}")
+                             f"column {bad[1]} (of the row's {out.shape[1]} values)")
     return out
 
 

@@ -1,7 +1,11 @@
 """Weight initialisers: a registry from name to function.
 
-Each initialiser is ``f(rng, fan_in, fan_out) -> W`` with ``W`` shaped
-``(fan_in, fan_out)``; biases always start at zero. ``rng`` is a
+Each initialiser is ``f(rng, fan_in, fan_out, shape=None) -> W`` with ``W``
+shaped ``shape``, by default ``(fan_in, fan_out)`` (a dense layer's); a
+convolution passes its weight shape ``(out, in, kh, kw)`` with fan_in =
+in·kh·kw and fan_out = out·kh·kw. Biases always start at zero. A
+callable of your own may take only ``(rng, fan_in, fan_out)`` for dense
+layers; it needs ``shape=`` for convolutions. ``rng`` is a
 ``numpy.random.RandomState``, the legacy generator behind
 ``np.random.seed`` and ``np.random.randn``, so ``seed=42`` reproduces code
 that called ``np.random.seed(42)`` and then drew each layer in order.
@@ -33,26 +37,30 @@ The reports' own variants (they differ from the textbook)
 import numpy as np
 
 
+def _size(fan_in, fan_out, shape):
+    return (fan_in, fan_out) if shape is None else tuple(shape)
+
+
 def _normal(std):
-    def init(rng, fan_in, fan_out):
-        return rng.normal(0.0, std(fan_in, fan_out), size=(fan_in, fan_out))
+    def init(rng, fan_in, fan_out, shape=None):
+        return rng.normal(0.0, std(fan_in, fan_out), size=_size(fan_in, fan_out, shape))
     return init
 
 
 def _uniform(limit):
-    def init(rng, fan_in, fan_out):
+    def init(rng, fan_in, fan_out, shape=None):
         a = limit(fan_in, fan_out)
-        return rng.uniform(-a, a, size=(fan_in, fan_out))
+        return rng.uniform(-a, a, size=_size(fan_in, fan_out, shape))
     return init
 
 
-def mnist_report(rng, fan_in, fan_out):
+def mnist_report(rng, fan_in, fan_out, shape=None):
     """The MNIST report: ``np.random.randn(fan_in, fan_out) / np.sqrt(fan_in)``."""
-    return rng.randn(fan_in, fan_out) / np.sqrt(fan_in)
+    return rng.randn(*_size(fan_in, fan_out, shape)) / np.sqrt(fan_in)
 
 
-def zeros(rng, fan_in, fan_out):
-    return np.zeros((fan_in, fan_out))
+def zeros(rng, fan_in, fan_out, shape=None):
+    return np.zeros(_size(fan_in, fan_out, shape))
 
 
 INITIALIZERS = {

@@ -11,7 +11,7 @@
  *             for ir in chunk by MR:              micro-kernel: MR x NR tile
  *
  * Packing reads op(A) and op(B) through strides, so A^T and B^T are never
- * materialised (gemm_internal.h). k is cut into equal blocks of at most
+ * materialised (gemm.h). k is cut into equal blocks of at most
  * KC; the first applies beta, later ones add (beta 1). Edge tiles round
  * exactly like full ones (the kernels combine them in a temporary tile).
  * When C is narrow (the packed B block fits in L2) and A's rows are
@@ -28,39 +28,24 @@
  *
  * xnn_gemm_epi adds a bias row and applies ReLU (or the ReLU derivative)
  * to each tile right after its last k block, while the tile is still in L1
- * (dense layers); its tile callback then gets each finished block of rows
+ * (dense layers; or a bias per row, for convolutions); its tile callback then gets each finished block of rows
  * of C on the thread that computed it, while the block is in L2 (the
  * optimizer's update of W, an explanation's x * gradient or |gradient|).
  *
- * Packing buffers are cached per thread (thread-local, 64-byte aligned,
- * grown on demand), so repeated products of one shape allocate nothing.
+ * Packing buffers are cached per thread (64-byte aligned, grown on demand,
+ * freed when the thread exits), so repeated products of one shape allocate
+ * nothing.
  */
 #ifndef XNN_T
+#if defined(__unix__) || defined(__APPLE__)
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include <stdlib.h>
 #include <string.h>
-#include "../xnn.h"
-#include "gemm_internal.h"
-#if !defined(__STDC_NO_ATOMICS__)
-#include <stdatomic.h>
-#define XNN_ATOMIC_INT atomic_int
-#define XNN_STATUS_SET(p, v) atomic_store((p), (v))
-#define XNN_STATUS_GET(p) atomic_load(p)
-#else                           /* then the pool runs everything serially */
-#define XNN_ATOMIC_INT int
-#define XNN_STATUS_SET(p, v) (*(p) = (v))
-#define XNN_STATUS_GET(p) (*(p))
-#endif
-
-#if defined(_MSC_VER)
-#include <malloc.h>
-#define XNN_TLS __declspec(thread)
-#define XNN_ALIGNED_ALLOC(n) _aligned_malloc((n), 64)
-#define XNN_ALIGNED_FREE(p) _aligned_free(p)
-#else
-#define XNN_TLS _Thread_local
-#define XNN_ALIGNED_ALLOC(n) aligned_alloc(64, (n))
-#define XNN_ALIGNED_FREE(p) free(p)
-#endif
+#include "xnn.h"
+#include "core/atomic.h"
+#include "core/parallel.h"
+#include "gemm/gemm.h"
 
 /* below this many multiply-adds a product runs on one thread */
 #define XNN_GEMM_MT_MIN (1u << 18)
@@ -75,22 +60,84 @@
    strided reads save (a batch-128 forward product) */
 #define XNN_GEMM_DIRECT_B_BYTES_SHORT 512u
 
-/* per-thread packing buffers: slot 0 for op(B) (of the calling thread,
-   shared with the pool's workers), slot 1 for A */
-static XNN_TLS void *tls_buf[2];
-static XNN_TLS size_t tls_size[2];
+/* Per-thread packing buffers: slot 0 for op(B) (of the calling thread,
+   shared with the pool's workers), slot 1 for A. On POSIX systems they
+   hang off a thread-specific key whose destructor frees them when the
+   thread exits, so that a server starting a thread per request does not
+   leak them; elsewhere they are thread-local and live as long as the
+   process. */
+typedef struct {
+    void *buf[2];
+    size_t size[2];
+} gemm_tls;
+
+#if defined(_MSC_VER)
+#include <malloc.h>
+#define XNN_ALIGNED_ALLOC(n) _aligned_malloc((n), 64)
+#define XNN_ALIGNED_FREE(p) _aligned_free(p)
+#elif defined(_WIN32)
+#include <malloc.h>
+#define XNN_ALIGNED_ALLOC(n) __mingw_aligned_malloc((n), 64)
+#define XNN_ALIGNED_FREE(p) __mingw_aligned_free(p)
+#else
+#define XNN_ALIGNED_ALLOC(n) aligned_alloc(64, (n))
+#define XNN_ALIGNED_FREE(p) free(p)
+#endif
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <pthread.h>
+static pthread_key_t tls_key;
+static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
+static int tls_ok;
+
+static void tls_free(void *p)
+{
+    gemm_tls *t = (gemm_tls *)p;
+    for (int i = 0; i < 2; i++)
+        if (t->buf[i]) XNN_ALIGNED_FREE(t->buf[i]);
+    free(t);
+}
+
+static void tls_init(void) { tls_ok = pthread_key_create(&tls_key, tls_free) == 0; }
+
+static gemm_tls *tls_get(void)
+{
+    pthread_once(&tls_once, tls_init);
+    if (!tls_ok) return NULL;
+    gemm_tls *t = (gemm_tls *)pthread_getspecific(tls_key);
+    if (!t) {
+        t = (gemm_tls *)calloc(1, sizeof(gemm_tls));
+        if (!t) return NULL;
+        if (pthread_setspecific(tls_key, t) != 0) {
+            free(t);
+            return NULL;
+        }
+    }
+    return t;
+}
+#else
+#if defined(_MSC_VER)
+#define XNN_TLS __declspec(thread)
+#else
+#define XNN_TLS _Thread_local
+#endif
+static XNN_TLS gemm_tls tls_store;
+static gemm_tls *tls_get(void) { return &tls_store; }
+#endif
 
 /* this thread's packing buffer `slot` of at least `bytes` bytes, or NULL */
 static void *gemm_workspace(int slot, size_t bytes)
 {
+    gemm_tls *t = tls_get();
+    if (!t) return NULL;
     if (bytes == 0) bytes = 64;
-    if (bytes <= tls_size[slot]) return tls_buf[slot];
+    if (bytes <= t->size[slot]) return t->buf[slot];
     size_t size = (bytes + 4095) & ~(size_t)4095;
     void *p = XNN_ALIGNED_ALLOC(size);
     if (!p) return NULL;
-    if (tls_buf[slot]) XNN_ALIGNED_FREE(tls_buf[slot]);
-    tls_buf[slot] = p;
-    tls_size[slot] = size;
+    if (t->buf[slot]) XNN_ALIGNED_FREE(t->buf[slot]);
+    t->buf[slot] = p;
+    t->size[slot] = size;
     return p;
 }
 
@@ -98,7 +145,7 @@ static size_t round_up(size_t x, size_t r) { return (x + r - 1) / r * r; }
 static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
 
 #define XNN_SELF "gemm/gemm.c"
-#include "../template.h"
+#include "core/template.h"
 #else
 
 #define CFG XNN_FN(xnn_gemm_cfg)
@@ -118,11 +165,15 @@ static size_t XNN_FN(k_block)(const CFG *cfg, size_t k)
 static inline void XNN_FN(epilogue)(XNN_T *c, ptrdiff_t ldc, size_t i0, size_t j0, size_t mr,
                                     size_t nr, const EPI *e)
 {
-    const XNN_T *bias = e->bias ? e->bias + j0 : NULL;
+    const XNN_T *bias = e->bias && !e->bias_rows ? e->bias + j0 : NULL;
     for (size_t i = 0; i < mr; i++) {
         XNN_T *ci = c + (ptrdiff_t)i * ldc;
         if (bias)
             for (size_t j = 0; j < nr; j++) ci[j] = ci[j] + bias[j];
+        else if (e->bias) {
+            const XNN_T bi = e->bias[i0 + i];
+            for (size_t j = 0; j < nr; j++) ci[j] = ci[j] + bi;
+        }
         if (e->epi == XNN_EPI_RELU)
             for (size_t j = 0; j < nr; j++) ci[j] = ci[j] < 0 ? 0 : ci[j];
         else if (e->epi == XNN_EPI_RELU_GRAD) {
@@ -280,7 +331,7 @@ static void XNN_FN(compute_chunk)(void *p, size_t i)
     const size_t mc_max = pl->direct_a ? cfg->mr : round_up(min_sz(jb->rows, cfg->mc), cfg->mr);
     XNN_T *Ap = (XNN_T *)gemm_workspace(1, pl->kc_max * mc_max * sizeof(XNN_T));
     if (!Ap) {
-        XNN_STATUS_SET(&jb->status, XNN_ENOMEM);
+        xnn_atomic_store(&jb->status, XNN_ENOMEM);
         return;
     }
     for (size_t pc = jb->g0; pc < jb->g1; pc += pl->kc_max) {
@@ -296,6 +347,20 @@ static void XNN_FN(compute_chunk)(void *p, size_t i)
         jb->epi->tile(jb->epi->ctx, i0, jb->jc, i1 - i0, jb->nc);
 }
 
+/* C (n) = x (k) . W (k, n) + beta C, skipping zeros of x */
+void XNN_FN(xnn_gemv_xw)(XNN_T *C, const XNN_T *x, const XNN_T *W, XNN_T beta, size_t n,
+                         size_t k)
+{
+    XNN_FN(xnn_gemm_config)(xnn_isa())->gemv_xw(C, x, W, beta, n, k);
+}
+
+/* C (k) = A (k) * (W (k, n) . s (n)) + beta C */
+void XNN_FN(xnn_gemv_wt)(XNN_T *C, const XNN_T *s, const XNN_T *W, const XNN_T *A, XNN_T beta,
+                         size_t k, size_t n)
+{
+    XNN_FN(xnn_gemm_config)(xnn_isa())->gemv_wt(C, s, W, A, beta, k, n);
+}
+
 /* C (m,n) = op(A) (m,k) . op(B) (k,n) + beta C */
 int XNN_FN(xnn_gemm)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T beta,
                      int trans_a, int trans_b, size_t m, size_t n, size_t k)
@@ -308,7 +373,7 @@ int XNN_FN(xnn_gemm_epilogue)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T be
                               int trans_a, int trans_b, size_t m, size_t n, size_t k,
                               const XNN_T *bias, int epi, const XNN_T *aux)
 {
-    const EPI e = {bias, epi, aux, NULL, NULL};
+    const EPI e = {bias, 0, epi, aux, NULL, NULL};
     return XNN_FN(xnn_gemm_epi)(C, A, B, beta, trans_a, trans_b, m, n, k, &e);
 }
 
@@ -316,14 +381,24 @@ int XNN_FN(xnn_gemm_epilogue)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T be
 int XNN_FN(xnn_gemm_epi)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T beta, int trans_a,
                          int trans_b, size_t m, size_t n, size_t k, const EPI *e)
 {
+    return XNN_FN(xnn_gemm_strided)(C, (ptrdiff_t)n, A, trans_a ? 1 : (ptrdiff_t)k,
+                                    trans_a ? (ptrdiff_t)m : 1, B, trans_b ? 1 : (ptrdiff_t)n,
+                                    trans_b ? (ptrdiff_t)k : 1, beta, m, n, k, e);
+}
+
+/* C (m,n) (row stride ldc) = op(A) op(B) + beta C through the strides of gemm.h */
+int XNN_FN(xnn_gemm_strided)(XNN_T *C, ptrdiff_t ldc, const XNN_T *A, ptrdiff_t rsa,
+                             ptrdiff_t csa, const XNN_T *B, ptrdiff_t rsb, ptrdiff_t csb,
+                             XNN_T beta, size_t m, size_t n, size_t k, const EPI *e)
+{
     if (m == 0 || n == 0) return XNN_OK;
     if (e && e->epi == XNN_EPI_RELU_GRAD && !e->aux) return XNN_EINVAL;
     if (e && !e->bias && e->epi == XNN_EPI_NONE && !e->tile) e = NULL;
     if (k == 0) {
         for (size_t i = 0; i < m; i++) {
-            XNN_T *ci = C + i * n;
+            XNN_T *ci = C + (ptrdiff_t)i * ldc;
             for (size_t j = 0; j < n; j++) ci[j] = beta == 0 ? 0 : beta * ci[j];
-            if (e) XNN_FN(epilogue)(ci, (ptrdiff_t)n, i, 0, 1, n, e);
+            if (e) XNN_FN(epilogue)(ci, ldc, i, 0, 1, n, e);
             if (e && e->tile) e->tile(e->ctx, i, 0, 1, n);
         }
         return XNN_OK;
@@ -332,19 +407,19 @@ int XNN_FN(xnn_gemm_epi)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T beta, i
     XNN_FN(job_t) jb;
     jb.cfg = cfg;
     jb.C = C;
-    jb.ldc = (ptrdiff_t)n;
+    jb.ldc = ldc;
     jb.A = A;
-    jb.rsa = trans_a ? 1 : (ptrdiff_t)k;
-    jb.csa = trans_a ? (ptrdiff_t)m : 1;
+    jb.rsa = rsa;
+    jb.csa = csa;
     jb.B = B;
-    jb.rsb = trans_b ? 1 : (ptrdiff_t)n;
-    jb.csb = trans_b ? (ptrdiff_t)k : 1;
+    jb.rsb = rsb;
+    jb.csb = csb;
     jb.beta = beta;
     jb.m = m;
     jb.n = n;
     jb.k = k;
     jb.epi = e;
-    XNN_STATUS_SET(&jb.status, XNN_OK);
+    xnn_atomic_store(&jb.status, XNN_OK);
     const XNN_FN(plan_t) pl = XNN_FN(make_plan)(cfg, m, n, k, jb.csa, jb.csb);
     jb.pl = &pl;
     jb.Bw = (XNN_T *)gemm_workspace(0, pl.b_elems * sizeof(XNN_T));
@@ -379,7 +454,7 @@ int XNN_FN(xnn_gemm_epi)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T beta, i
             xnn_parallel_for(XNN_FN(compute_chunk), &jb, row_chunks, threads);
         }
     }
-    return XNN_STATUS_GET(&jb.status);
+    return xnn_atomic_load(&jb.status);
 }
 
 #undef CFG

@@ -1,18 +1,18 @@
 /* kernel_avx2.c: AVX2 + FMA micro-kernels (compiled with -mavx2 -mfma,
- * see ISA_FLAGS in setup.py; called only when the CPU has both).
+ * see FILE_FLAGS in setup.py; called only when the CPU has both).
  *
  * float  6 x 16 tile: 12 ymm accumulators, 2 for B, 1 broadcast of A
  * double 6 x 8  tile: the same registers with 4 lanes
  */
 #ifndef XNN_T
-#include "gemm_internal.h"
+#include "gemm/gemm.h"
 #if XNN_GEMM_X86
 #if !defined(__AVX2__) || !defined(__FMA__)
-#error "gemm/kernel_avx2.c needs -mavx2 -mfma (ISA_FLAGS in setup.py)"
+#error "gemm/kernel_avx2.c needs -mavx2 -mfma (FILE_FLAGS in setup.py)"
 #endif
 #include <immintrin.h>
 #define XNN_SELF "gemm/kernel_avx2.c"
-#include "../template.h"
+#include "core/template.h"
 #else
 typedef int xnn_kernel_avx2_unused;  /* not an x86-64 GCC/Clang build */
 #endif
@@ -43,7 +43,7 @@ typedef int xnn_kernel_avx2_unused;  /* not an x86-64 GCC/Clang build */
 #define UKR_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
 #define UKR_NAME XNN_FN(xnn_ukr_avx2)
 
-#include "kernel_simd.h"
+#include "gemm/kernel_simd.h"
 
 #undef V
 #undef VL
@@ -57,4 +57,9 @@ typedef int xnn_kernel_avx2_unused;  /* not an x86-64 GCC/Clang build */
 #undef MR
 #undef UKR_ROWS
 #undef UKR_NAME
+#define GEMV_XW XNN_FN(xnn_gemv_xw_avx2)
+#define GEMV_WT XNN_FN(xnn_gemv_wt_avx2)
+#include "gemm/gemv_body.h"
+#undef GEMV_XW
+#undef GEMV_WT
 #endif

@@ -1,18 +1,18 @@
 /* kernel_avx512.c: AVX-512F micro-kernels (compiled with -mavx512f -mfma,
- * see ISA_FLAGS in setup.py; called only when the CPU has AVX-512F).
+ * see FILE_FLAGS in setup.py; called only when the CPU has AVX-512F).
  *
  * float  12 x 32 tile: 24 zmm accumulators, 2 for B, 1 broadcast of A
  * double 12 x 16 tile: the same registers with 8 lanes
  */
 #ifndef XNN_T
-#include "gemm_internal.h"
+#include "gemm/gemm.h"
 #if XNN_GEMM_X86
 #if !defined(__AVX512F__) || !defined(__FMA__)
-#error "gemm/kernel_avx512.c needs -mavx512f -mfma (ISA_FLAGS in setup.py)"
+#error "gemm/kernel_avx512.c needs -mavx512f -mfma (FILE_FLAGS in setup.py)"
 #endif
 #include <immintrin.h>
 #define XNN_SELF "gemm/kernel_avx512.c"
-#include "../template.h"
+#include "core/template.h"
 #else
 typedef int xnn_kernel_avx512_unused;  /* not an x86-64 GCC/Clang build */
 #endif
@@ -43,7 +43,7 @@ typedef int xnn_kernel_avx512_unused;  /* not an x86-64 GCC/Clang build */
 #define UKR_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 #define UKR_NAME XNN_FN(xnn_ukr_avx512)
 
-#include "kernel_simd.h"
+#include "gemm/kernel_simd.h"
 
 #undef V
 #undef VL
@@ -57,4 +57,9 @@ typedef int xnn_kernel_avx512_unused;  /* not an x86-64 GCC/Clang build */
 #undef MR
 #undef UKR_ROWS
 #undef UKR_NAME
+#define GEMV_XW XNN_FN(xnn_gemv_xw_avx512)
+#define GEMV_WT XNN_FN(xnn_gemv_wt_avx512)
+#include "gemm/gemv_body.h"
+#undef GEMV_XW
+#undef GEMV_WT
 #endif

@@ -1,4 +1,5 @@
-/* kernel_ref.c: the portable micro-kernel, plain C for any architecture.
+/* kernel_ref.c: the portable micro-kernel and one-row products, plain C
+ * for any architecture.
  *
  * Tile MR x NR = 4 x 8 (float) or 4 x 4 (double): small enough for the
  * 16 vector registers of SSE2 or NEON once the compiler vectorises the j
@@ -6,9 +7,9 @@
  * stored for i < mr, j < nr.
  */
 #ifndef XNN_T
-#include "gemm_internal.h"
+#include "gemm/gemm.h"
 #define XNN_SELF "gemm/kernel_ref.c"
-#include "../template.h"
+#include "core/template.h"
 #else
 
 #if XNN_IS_F32
@@ -62,4 +63,9 @@ void XNN_FN(xnn_ukr_ref)(size_t mr, size_t nr, size_t kc, const XNN_T *a, ptrdif
 
 #undef REF_NR
 #undef REF_MR
+#define GEMV_XW XNN_FN(xnn_gemv_xw_ref)
+#define GEMV_WT XNN_FN(xnn_gemv_wt_ref)
+#include "gemm/gemv_body.h"
+#undef GEMV_XW
+#undef GEMV_WT
 #endif

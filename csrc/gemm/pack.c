@@ -9,9 +9,9 @@
  * direction of the source is contiguous.
  */
 #ifndef XNN_T
-#include "gemm_internal.h"
+#include "gemm/gemm.h"
 #define XNN_SELF "gemm/pack.c"
-#include "../template.h"
+#include "core/template.h"
 #else
 
 /* one panel of w (<= W) lanes: dst[p*W + l] = src[l*ls + p*ps], l < w */

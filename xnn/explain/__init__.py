@@ -19,7 +19,7 @@ an array shaped like `X`; the whole batch is one call into C.
 | `gradient(model, X, target, output="logit")` | d score / d x |
 | `saliency(..., abs=True)` | \\|d score / d x\\| (`output="loss"`: the MNIST report's gradient of the cross-entropy, start dZ = P − onehot) |
 | `input_x_gradient` | x · d score / d x |
-| `smoothgrad(..., n=50, sigma=0.15, seed=0)` | mean gradient over noisy copies x + N(0, σ²) |
+| `smoothgrad(..., n_samples=50, sigma=0.15, seed=0)` | mean gradient over noisy copies x + N(0, σ²) |
 | `integrated_gradients(..., baseline=None, steps=50, method="gausslegendre", return_error=False)` | (x − x') ∫ gradient; `.error` = Σ attribution − (f(x) − f(x')) |
 | `guided_backprop`, `deconvnet` | modified ReLU backward passes |
 | `lrp(..., rule=..., composite=None, bias=True, start="logit", return_layers=False)` | relevance per input |

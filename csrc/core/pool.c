@@ -1,4 +1,4 @@
-/* pool.c: a small pool of worker threads for the GEMM.
+/* pool.c: the one pool of worker threads.
  *
  * xnn_parallel_for(fn, arg, n, threads) runs fn(arg, i) for every i in
  * [0, n) on the calling thread and up to threads - 1 workers, and returns
@@ -14,25 +14,23 @@
  *
  * Workers spin for a short while after a job, so that the next job of a
  * training step starts at once (reading it without a lock), then sleep on
- * a condition variable. A call
- * made while the pool is busy (another thread's product, or a product
- * inside a chunk) runs its chunks on the calling thread. POSIX threads; on
- * other systems every call runs on the calling thread.
+ * a condition variable. xnn_pool_release ends an epoch: every worker of
+ * it exits once it is idle (lowering the thread count gives the threads
+ * back), and later calls start new workers. POSIX threads; on other
+ * systems every call runs on the calling thread.
  */
 #if defined(__unix__) || defined(__APPLE__)
 #define _POSIX_C_SOURCE 200809L
 #endif
 #include <stddef.h>
 #include <stdint.h>
-#include "gemm_internal.h"
-#include "../parallel.h"
-#include "../xnn.h"
+#include "xnn.h"
+#include "core/atomic.h"
+#include "core/parallel.h"
 
-#if (defined(__unix__) || defined(__APPLE__)) && !defined(__STDC_NO_ATOMICS__) && \
-    !defined(XNN_NO_POOL)
+#if (defined(__unix__) || defined(__APPLE__)) && XNN_THREADED && !defined(XNN_NO_POOL)
 #include <pthread.h>
 #include <sched.h>
-#include <stdatomic.h>
 
 #define POOL_MAX 64           /* workers at most */
 #define POOL_SPIN 20000       /* polls of a worker before it sleeps */
@@ -46,9 +44,10 @@
 typedef void (*chunk_fn)(void *, size_t);
 
 static struct {
-    pthread_mutex_t lock;               /* for sleeping workers only */
+    pthread_mutex_t lock;               /* for sleeping workers and creation */
     pthread_cond_t wake;
-    int started;                        /* workers created */
+    int started;                        /* workers of this epoch */
+    atomic_uint epoch;                  /* bumped by xnn_pool_release */
     atomic_uint_fast64_t gen;           /* job generation, published last */
     /* the current job, stored before gen; a worker that sees gen reads
        them without the lock (a claim of a chunk then checks the job) */
@@ -60,8 +59,8 @@ static struct {
     atomic_uint_fast64_t ticket;
     atomic_size_t done;                 /* chunks finished */
     atomic_flag busy;                   /* a caller owns the pool */
-} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, NULL, NULL, 0, 0, 0, 0,
-          ATOMIC_FLAG_INIT};
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, NULL, NULL, 0, 0, 0,
+          0, ATOMIC_FLAG_INIT};
 
 static void run_chunks(uint64_t gen, chunk_fn fn, void *arg, size_t n)
 {
@@ -77,24 +76,33 @@ static void run_chunks(uint64_t gen, chunk_fn fn, void *arg, size_t n)
     }
 }
 
+/* the current epoch, as a worker carries it (16 bits) */
+#define EPOCH() (atomic_load(&pool.epoch) & 0xffffu)
+
 static void *worker(void *p)
 {
-    const int id = (int)(intptr_t)p;
+    const int id = (int)((intptr_t)p & 0xffff);
+    const unsigned epoch = (unsigned)((uintptr_t)p >> 16);
     uint64_t seen = 0;
     for (;;) {
         /* spin a while for the next job, then sleep */
         uint64_t g = atomic_load(&pool.gen);
         for (int s = 0; g == seen && s < POOL_SPIN; s++) {
-            if (s % 64 == 63) sched_yield();
-            else RELAX();
+            if (s % 64 == 63) {
+                if (EPOCH() != epoch) return NULL;
+                sched_yield();
+            } else {
+                RELAX();
+            }
             g = atomic_load(&pool.gen);
         }
         if (g == seen) {
             pthread_mutex_lock(&pool.lock);
-            while ((g = atomic_load(&pool.gen)) == seen)
+            while ((g = atomic_load(&pool.gen)) == seen && EPOCH() == epoch)
                 pthread_cond_wait(&pool.wake, &pool.lock);
             pthread_mutex_unlock(&pool.lock);
         }
+        if (EPOCH() != epoch) return NULL;
         const chunk_fn fn = atomic_load(&pool.fn);
         void *arg = atomic_load(&pool.arg);
         const size_t n = atomic_load(&pool.n);
@@ -102,7 +110,6 @@ static void *worker(void *p)
         seen = g;
         if (id < workers) run_chunks(g, fn, arg, n);
     }
-    return NULL;
 }
 
 static void after_fork_child(void)
@@ -111,6 +118,19 @@ static void after_fork_child(void)
     pthread_mutex_init(&pool.lock, NULL);
     pthread_cond_init(&pool.wake, NULL);
     pool.started = 0;
+    atomic_fetch_add(&pool.epoch, 1);
+    atomic_flag_clear(&pool.busy);
+}
+
+void xnn_pool_release(void)
+{
+    /* wait until no caller owns the pool: a job in flight keeps its workers */
+    while (atomic_flag_test_and_set(&pool.busy)) sched_yield();
+    pthread_mutex_lock(&pool.lock);
+    atomic_fetch_add(&pool.epoch, 1);
+    pool.started = 0;
+    pthread_cond_broadcast(&pool.wake);
+    pthread_mutex_unlock(&pool.lock);
     atomic_flag_clear(&pool.busy);
 }
 
@@ -126,13 +146,19 @@ void xnn_parallel_for(void (*fn)(void *arg, size_t i), void *arg, size_t n, int 
     if (want > POOL_MAX) want = POOL_MAX;
 
     pthread_mutex_lock(&pool.lock);
-    if (pool.started == 0) pthread_atfork(NULL, NULL, after_fork_child);
+    static int registered = 0;
+    if (!registered) {
+        pthread_atfork(NULL, NULL, after_fork_child);
+        registered = 1;
+    }
+    const unsigned epoch = EPOCH();
     while (pool.started < want) {
         pthread_t th;
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        const int err = pthread_create(&th, &attr, worker, (void *)(intptr_t)pool.started);
+        void *wa = (void *)(((uintptr_t)epoch << 16) | (uintptr_t)pool.started);
+        const int err = pthread_create(&th, &attr, worker, wa);
         pthread_attr_destroy(&attr);
         if (err) break;                 /* fewer workers: the caller does more */
         pool.started++;
@@ -168,9 +194,11 @@ void xnn_parallel_for(void (*fn)(void *arg, size_t i), void *arg, size_t n, int 
     for (size_t i = 0; i < n; i++) fn(arg, i);
 }
 
+void xnn_pool_release(void) {}
+
 #endif
 
-/* ---- contiguous ranges for elementwise passes (parallel.h) ---- */
+/* ---- contiguous ranges for elementwise passes ---- */
 
 typedef struct {
     void (*body)(void *, size_t, size_t);
@@ -197,4 +225,3 @@ void xnn_parallel_range(void (*body)(void *ctx, size_t i0, size_t i1), void *ctx
     range_job r = {body, ctx, count, (size_t)threads < count ? (size_t)threads : count};
     xnn_parallel_for(range_chunk, &r, r.parts, threads);
 }
-

@@ -3,6 +3,7 @@
  * The instruction set is detected once (cpuid through the compiler's
  * builtins); the environment variable XNN_ISA=ref|avx2|avx512 forces one,
  * provided the processor has it. On other architectures only "ref" exists.
+ * Lowering the thread count releases the pool's extra workers (pool.c).
  */
 #if defined(__linux__)
 #define _GNU_SOURCE                 /* sched_getaffinity, CPU_COUNT */
@@ -11,13 +12,18 @@
 #elif defined(__unix__) || defined(__APPLE__)
 #define _POSIX_C_SOURCE 200809L
 #include <unistd.h>
+#elif defined(_WIN32)
+#include <windows.h>
 #endif
 #include <stdlib.h>
 #include <string.h>
 #include "xnn.h"
+#include "core/atomic.h"
+#include "core/parallel.h"
 
-static int g_isa = -1;
-static int g_threads = 0;   /* 0: not yet set, use the number of cores */
+static XNN_ATOMIC_INT g_isa = -1;
+static XNN_ATOMIC_INT g_threads = 0;   /* 0: not set, use every core */
+static XNN_ATOMIC_INT g_default_threads = 0;
 
 int xnn_cpu_has(int isa)
 {
@@ -56,24 +62,23 @@ static int detect(void)
 
 int xnn_isa(void)
 {
-    if (g_isa < 0) g_isa = detect();
-    return g_isa;
+    int isa = xnn_atomic_load(&g_isa);
+    if (isa < 0) {
+        isa = detect();
+        xnn_atomic_store(&g_isa, isa);
+    }
+    return isa;
 }
 
 int xnn_set_isa(int isa)
 {
     if (isa < XNN_ISA_REF || isa > XNN_ISA_AVX512 || !xnn_cpu_has(isa)) return XNN_EINVAL;
-    g_isa = isa;
+    xnn_atomic_store(&g_isa, isa);
     return XNN_OK;
 }
 
-void xnn_set_num_threads(int n)
-{
-    g_threads = n > 0 ? n : 0;
-}
-
-/* default: the processors this process may use (its affinity mask, on
-   Linux), else the online processors */
+/* the processors this process may use (its affinity mask, on Linux),
+   else the online processors */
 static int default_threads(void)
 {
 #if defined(__linux__)
@@ -84,39 +89,30 @@ static int default_threads(void)
 #if defined(_SC_NPROCESSORS_ONLN)
     const long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (int)n : 1;
+#elif defined(_WIN32)
+    SYSTEM_INFO si;
+    GetSystemInfo(&si);
+    return si.dwNumberOfProcessors > 0 ? (int)si.dwNumberOfProcessors : 1;
 #else
     return 1;
 #endif
 }
 
-/* read once, since every product asks; two threads asking first both
-   compute the same value */
-#if !defined(__STDC_NO_ATOMICS__)
-#include <stdatomic.h>
-static atomic_int g_default_threads = 0;
-#else
-static volatile int g_default_threads = 0;
-#endif
+void xnn_set_num_threads(int n)
+{
+    const int before = xnn_get_num_threads();
+    xnn_atomic_store(&g_threads, n > 0 ? n : 0);
+    if (xnn_get_num_threads() < before) xnn_pool_release();
+}
 
 int xnn_get_num_threads(void)
 {
-    if (g_threads > 0) return g_threads;
-    int n = g_default_threads;
-    if (n == 0) g_default_threads = n = default_threads();
+    const int t = xnn_atomic_load(&g_threads);
+    if (t > 0) return t;
+    int n = xnn_atomic_load(&g_default_threads);
+    if (n == 0) {          /* two threads asking first compute the same value */
+        n = default_threads();
+        xnn_atomic_store(&g_default_threads, n);
+    }
     return n;
-}
-
-/* splitmix64: a small, well-mixed counter-based generator. */
-static uint64_t mix64(uint64_t z)
-{
-    z += 0x9E3779B97F4A7C15ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-double xnn_uniform(uint64_t seed, uint64_t stream, uint64_t index)
-{
-    uint64_t z = mix64(mix64(seed ^ mix64(stream)) + index);
-    return (double)(z >> 11) * (1.0 / 9007199254740992.0);   /* 53 bits */
 }

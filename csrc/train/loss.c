@@ -5,13 +5,14 @@
  *   binary_cross_entropy  L = -sum_j y_j log p_j + (1 - y_j) log(1 - p_j)
  *   ssr                   L = 0.5 sum_j (y_j - p_j)^2
  * Logarithms are taken of max(p, smallest normal), so a probability that
- * underflowed to 0 gives a large finite loss rather than infinity.
+ * underflowed to 0 gives a large finite loss rather than infinity; a NaN
+ * output (a diverged network) gives a NaN loss, never the clamp.
  * Sums are accumulated in double in row order for both dtypes.
  */
 #ifndef XNN_T
 #include "xnn.h"
-#define XNN_SELF "loss.c"
-#include "template.h"
+#define XNN_SELF "train/loss.c"
+#include "core/template.h"
 #else
 
 /* stats[3] += (sum of L, sum of SSR, number correct) over P (m,n), labels (m) */
@@ -34,13 +35,13 @@ int XNN_FN(xnn_loss_forward)(double stats[3], const XNN_T *P, const int64_t *lab
         ssr *= 0.5;
         double l;
         if (loss == XNN_LOSS_CROSS_ENTROPY) {
-            XNN_T pt = p[t] > XNN_TINY ? p[t] : XNN_TINY;
+            XNN_T pt = p[t] < XNN_TINY ? XNN_TINY : p[t];    /* NaN stays NaN */
             l = -(double)XNN_M(log)(pt);
         } else if (loss == XNN_LOSS_BINARY_CROSS_ENTROPY) {
             l = 0;
             for (size_t j = 0; j < n; j++) {
                 XNN_T q = j == (size_t)t ? p[j] : 1 - p[j];
-                l -= (double)XNN_M(log)(q > XNN_TINY ? q : XNN_TINY);
+                l -= (double)XNN_M(log)(q < XNN_TINY ? XNN_TINY : q);
             }
         } else {
             l = ssr;
@@ -74,11 +75,11 @@ int XNN_FN(xnn_loss_backward)(XNN_T *dZ, const XNN_T *P, const int64_t *labels,
             if (fused || loss == XNN_LOSS_SSR) {
                 g = p[j] - y;
             } else if (loss == XNN_LOSS_CROSS_ENTROPY) {
-                XNN_T pt = p[j] > XNN_TINY ? p[j] : XNN_TINY;
+                XNN_T pt = p[j] < XNN_TINY ? XNN_TINY : p[j];
                 g = -y / pt;
             } else {
                 XNN_T q = p[j] * (1 - p[j]);
-                g = (p[j] - y) / (q > XNN_TINY ? q : XNN_TINY);
+                g = (p[j] - y) / (q < XNN_TINY ? XNN_TINY : q);
             }
             dz[j] = s * g;
         }

@@ -13,10 +13,8 @@
 #ifndef XNN_T
 #include <math.h>
 #include "xnn.h"
-#include "parallel.h"
-#if !defined(__STDC_NO_ATOMICS__)
-#include <stdatomic.h>
-#endif
+#include "core/atomic.h"
+#include "core/parallel.h"
 
 #define CHECK_BLOCK 4096
 
@@ -24,26 +22,11 @@
 typedef struct {
     const void *x;
     size_t n;
-#if !defined(__STDC_NO_ATOMICS__)
-    atomic_size_t first;
-#else
-    volatile size_t first;   /* without atomics the pool runs serially */
-#endif
+    XNN_ATOMIC_SIZE first;
 } check_ctx;
 
-static void check_found(check_ctx *c, size_t i)
-{
-#if !defined(__STDC_NO_ATOMICS__)
-    size_t cur = atomic_load(&c->first);
-    while (i < cur && !atomic_compare_exchange_weak(&c->first, &cur, i)) {
-    }
-#else
-    if (i < c->first) c->first = i;
-#endif
-}
-
-#define XNN_SELF "check.c"
-#include "template.h"
+#define XNN_SELF "core/check.c"
+#include "core/template.h"
 #else
 
 /* blocks [b0, b1) of CHECK_BLOCK elements */
@@ -54,7 +37,7 @@ static void XNN_FN(check_range)(void *p, size_t b0, size_t b1)
     for (size_t b = b0; b < b1; b++) {
         const size_t i0 = b * CHECK_BLOCK;
         const size_t i1 = i0 + CHECK_BLOCK < c->n ? i0 + CHECK_BLOCK : c->n;
-        if (i0 >= c->first) return;          /* a smaller bad index is known */
+        if (i0 >= xnn_atomic_load(&c->first)) return;   /* a smaller bad index is known */
         XNN_T lane[16] = {0};
         size_t i = i0;
         for (; i + 16 <= i1; i += 16)
@@ -65,7 +48,7 @@ static void XNN_FN(check_range)(void *p, size_t b0, size_t b1)
         if (s == 0) continue;
         for (i = i0; i < i1; i++)
             if (!isfinite(x[i])) {
-                check_found(c, i);
+                xnn_atomic_min_size(&c->first, i);
                 return;
             }
     }
@@ -73,9 +56,12 @@ static void XNN_FN(check_range)(void *p, size_t b0, size_t b1)
 
 size_t XNN_FN(xnn_first_nonfinite)(const XNN_T *x, size_t n)
 {
-    check_ctx c = {x, n, n};
+    check_ctx c;
+    c.x = x;
+    c.n = n;
+    xnn_atomic_store(&c.first, n);
     xnn_parallel_range(XNN_FN(check_range), &c, (n + CHECK_BLOCK - 1) / CHECK_BLOCK, n);
-    return c.first;
+    return xnn_atomic_load(&c.first);
 }
 
 #endif

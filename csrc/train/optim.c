@@ -7,12 +7,14 @@
  *
  * Each rule is one loop over elements, shared by the whole-array entry
  * points and by xnn_optimizer_step, which a training step calls on each
- * tile of dW as the GEMM finishes it: every element is updated by the same
+ * tile of dW as the GEMM finishes it, and by xnn_update_params, which steps a
+ * whole node's W and b at once: every element is updated by the same
  * expression either way, so the bits do not depend on the route.
  */
 #ifndef XNN_T
 #include <math.h>
 #include "xnn.h"
+#include "layers/op.h"
 
 void xnn_adam_corrections(double beta1, double beta2, int64_t t, double c[2])
 {
@@ -20,8 +22,8 @@ void xnn_adam_corrections(double beta1, double beta2, int64_t t, double c[2])
     c[1] = 1.0 / (1.0 - pow(beta2, (double)t));
 }
 
-#define XNN_SELF "optim.c"
-#include "template.h"
+#define XNN_SELF "train/optim.c"
+#include "core/template.h"
 #else
 
 static inline void XNN_FN(sgd)(XNN_T *W, const XNN_T *dW, XNN_T a, size_t n)
@@ -96,6 +98,17 @@ int XNN_FN(xnn_optimizer_step)(const xnn_train_config *cfg, const double c[2], X
     default:
         return XNN_EINVAL;
     }
+}
+
+/* cfg's optimizer on a node's W and b from their complete gradients */
+int XNN_FN(xnn_update_params)(const XNN_FN(xnn_update) *u, const xnn_node *n)
+{
+    const xnn_grads *g = u->g;
+    int st = XNN_FN(xnn_optimizer_step)(u->cfg, u->corr, (XNN_T *)n->W, (const XNN_T *)g->dW,
+                                        (XNN_T *)g->s1W, (XNN_T *)g->s2W, xnn_node_weights(n));
+    if (st != XNN_OK) return st;
+    return XNN_FN(xnn_optimizer_step)(u->cfg, u->corr, (XNN_T *)n->b, (const XNN_T *)g->db,
+                                      (XNN_T *)g->s1b, (XNN_T *)g->s2b, n->out_c);
 }
 
 #endif

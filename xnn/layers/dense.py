@@ -1,21 +1,12 @@
-"""Layers of a network. For now: the fully connected layer, Dense."""
-
+"""Dense: the fully connected layer."""
 import numpy as np
 
-from . import _core
-from . import _validate as V
-
-ACTIVATIONS = {
-    "linear": _core.ACT_LINEAR, "relu": _core.ACT_RELU, "tanh": _core.ACT_TANH,
-    "sigmoid": _core.ACT_SIGMOID, "softmax": _core.ACT_SOFTMAX,
-}
-ACTIVATION_ALIASES = {None: "linear", "identity": "linear", "none": "linear"}
-
-#: refuse layers whose weight matrix alone would exceed this many elements
-MAX_PARAMS = 2**30
+from .. import _core
+from .. import _validate as V
+from .base import MAX_PARAMS, Layer, activation, keep_probability
 
 
-class Dense:
+class Dense(Layer):
     """A fully connected layer ``y = activation(x W + b)``, then dropout.
 
     Parameters
@@ -34,61 +25,71 @@ class Dense:
         This layer's initialiser; by default the model's.
     """
 
+    op = _core.OP_DENSE
+    input_ndim = 1
+
     def __init__(self, n_in, n_out, activation="linear", dropout=None, keep_prob=None, init=None):
+        super().__init__()
         self.n_in = V.positive_int(n_in, "n_in")
         self.n_out = V.positive_int(n_out, "n_out")
         if self.n_in * self.n_out > MAX_PARAMS:
             raise ValueError(f"n_in * n_out: expected at most {MAX_PARAMS} weights, "
                              f"got {self.n_in} * {self.n_out} = {self.n_in * self.n_out}")
-        act = ACTIVATION_ALIASES.get(activation, activation)
-        self.activation = V.choice(act, "activation", ACTIVATIONS)
-        if dropout is not None and keep_prob is not None:
-            raise ValueError("dropout, keep_prob: give one of them, not both")
-        if keep_prob is not None:
-            keep = V.finite_float(keep_prob, "keep_prob", 0.0, 1.0, low_open=True)
-        elif dropout is not None:
-            keep = 1.0 - V.finite_float(dropout, "dropout", 0.0, 1.0, high_open=True)
-        else:
-            keep = 1.0
-        self.keep_prob = keep
+        self.activation = _activation(activation)
+        self.keep_prob = keep_probability(dropout, keep_prob)
         self.init = init
         self.W = None
         self.b = None
 
-    @property
-    def dropout(self):
-        return 1.0 - self.keep_prob
+    def output_shape(self, input_shape):
+        input_shape = tuple(input_shape)
+        if len(input_shape) != 1:
+            n = int(np.prod(input_shape))
+            hint = (f"; add Flatten() before it (which gives {n} values)"
+                    if n == self.n_in else f"; add Flatten() before it, which gives {n} values, "
+                    f"and make n_in {n}")
+            raise ValueError(f"{self!r}: expected a flat input of {self.n_in} values, got shape "
+                             f"{input_shape}{hint}")
+        if input_shape[0] != self.n_in:
+            raise ValueError(f"{self!r}: expected n_in = {input_shape[0]} (the width of its "
+                             f"input), got n_in = {self.n_in}")
+        return (self.n_out,)
 
     @property
-    def n_params(self):
-        return self.n_in * self.n_out + self.n_out
+    def fan_in(self):
+        return self.n_in
 
-    def build(self, init_fn, rng, dtype):
-        """Allocate and initialise W and b (called by the model)."""
+    @property
+    def fan_out(self):
+        return self.n_out
+
+    @property
+    def params(self):
+        return [] if self.W is None else [self.W, self.b]
+
+    def _allocate(self, init_fn, rng, dtype):
         try:
             W = init_fn(rng, self.n_in, self.n_out)
             self.W = np.ascontiguousarray(W, dtype=dtype)
             self.b = np.zeros(self.n_out, dtype=dtype)
         except MemoryError:
-            raise MemoryError(f"Dense({self.n_in}, {self.n_out}): not enough memory for "
-                              f"{self.n_params} parameters") from None
+            raise MemoryError(f"{self!r}: not enough memory for "
+                              f"{self.n_in * self.n_out + self.n_out} parameters") from None
         if self.W.shape != (self.n_in, self.n_out):
             raise ValueError(f"init: expected an array of shape {(self.n_in, self.n_out)}, "
                              f"got {self.W.shape}")
+
+    def _set_params(self, arrays):
+        self.W, self.b = arrays
 
     def config(self):
         return {"type": "Dense", "n_in": self.n_in, "n_out": self.n_out,
                 "activation": self.activation, "keep_prob": self.keep_prob}
 
-    def __repr__(self):
+    def _describe(self):
         extra = f", keep_prob={self.keep_prob:g}" if self.keep_prob < 1 else ""
-        return f"Dense({self.n_in}, {self.n_out}, activation={self.activation!r}{extra})"
+        return f"{self.n_in}, {self.n_out}, activation={self.activation!r}{extra}"
 
 
-def from_config(cfg):
-    if not isinstance(cfg, dict) or cfg.get("type") != "Dense":
-        raise ValueError(f"layer config: expected a Dense layer description, got {cfg!r}")
-    return Dense(cfg["n_in"], cfg["n_out"], activation=cfg["activation"],
-                 keep_prob=cfg.get("keep_prob", 1.0))
-
-
+def _activation(value):
+    return activation(value)

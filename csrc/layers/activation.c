@@ -7,18 +7,20 @@
  *                                       dz_j = y_j (dy_j - sum_i y_i dy_i)
  *   dropout  y = x * mask / keep        dx = dy * mask / keep
  *
- * The backward passes need only the saved output y, never z.
+ * The backward passes need only the saved output y, never z. Empty
+ * rows (n = 0) are left alone.
  */
 #ifndef XNN_T
 #include "xnn.h"
-#define XNN_SELF "activation.c"
-#include "template.h"
+#define XNN_SELF "layers/activation.c"
+#include "core/template.h"
 #else
 
 /* Y (m,n) = act(Z (m,n)); Y may alias Z */
 int XNN_FN(xnn_activation_forward)(XNN_T *Y, const XNN_T *Z, int act, size_t m, size_t n)
 {
     size_t len = m * n;
+    if (len == 0) return act >= XNN_ACT_LINEAR && act <= XNN_ACT_SOFTMAX ? XNN_OK : XNN_EINVAL;
     switch (act) {
     case XNN_ACT_LINEAR:
         if (Y != Z) for (size_t i = 0; i < len; i++) Y[i] = Z[i];
@@ -61,6 +63,7 @@ int XNN_FN(xnn_activation_backward)(XNN_T *dZ, const XNN_T *Y, const XNN_T *dY,
                                     int act, size_t m, size_t n)
 {
     size_t len = m * n;
+    if (len == 0) return act >= XNN_ACT_LINEAR && act <= XNN_ACT_SOFTMAX ? XNN_OK : XNN_EINVAL;
     switch (act) {
     case XNN_ACT_LINEAR:
         if (dZ != dY) for (size_t i = 0; i < len; i++) dZ[i] = dY[i];

@@ -1,0 +1,38 @@
+/* explain_typed.h: the typed part of explain.h. */
+
+/* the threads an explanation uses: the plan's scratch has slices for
+   plan->threads */
+int XNN_FN(xnn_explain_threads)(const xnn_plan *plan);
+
+/* the input of node l for the chunk whose input is X: X itself for l = 0,
+   else node l - 1's output in the plan */
+const XNN_T *XNN_FN(xnn_explain_input)(const xnn_plan *plan, void *arena, const XNN_T *X,
+                                       size_t l);
+
+/* Forward of mc rows through nodes [0, upto]: z and y of each in the plan,
+ * max pooling's arg-max in its saved buffer. With first_done, node f's
+ * pre-activation already holds f(X; W) without the bias (a path sum made
+ * it from products computed once); the nodes before f are flattens. */
+int XNN_FN(xnn_explain_forward_chunk)(const xnn_plan *plan, void *arena, const XNN_T *X,
+                                      const xnn_node *nodes, size_t upto, int first_done,
+                                      size_t f, int threads, size_t mc);
+
+/* after a forward: per row the target (targets[i], or the arg-max of the
+   last node's pre-activation when negative) into resolved (mc), and the
+   start score into score (mc) when not NULL */
+int XNN_FN(xnn_explain_start_scores)(XNN_T *score, int64_t *resolved, const xnn_plan *plan,
+                                     void *arena, const int64_t *targets, const xnn_node *nodes,
+                                     size_t n, const xnn_start *start, size_t mc);
+
+/* G (mc, out_s) = d score / d (the start node's pre-activation) for the
+   resolved targets; top (mc, out_s) receives d score / d (its
+   pre-activation, or output at a hidden node) when not NULL; mode
+   XNN_GRAD_* for a hidden ReLU start node */
+int XNN_FN(xnn_explain_start_gradient)(XNN_T *G, XNN_T *top, const xnn_plan *plan, void *arena,
+                                       const int64_t *resolved, const xnn_node *nodes, size_t n,
+                                       const xnn_start *start, int mode, size_t mc);
+
+/* G (len) through the activation act of a node whose output is Y, in
+   place, with ReLU passed as mode says (XNN_GRAD_*) */
+int XNN_FN(xnn_explain_act_back)(XNN_T *G, const XNN_T *Y, int act, int mode, size_t mc,
+                                 size_t out);

@@ -1,0 +1,88 @@
+/* gemm_typed.h: the typed declarations of gemm.h (instantiated for both
+ * dtypes by core/template.h; never included directly). */
+
+typedef void (*XNN_FN(xnn_ukr_t))(size_t mr, size_t nr, size_t kc, const XNN_T *a,
+                                  ptrdiff_t rsa, ptrdiff_t csa, const XNN_T *b,
+                                  ptrdiff_t ldb, XNN_T *c, ptrdiff_t ldc, XNN_T beta);
+/* C (n) = beta C + sum_p x_p W[p, :] over p < k in increasing p, skipping x_p = 0 */
+typedef void (*XNN_FN(xnn_gemv_xw_t))(XNN_T *C, const XNN_T *x, const XNN_T *W, XNN_T beta,
+                                      size_t n, size_t k);
+/* C[j] = A[j] (W[j, :] . s) + beta C[j] for j < k, W (k, n); A NULL: 1;
+   rows with A[j] = 0 skip the dot product */
+typedef void (*XNN_FN(xnn_gemv_wt_t))(XNN_T *C, const XNN_T *s, const XNN_T *W,
+                                      const XNN_T *A, XNN_T beta, size_t k, size_t n);
+
+typedef struct XNN_FN(xnn_gemm_cfg) {
+    size_t mr, nr;     /* register tile of the micro-kernel */
+    size_t mc, kc, nc; /* cache blocks: mc % mr == 0, nc % nr == 0 */
+    XNN_FN(xnn_ukr_t) ukr;
+    XNN_FN(xnn_gemv_xw_t) gemv_xw;
+    XNN_FN(xnn_gemv_wt_t) gemv_wt;
+} XNN_FN(xnn_gemm_cfg);
+
+const XNN_FN(xnn_gemm_cfg) *XNN_FN(xnn_gemm_config)(int isa);
+
+/* the kernels of each instruction set (kernel_ref.c, kernel_avx2.c, kernel_avx512.c) */
+void XNN_FN(xnn_ukr_ref)(size_t mr, size_t nr, size_t kc, const XNN_T *a, ptrdiff_t rsa,
+                         ptrdiff_t csa, const XNN_T *b, ptrdiff_t ldb, XNN_T *c,
+                         ptrdiff_t ldc, XNN_T beta);
+void XNN_FN(xnn_ukr_avx2)(size_t mr, size_t nr, size_t kc, const XNN_T *a, ptrdiff_t rsa,
+                          ptrdiff_t csa, const XNN_T *b, ptrdiff_t ldb, XNN_T *c,
+                          ptrdiff_t ldc, XNN_T beta);
+void XNN_FN(xnn_ukr_avx512)(size_t mr, size_t nr, size_t kc, const XNN_T *a, ptrdiff_t rsa,
+                            ptrdiff_t csa, const XNN_T *b, ptrdiff_t ldb, XNN_T *c,
+                            ptrdiff_t ldc, XNN_T beta);
+void XNN_FN(xnn_gemv_xw_ref)(XNN_T *C, const XNN_T *x, const XNN_T *W, XNN_T beta, size_t n,
+                             size_t k);
+void XNN_FN(xnn_gemv_wt_ref)(XNN_T *C, const XNN_T *s, const XNN_T *W, const XNN_T *A,
+                             XNN_T beta, size_t k, size_t n);
+void XNN_FN(xnn_gemv_xw_avx2)(XNN_T *C, const XNN_T *x, const XNN_T *W, XNN_T beta, size_t n,
+                              size_t k);
+void XNN_FN(xnn_gemv_wt_avx2)(XNN_T *C, const XNN_T *s, const XNN_T *W, const XNN_T *A,
+                              XNN_T beta, size_t k, size_t n);
+void XNN_FN(xnn_gemv_xw_avx512)(XNN_T *C, const XNN_T *x, const XNN_T *W, XNN_T beta,
+                                size_t n, size_t k);
+void XNN_FN(xnn_gemv_wt_avx512)(XNN_T *C, const XNN_T *s, const XNN_T *W, const XNN_T *A,
+                                XNN_T beta, size_t k, size_t n);
+
+/* Ap: ceil(mc/mr) panels (kc, mr), rows past mc zero */
+void XNN_FN(xnn_pack_a)(XNN_T *Ap, const XNN_T *A, ptrdiff_t rsa, ptrdiff_t csa, size_t mc,
+                        size_t kc, size_t mr);
+/* Bp: ceil(nc/nr) panels (kc, nr), columns past nc zero */
+void XNN_FN(xnn_pack_b)(XNN_T *Bp, const XNN_T *B, ptrdiff_t rsb, ptrdiff_t csb, size_t kc,
+                        size_t nc, size_t nr);
+
+/* What happens to each finished tile of C (m,n), while it is in L1:
+ * C[i,j] = epi(op(A) op(B) + beta C + bias[j]), or + bias[i] when
+ * bias_rows (bias may be NULL; aux (m,n) is read by XNN_EPI_RELU_GRAD
+ * only); then, when tile is not NULL, tile(ctx, ...) on each finished
+ * block of rows, while it is in L2. */
+typedef struct XNN_FN(xnn_epi) {
+    const XNN_T *bias;
+    int bias_rows;
+    int epi;
+    const XNN_T *aux;
+    xnn_tile_fn tile;
+    void *ctx;
+} XNN_FN(xnn_epi);
+
+/* C (m,n) = op(A) (m,k) . op(B) (k,n) + beta C, then e on each tile (e may be NULL) */
+int XNN_FN(xnn_gemm_epi)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T beta, int trans_a,
+                         int trans_b, size_t m, size_t n, size_t k, const XNN_FN(xnn_epi) *e);
+/* the same with every operand given by its strides (gemm.h): C (m, n) with
+   row stride ldc, op(A)(i, p) = A[i rsa + p csa], op(B)(p, j) = B[p rsb + j csb] */
+int XNN_FN(xnn_gemm_strided)(XNN_T *C, ptrdiff_t ldc, const XNN_T *A, ptrdiff_t rsa,
+                             ptrdiff_t csa, const XNN_T *B, ptrdiff_t rsb, ptrdiff_t csb,
+                             XNN_T beta, size_t m, size_t n, size_t k,
+                             const XNN_FN(xnn_epi) *e);
+/* the same with a column bias, epi and aux only */
+int XNN_FN(xnn_gemm_epilogue)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T beta,
+                              int trans_a, int trans_b, size_t m, size_t n, size_t k,
+                              const XNN_T *bias, int epi, const XNN_T *aux);
+/* the products of one row, for the instruction set in use:
+ * C (n) = x (k) . W (k, n) + beta C, skipping x's zeros;
+ * C (k) = A (k) * (W (k, n) . s (n)) + beta C (A may be NULL) */
+void XNN_FN(xnn_gemv_xw)(XNN_T *C, const XNN_T *x, const XNN_T *W, XNN_T beta, size_t n,
+                         size_t k);
+void XNN_FN(xnn_gemv_wt)(XNN_T *C, const XNN_T *s, const XNN_T *W, const XNN_T *A, XNN_T beta,
+                         size_t k, size_t n);

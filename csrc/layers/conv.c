@@ -1,0 +1,445 @@
+/* conv.c: convolution of NCHW images with OIHW weights (1-D signals are
+ * images with H = 1), through the GEMM.
+ *
+ * For one image X (C, H, W), weights W (O, C, kh, kw), K = C kh kw taps
+ * and P = Ho Wo output positions:
+ *
+ *   unfold     cols (K, P):  cols[(c kh + i) kw + j, oh Wo + ow]
+ *                              = X[c, oh sh + i - ph, ow sw + j - pw]   (0 outside)
+ *   forward    Z (O, P) = W (O, K) cols + b,  Y = act(Z)
+ *   backward   dcols (K, P) = W^T dZ,  dX = fold(dcols)   (each pixel sums its taps)
+ *              dW (O, K) = sum over images of dZ cols^T,  db = sum of dZ over images and positions
+ *   product    Z = f(A; W) + b              (the forward without activation)
+ *   transpose  C = f^T(S; W) = fold(W^T S)  (times A, |.|)
+ *
+ * Images go through in groups of g (about GROUP_BYTES of unfolded input,
+ * which stays in L2): one GEMM W (O, K) . cols (K, g P) per group, whose
+ * columns are then scattered to NCHW with the bias and activation (for
+ * g = 1 the GEMM writes the image's output in place, bias and ReLU in its
+ * epilogue). Threads take contiguous ranges of groups, each with its own
+ * slice of scratch. dW is one GEMM over all images of the call,
+ * dW^T (K, O) = cols (K, m P) . dZ^T with dZ gathered as (O, m P), the
+ * threads splitting its K rows: no sum is split among threads, and the
+ * group size changes no bit (each output sums its K taps in the GEMM's
+ * fixed order). Training keeps the unfolded input of every image,
+ * (K, m P), for the backward.
+ */
+#ifndef XNN_T
+#include <string.h>
+#include "xnn.h"
+#include "core/parallel.h"
+#include "gemm/gemm.h"
+#include "layers/op.h"
+
+/* unfolded input of a group, in bytes */
+#define GROUP_BYTES (192u * 1024u)
+
+static size_t align64(size_t b) { return (b + 63) & ~(size_t)63; }
+
+typedef struct {
+    size_t C, H, W, O, Ho, Wo, K, P, in, out;
+} conv_dims;
+
+static conv_dims dims_of(const xnn_node *n)
+{
+    conv_dims d;
+    d.C = n->in_c, d.H = n->in_h, d.W = n->in_w;
+    d.O = n->out_c, d.Ho = n->out_h, d.Wo = n->out_w;
+    d.K = d.C * n->kh * n->kw;
+    d.P = d.Ho * d.Wo;
+    d.in = d.C * d.H * d.W;
+    d.out = d.O * d.P;
+    return d;
+}
+
+/* images per group: the group's unfolded input about GROUP_BYTES */
+static size_t group_of(const conv_dims *d, size_t m, size_t elem)
+{
+    size_t g = GROUP_BYTES / (d->K * d->P * elem);
+    if (g < 1) g = 1;
+    return g < m ? g : m;
+}
+
+/* output positions [lo, hi) of a row of taps whose input column is
+   o * s + j - p, for o < out, that fall inside [0, w) */
+static void valid_range(size_t out, size_t s, size_t j, size_t p, size_t w, size_t *lo,
+                        size_t *hi)
+{
+    /* o * s + j >= p  <=>  o >= ceil((p - j) / s) */
+    size_t a = p > j ? (p - j + s - 1) / s : 0;
+    /* o * s + j - p <= w - 1  <=>  o <= (w - 1 + p - j) / s */
+    size_t b = w - 1 + p >= j ? (w - 1 + p - j) / s + 1 : 0;
+    if (b > out) b = out;
+    if (a > b) a = b;
+    *lo = a;
+    *hi = b;
+}
+
+/* Scratch of one call, byte offsets: shared W^T (K, O), dW^T (K, O) and,
+   for training, dZ gathered as (O, m P); then one slice per thread, each
+   the unfolded input (or its gradient) of a group (K, g P) and the
+   group's output (or gradient) (O, g P). */
+typedef struct {
+    size_t g;             /* images per group */
+    size_t wt, dwt, dzcn; /* the shared buffers */
+    size_t slices;        /* where the slices start */
+    size_t slice;         /* bytes of one slice */
+    size_t zg;            /* the output part inside a slice */
+} conv_scratch;
+
+static conv_scratch scratch_of(const xnn_node *n, size_t m, int flags, size_t elem)
+{
+    conv_dims d = dims_of(n);
+    conv_scratch s;
+    s.g = group_of(&d, m ? m : 1, elem);
+    s.wt = 0;
+    s.dwt = align64(d.K * d.O * elem);
+    s.dzcn = s.dwt + align64(d.K * d.O * elem);
+    s.slices = s.dzcn + ((flags & XNN_PLAN_TRAIN) ? align64(d.O * m * d.P * elem) : 0);
+    s.zg = align64(d.K * s.g * d.P * elem);
+    s.slice = s.zg + align64(d.O * s.g * d.P * elem);
+    return s;
+}
+
+size_t xnn_conv_scratch_bytes(const xnn_node *n, size_t m, int flags, int threads, size_t elem)
+{
+    conv_scratch s = scratch_of(n, m, flags, elem);
+    return s.slices + (size_t)(threads > 0 ? threads : 1) * s.slice;
+}
+
+#define XNN_SELF "layers/conv.c"
+#include "core/template.h"
+#else
+
+/* cols (K, P) with row stride ld from one image x (C, H, W) */
+static void XNN_FN(unfold)(XNN_T *cols, size_t ld, const XNN_T *x, const xnn_node *n)
+{
+    const size_t H = n->in_h, W = n->in_w, Ho = n->out_h, Wo = n->out_w;
+    const size_t kh = n->kh, kw = n->kw, sh = n->sh, sw = n->sw, ph = n->ph, pw = n->pw;
+    for (size_t c = 0; c < n->in_c; c++)
+        for (size_t i = 0; i < kh; i++)
+            for (size_t j = 0; j < kw; j++) {
+                XNN_T *row = cols + ((c * kh + i) * kw + j) * ld;
+                size_t lo, hi;
+                valid_range(Wo, sw, j, pw, W, &lo, &hi);
+                for (size_t oh = 0; oh < Ho; oh++) {
+                    XNN_T *dst = row + oh * Wo;
+                    const size_t ihp = oh * sh + i;          /* ih + ph */
+                    if (ihp < ph || ihp - ph >= H) {
+                        memset(dst, 0, Wo * sizeof(XNN_T));
+                        continue;
+                    }
+                    const XNN_T *src = x + (c * H + (ihp - ph)) * W;
+                    for (size_t ow = 0; ow < lo; ow++) dst[ow] = 0;
+                    if (sw == 1) {
+                        if (hi > lo) memcpy(dst + lo, src + lo + j - pw, (hi - lo) * sizeof(XNN_T));
+                    } else {
+                        for (size_t ow = lo; ow < hi; ow++) dst[ow] = src[ow * sw + j - pw];
+                    }
+                    for (size_t ow = hi; ow < Wo; ow++) dst[ow] = 0;
+                }
+            }
+}
+
+/* dx (C, H, W) = the fold of dcols (K, P) (row stride ld): every pixel sums
+   the taps that read it, in the order (c, i, j, oh, ow) */
+static void XNN_FN(fold)(XNN_T *dx, const XNN_T *dcols, size_t ld, const xnn_node *n)
+{
+    const size_t H = n->in_h, W = n->in_w, Ho = n->out_h, Wo = n->out_w;
+    const size_t kh = n->kh, kw = n->kw, sh = n->sh, sw = n->sw, ph = n->ph, pw = n->pw;
+    memset(dx, 0, n->in_c * H * W * sizeof(XNN_T));
+    for (size_t c = 0; c < n->in_c; c++)
+        for (size_t i = 0; i < kh; i++)
+            for (size_t j = 0; j < kw; j++) {
+                const XNN_T *row = dcols + ((c * kh + i) * kw + j) * ld;
+                size_t lo, hi;
+                valid_range(Wo, sw, j, pw, W, &lo, &hi);
+                for (size_t oh = 0; oh < Ho; oh++) {
+                    const size_t ihp = oh * sh + i;
+                    if (ihp < ph || ihp - ph >= H) continue;
+                    XNN_T *d = dx + (c * H + (ihp - ph)) * W;
+                    const XNN_T *s = row + oh * Wo;
+                    if (sw == 1) {
+                        for (size_t ow = lo; ow < hi; ow++) d[ow + j - pw] += s[ow];
+                    } else {
+                        for (size_t ow = lo; ow < hi; ow++) d[ow * sw + j - pw] += s[ow];
+                    }
+                }
+            }
+}
+
+static inline XNN_T XNN_FN(act1)(XNN_T v, int act)
+{
+    switch (act) {
+    case XNN_ACT_RELU: return v < 0 ? 0 : v;
+    case XNN_ACT_TANH: return XNN_M(tanh)(v);
+    case XNN_ACT_SIGMOID:
+        if (v >= 0) return 1 / (1 + XNN_M(exp)(-v));
+        else {
+            XNN_T e = XNN_M(exp)(v);
+            return e / (1 + e);
+        }
+    default: return v;
+    }
+}
+
+/* One forward (or product) over images [0, m): Y = act(f(X; W) + b), Z =
+   the pre-activation when not NULL; cols (K, m P) receives the unfolded
+   input when not NULL (training). */
+typedef struct {
+    XNN_T *Y, *Z, *cols;
+    char *work;
+    const XNN_T *X, *W, *b;
+    const xnn_node *n;
+    conv_dims d;
+    conv_scratch s;
+    size_t m, groups, slices;
+    int act;
+    int status;             /* written by slices on failure only */
+} XNN_FN(fwd_job);
+
+static void XNN_FN(fwd_slice)(void *p, size_t t)
+{
+    XNN_FN(fwd_job) *jb = (XNN_FN(fwd_job) *)p;
+    const conv_dims *d = &jb->d;
+    const size_t g = jb->s.g, P = d->P, O = d->O, K = d->K;
+    char *slice = jb->work + jb->s.slices + t * jb->s.slice;
+    XNN_T *cbuf = (XNN_T *)slice, *zg = (XNN_T *)(slice + jb->s.zg);
+    const size_t g0 = jb->groups * t / jb->slices, g1 = jb->groups * (t + 1) / jb->slices;
+    for (size_t gi = g0; gi < g1; gi++) {
+        const size_t n0 = gi * g, gn = jb->m - n0 < g ? jb->m - n0 : g;
+        /* the group's unfolded input: in cols (training) or the slice */
+        XNN_T *cols = jb->cols ? jb->cols + n0 * P : cbuf;
+        const size_t ld = jb->cols ? jb->m * P : gn * P;
+        for (size_t i = 0; i < gn; i++)
+            XNN_FN(unfold)(cols + i * P, ld, jb->X + (n0 + i) * d->in, jb->n);
+        int st;
+        const int fused = jb->act == XNN_ACT_RELU || jb->act == XNN_ACT_LINEAR;
+        if (gn == 1 && (!jb->Z || jb->Z == jb->Y) && fused) {
+            /* one image: its (O, P) output is NCHW already */
+            const XNN_FN(xnn_epi) e = {jb->b, 1, jb->act == XNN_ACT_RELU ? XNN_EPI_RELU : 0,
+                                       NULL, NULL, NULL};
+            st = XNN_FN(xnn_gemm_strided)(jb->Y + n0 * d->out, (ptrdiff_t)P, jb->W,
+                                          (ptrdiff_t)K, 1, cols, (ptrdiff_t)ld, 1, 0, O, P, K,
+                                          &e);
+            if (st != XNN_OK) jb->status = st;
+            continue;
+        }
+        const XNN_FN(xnn_epi) e = {jb->b, 1, XNN_EPI_NONE, NULL, NULL, NULL};
+        st = XNN_FN(xnn_gemm_strided)(zg, (ptrdiff_t)(gn * P), jb->W, (ptrdiff_t)K, 1, cols,
+                                      (ptrdiff_t)ld, 1, 0, O, gn * P, K, jb->b ? &e : NULL);
+        if (st != XNN_OK) {
+            jb->status = st;
+            continue;
+        }
+        /* scatter (O, gn P) to NCHW with the activation */
+        for (size_t i = 0; i < gn; i++)
+            for (size_t o = 0; o < O; o++) {
+                const XNN_T *src = zg + o * gn * P + i * P;
+                XNN_T *y = jb->Y + (n0 + i) * d->out + o * P;
+                if (jb->Z && jb->Z != jb->Y) {
+                    XNN_T *z = jb->Z + (n0 + i) * d->out + o * P;
+                    memcpy(z, src, P * sizeof(XNN_T));
+                }
+                for (size_t q = 0; q < P; q++) y[q] = XNN_FN(act1)(src[q], jb->act);
+            }
+    }
+}
+
+static int XNN_FN(conv_run)(XNN_T *Y, XNN_T *Z, XNN_T *cols, void *work, const XNN_T *X,
+                            const XNN_T *W, const XNN_T *b, int act, const xnn_node *n,
+                            int flags, int threads, size_t m)
+{
+    XNN_FN(fwd_job) jb;
+    jb.Y = Y, jb.Z = Z, jb.cols = cols, jb.work = (char *)work;
+    jb.X = X, jb.W = W, jb.b = b, jb.n = n, jb.act = act, jb.m = m, jb.status = XNN_OK;
+    jb.d = dims_of(n);
+    jb.s = scratch_of(n, m, flags, sizeof(XNN_T));
+    jb.groups = (m + jb.s.g - 1) / jb.s.g;
+    jb.slices = (size_t)(threads > 0 ? threads : 1);
+    if (jb.slices > jb.groups) jb.slices = jb.groups;
+    xnn_parallel_for(XNN_FN(fwd_slice), &jb, jb.slices, threads);
+    return jb.status;
+}
+
+static size_t XNN_FN(conv_saved)(const xnn_node *n, size_t m, int flags)
+{
+    if (!(flags & XNN_PLAN_TRAIN)) return 0;
+    conv_dims d = dims_of(n);
+    return d.K * m * d.P * sizeof(XNN_T);
+}
+
+static size_t XNN_FN(conv_scratch)(const xnn_node *n, size_t m, int flags, int threads)
+{
+    return xnn_conv_scratch_bytes(n, m, flags, threads, sizeof(XNN_T));
+}
+
+static int XNN_FN(conv_forward)(XNN_T *Y, XNN_T *Z, void *saved, void *work, const XNN_T *X,
+                                const xnn_node *n, int flags, int threads, size_t m)
+{
+    XNN_T *cols = (flags & XNN_PLAN_TRAIN) ? (XNN_T *)saved : NULL;
+    if ((flags & XNN_PLAN_TRAIN) && !cols) return XNN_EINVAL;
+    return XNN_FN(conv_run)(Y, Z, cols, work, X, (const XNN_T *)n->W, (const XNN_T *)n->b,
+                            n->act, n, flags, threads, m);
+}
+
+static int XNN_FN(conv_product)(XNN_T *Z, void *work, const XNN_T *A, const XNN_T *W,
+                                const XNN_T *b, const xnn_node *n, int threads, size_t m)
+{
+    return XNN_FN(conv_run)(Z, NULL, NULL, work, A, W, b, XNN_ACT_LINEAR, n, 0, threads, m);
+}
+
+/* The backward product over images [0, m): dX = fold(W^T dZ), then times
+   [relu > 0] or times A, then |.| */
+typedef struct {
+    XNN_T *dX;
+    char *work;
+    const XNN_T *dZ, *Wt, *relu, *A;
+    const xnn_node *n;
+    conv_dims d;
+    conv_scratch s;
+    size_t m, groups, slices;
+    int absolute;
+    int status;
+} XNN_FN(bwd_job);
+
+static void XNN_FN(bwd_slice)(void *p, size_t t)
+{
+    XNN_FN(bwd_job) *jb = (XNN_FN(bwd_job) *)p;
+    const conv_dims *d = &jb->d;
+    const size_t g = jb->s.g, P = d->P, O = d->O, K = d->K;
+    char *slice = jb->work + jb->s.slices + t * jb->s.slice;
+    XNN_T *dcols = (XNN_T *)slice, *dzg = (XNN_T *)(slice + jb->s.zg);
+    const size_t g0 = jb->groups * t / jb->slices, g1 = jb->groups * (t + 1) / jb->slices;
+    for (size_t gi = g0; gi < g1; gi++) {
+        const size_t n0 = gi * g, gn = jb->m - n0 < g ? jb->m - n0 : g;
+        const XNN_T *src = jb->dZ + n0 * d->out;
+        ptrdiff_t ldz = (ptrdiff_t)P;
+        if (gn > 1) {
+            /* gather the group's gradient as (O, gn P) */
+            for (size_t o = 0; o < O; o++)
+                for (size_t i = 0; i < gn; i++)
+                    memcpy(dzg + o * gn * P + i * P, src + i * d->out + o * P, P * sizeof(XNN_T));
+            src = dzg;
+            ldz = (ptrdiff_t)(gn * P);
+        }
+        int st = XNN_FN(xnn_gemm_strided)(dcols, (ptrdiff_t)(gn * P), jb->Wt, (ptrdiff_t)O, 1,
+                                          src, ldz, 1, 0, K, gn * P, O, NULL);
+        if (st != XNN_OK) {
+            jb->status = st;
+            continue;
+        }
+        for (size_t i = 0; i < gn; i++) {
+            XNN_T *dx = jb->dX + (n0 + i) * d->in;
+            XNN_FN(fold)(dx, dcols + i * P, gn * P, jb->n);
+            if (jb->relu) {
+                const XNN_T *r = jb->relu + (n0 + i) * d->in;
+                for (size_t q = 0; q < d->in; q++) dx[q] = r[q] > 0 ? dx[q] : 0;
+            }
+            if (jb->A) {
+                const XNN_T *a = jb->A + (n0 + i) * d->in;
+                for (size_t q = 0; q < d->in; q++) dx[q] *= a[q];
+            }
+            if (jb->absolute)
+                for (size_t q = 0; q < d->in; q++) dx[q] = XNN_M(fabs)(dx[q]);
+        }
+    }
+}
+
+/* Wt (K, O) = W^T for W (O, K) */
+static void XNN_FN(transpose_w)(XNN_T *Wt, const XNN_T *W, size_t O, size_t K)
+{
+    for (size_t o = 0; o < O; o++)
+        for (size_t k = 0; k < K; k++) Wt[k * O + o] = W[o * K + k];
+}
+
+static int XNN_FN(conv_dx)(XNN_T *dX, void *work, const XNN_T *dZ, const XNN_T *W,
+                           const XNN_T *relu, const XNN_T *A, int absolute, const xnn_node *n,
+                           int flags, int threads, size_t m)
+{
+    XNN_FN(bwd_job) jb;
+    jb.dX = dX, jb.work = (char *)work, jb.dZ = dZ, jb.relu = relu, jb.A = A;
+    jb.n = n, jb.m = m, jb.absolute = absolute, jb.status = XNN_OK;
+    jb.d = dims_of(n);
+    jb.s = scratch_of(n, m, flags, sizeof(XNN_T));
+    XNN_T *Wt = (XNN_T *)((char *)work + jb.s.wt);
+    XNN_FN(transpose_w)(Wt, W, jb.d.O, jb.d.K);
+    jb.Wt = Wt;
+    jb.groups = (m + jb.s.g - 1) / jb.s.g;
+    jb.slices = (size_t)(threads > 0 ? threads : 1);
+    if (jb.slices > jb.groups) jb.slices = jb.groups;
+    xnn_parallel_for(XNN_FN(bwd_slice), &jb, jb.slices, threads);
+    return jb.status;
+}
+
+static int XNN_FN(conv_transpose)(XNN_T *C, void *work, const XNN_T *S, const XNN_T *A,
+                                  const XNN_T *W, int absolute, const xnn_node *n, int threads,
+                                  size_t m)
+{
+    return XNN_FN(conv_dx)(C, work, S, W, NULL, A, absolute, n, 0, threads, m);
+}
+
+/* dZ (m, O, P) gathered as (O, m P) on rows [o0, o1) */
+typedef struct {
+    XNN_T *dzcn;
+    const XNN_T *dZ;
+    size_t m, O, P;
+} XNN_FN(gather_job);
+
+static void XNN_FN(gather_rows)(void *p, size_t o0, size_t o1)
+{
+    const XNN_FN(gather_job) *g = (const XNN_FN(gather_job) *)p;
+    for (size_t o = o0; o < o1; o++)
+        for (size_t i = 0; i < g->m; i++)
+            memcpy(g->dzcn + o * g->m * g->P + i * g->P, g->dZ + (i * g->O + o) * g->P,
+                   g->P * sizeof(XNN_T));
+}
+
+static int XNN_FN(conv_backward)(XNN_T *dX, XNN_T *dW, XNN_T *db, void *work, const XNN_T *dZ,
+                                 const void *saved, const XNN_T *X, const XNN_T *relu,
+                                 const xnn_node *n, const XNN_FN(xnn_update) *update, int add,
+                                 int threads, size_t m)
+{
+    (void)X;
+    const conv_dims d = dims_of(n);
+    const conv_scratch s = scratch_of(n, m, XNN_PLAN_TRAIN, sizeof(XNN_T));
+    int st;
+    if (dX) {
+        st = XNN_FN(conv_dx)(dX, work, dZ, (const XNN_T *)n->W, relu, NULL, 0, n,
+                             XNN_PLAN_TRAIN, threads, m);
+        if (st != XNN_OK) return st;
+    }
+    if (!dW && !db) return XNN_OK;
+    if (!saved) return XNN_EINVAL;
+    XNN_T *dzcn = (XNN_T *)((char *)work + s.dzcn), *dwt = (XNN_T *)((char *)work + s.dwt);
+    XNN_FN(gather_job) gj = {dzcn, dZ, m, d.O, d.P};
+    xnn_parallel_range(XNN_FN(gather_rows), &gj, d.O, m * d.out);
+    if (dW) {
+        /* dW^T (K, O) = cols (K, m P) . dzcn^T */
+        st = XNN_FN(xnn_gemm)(dwt, (const XNN_T *)saved, dzcn, 0, 0, 1, d.K, d.O, m * d.P);
+        if (st != XNN_OK) return st;
+        for (size_t o = 0; o < d.O; o++)
+            for (size_t k = 0; k < d.K; k++) {
+                const XNN_T v = dwt[k * d.O + o];
+                dW[o * d.K + k] = add ? dW[o * d.K + k] + v : v;
+            }
+    }
+    if (db) {
+        const size_t len = m * d.P;
+        for (size_t o = 0; o < d.O; o++) {
+            const XNN_T *r = dzcn + o * len;
+            XNN_T sum = add ? db[o] : 0;
+            for (size_t q = 0; q < len; q++) sum += r[q];
+            db[o] = sum;
+        }
+    }
+    if (update) return XNN_FN(xnn_update_params)(update, n);
+    return XNN_OK;
+}
+
+const XNN_FN(xnn_op) XNN_FN(xnn_conv_op) = {
+    XNN_FN(conv_saved),   XNN_FN(conv_scratch), XNN_FN(conv_forward), XNN_FN(conv_backward),
+    XNN_FN(conv_product), XNN_FN(conv_transpose), NULL,
+};
+
+#endif

@@ -1,0 +1,39 @@
+/* op_typed.h: the typed part of op.h (instantiated by core/template.h). */
+
+/* the optimizer step a backward applies to W and b once dW and db are
+   complete (the last chunk of a training step) */
+typedef struct XNN_FN(xnn_update) {
+    const xnn_train_config *cfg;
+    const double *corr;           /* Adam's corrections of the step */
+    const xnn_grads *g;           /* the node's gradients and optimizer state */
+} XNN_FN(xnn_update);
+
+typedef struct XNN_FN(xnn_op) {
+    size_t (*saved)(const xnn_node *n, size_t m, int flags);
+    size_t (*scratch)(const xnn_node *n, size_t m, int flags, int threads);
+    int (*forward)(XNN_T *Y, XNN_T *Z, void *saved, void *work, const XNN_T *X,
+                   const xnn_node *n, int flags, int threads, size_t m);
+    int (*backward)(XNN_T *dX, XNN_T *dW, XNN_T *db, void *work, const XNN_T *dZ,
+                    const void *saved, const XNN_T *X, const XNN_T *relu, const xnn_node *n,
+                    const XNN_FN(xnn_update) *update, int add, int threads, size_t m);
+    int (*product)(XNN_T *Z, void *work, const XNN_T *A, const XNN_T *W, const XNN_T *b,
+                   const xnn_node *n, int threads, size_t m);
+    int (*transpose)(XNN_T *C, void *work, const XNN_T *S, const XNN_T *A, const XNN_T *W,
+                     int absolute, const xnn_node *n, int threads, size_t m);
+    int (*relevance)(XNN_T *Rin, void *work, const XNN_T *R, const XNN_T *X, const XNN_T *Y,
+                     const void *saved, const xnn_node *n, int pool, XNN_T eps, int threads,
+                     size_t m);
+} XNN_FN(xnn_op);
+
+/* the op of code op (XNN_OP_*), or NULL */
+const XNN_FN(xnn_op) *XNN_FN(xnn_op_get)(int op);
+
+extern const XNN_FN(xnn_op) XNN_FN(xnn_dense_op);
+extern const XNN_FN(xnn_op) XNN_FN(xnn_conv_op);
+extern const XNN_FN(xnn_op) XNN_FN(xnn_maxpool_op);
+extern const XNN_FN(xnn_op) XNN_FN(xnn_avgpool_op);
+extern const XNN_FN(xnn_op) XNN_FN(xnn_global_avgpool_op);
+extern const XNN_FN(xnn_op) XNN_FN(xnn_flatten_op);
+
+/* the optimizer's step on a node's W and b (train/optim.c) */
+int XNN_FN(xnn_update_params)(const XNN_FN(xnn_update) *u, const xnn_node *n);

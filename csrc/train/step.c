@@ -1,0 +1,203 @@
+/* step.c: a network's inference and training step, walking its nodes.
+ *
+ * One call runs every node, so Python crosses into C once per batch.
+ *
+ *   forward   for l: Y_l = node_l(In_l); D_l = dropout(Y_l)
+ *             where In_0 = X and In_l = D_{l-1} (Y_{l-1} without dropout)
+ *   loss      statistics of Y_{n-1}; dZ = (1/m) d loss / d Z_{n-1}
+ *   backward  for l = n-1 .. 0:
+ *                 dIn, dW_l, db_l = node_l's backward of dZ, then its update
+ *                 dZ = act'_{l-1}(dropout'(dIn))
+ *
+ * An op applies the ReLU derivative of the node below to the dIn it makes
+ * (when that node has no dropout), and steps the optimizer on its W and b
+ * in the last chunk of the step once their gradients are complete (dense
+ * does it per finished block of dW, inside the GEMM). A batch larger than
+ * the plan's rows goes through in chunks, their gradients summed; every
+ * chunk runs with the weights of before the step: a node's dIn is made
+ * before its W changes, and W changes only in the last chunk.
+ */
+#ifndef XNN_T
+#include <string.h>
+#include "xnn.h"
+#include "core/parallel.h"
+#include "layers/op.h"
+#define XNN_SELF "train/step.c"
+#include "core/template.h"
+#else
+
+typedef struct {
+    XNN_T *Y;
+    int64_t *ly;
+    const XNN_T *X;
+    const int64_t *labels, *rows;
+    size_t n;
+} XNN_FN(gather_ctx);
+
+/* rows [i0, i1) of a gather; the next row is fetched while one is copied
+   (the rows are scattered over X, so the hardware cannot guess it) */
+static void XNN_FN(gather_range)(void *p, size_t i0, size_t i1)
+{
+    const XNN_FN(gather_ctx) *c = (const XNN_FN(gather_ctx) *)p;
+    const size_t n = c->n;
+    for (size_t i = i0; i < i1; i++) {
+#if defined(__GNUC__) || defined(__clang__)
+        if (i + 1 < i1) {
+            const char *next = (const char *)(c->X + (size_t)c->rows[i + 1] * n);
+            for (size_t b = 0; b < n * sizeof(XNN_T); b += 64) __builtin_prefetch(next + b);
+        }
+#endif
+        memcpy(c->Y + i * n, c->X + (size_t)c->rows[i] * n, n * sizeof(XNN_T));
+        c->ly[i] = c->labels[c->rows[i]];
+    }
+}
+
+/* Y (k, n) = X[rows], ly (k) = labels[rows]: a shuffled minibatch, gathered
+   by every thread (a range of rows each) */
+int XNN_FN(xnn_gather_rows)(XNN_T *Y, int64_t *ly, const XNN_T *X, const int64_t *labels,
+                            const int64_t *rows, size_t k, size_t n)
+{
+    XNN_FN(gather_ctx) c = {Y, ly, X, labels, rows, n};
+    xnn_parallel_range(XNN_FN(gather_range), &c, k, k * n);
+    return XNN_OK;
+}
+
+#define AT(off) ((XNN_T *)xnn_plan_at(arena, (off)))
+
+static int XNN_FN(threads_of)(const xnn_plan *plan)
+{
+    const int t = xnn_get_num_threads();
+    return t < plan->threads ? t : plan->threads;
+}
+
+/* outs[l] (m, out_l) where given; chunks of plan->rows rows */
+int XNN_FN(xnn_network_forward)(void *const *outs, const xnn_plan *plan, void *arena,
+                                const XNN_T *X, const xnn_node *nodes, size_t n, size_t m)
+{
+    if (n == 0 || plan->n != n || plan->elem != sizeof(XNN_T)) return XNN_EINVAL;
+    const int threads = XNN_FN(threads_of)(plan);
+    void *work = xnn_plan_at(arena, plan->scratch);
+    const size_t in0 = xnn_node_in(&nodes[0]);
+    for (size_t r0 = 0; r0 < m; r0 += plan->rows) {
+        const size_t mc = m - r0 < plan->rows ? m - r0 : plan->rows;
+        const XNN_T *in = X + r0 * in0;
+        for (size_t l = 0; l < n; l++) {
+            const xnn_node *a = &nodes[l];
+            const size_t out = xnn_node_out(a);
+            XNN_T *Y = outs && outs[l] ? (XNN_T *)outs[l] + r0 * out : AT(plan->node[l].y);
+            if (a->op == XNN_OP_FLATTEN && !(outs && outs[l])) Y = (XNN_T *)in;
+            int st = XNN_FN(xnn_op_get)(a->op)->forward(Y, NULL, xnn_plan_at(arena,
+                                                        plan->node[l].saved), work, in, a, 0,
+                                                        threads, mc);
+            if (st != XNN_OK) return st;
+            in = Y;
+        }
+    }
+    return XNN_OK;
+}
+
+/* Forward, loss and backward of rows [r0, r0 + mc) of a step of m rows:
+ * dW and db get these rows' part of the gradient (stored when first, added
+ * otherwise); when last, each node's parameters are updated as soon as
+ * their gradients are complete. */
+static int XNN_FN(step_chunk)(double stats[3], const xnn_plan *plan, void *arena,
+                              const xnn_grads *grads, const XNN_T *X, const int64_t *labels,
+                              const xnn_node *nodes, size_t n, const xnn_train_config *cfg,
+                              const double corr[2], int threads, size_t m, size_t r0,
+                              size_t mc, int first, int last)
+{
+    void *work = xnn_plan_at(arena, plan->scratch);
+    int st;
+    /* forward */
+    const XNN_T *in = X;
+    for (size_t l = 0; l < n; l++) {
+        const xnn_node *a = &nodes[l];
+        const xnn_plan_node *pn = &plan->node[l];
+        XNN_T *y = AT(pn->y);
+        st = XNN_FN(xnn_op_get)(a->op)->forward(y, NULL, xnn_plan_at(arena, pn->saved), work, in,
+                                                a, XNN_PLAN_TRAIN, threads, mc);
+        if (st != XNN_OK) return st;
+        if (pn->d != XNN_PLAN_NONE) {
+            /* mask bits by (step, node, element of the whole batch) */
+            const uint64_t stream = (uint64_t)cfg->step * 4096u + l;
+            const size_t out = xnn_node_out(a);
+            st = XNN_FN(xnn_dropout_forward)(AT(pn->d), (uint8_t *)xnn_plan_at(arena, pn->mask),
+                                             y, a->keep, cfg->seed, stream, r0 * out, mc * out);
+            if (st != XNN_OK) return st;
+            in = AT(pn->d);
+        } else {
+            in = y;
+        }
+    }
+
+    /* loss */
+    const xnn_node *top = &nodes[n - 1];
+    const XNN_T *P = AT(plan->node[n - 1].y);
+    const size_t n_out = xnn_node_out(top);
+    st = XNN_FN(xnn_loss_forward)(stats, P, labels, cfg->loss, mc, n_out);
+    if (st != XNN_OK) return st;
+    XNN_T *dZ = AT(plan->grad[0]), *dIn = AT(plan->grad[1]);
+    st = XNN_FN(xnn_loss_backward)(dZ, P, labels, cfg->loss, top->act, 1.0 / (double)m, mc,
+                                   n_out);
+    if (st != XNN_OK) return st;
+
+    /* backward, last node first */
+    for (size_t l = n; l-- > 0;) {
+        const xnn_node *a = &nodes[l];
+        const xnn_plan_node *below = l > 0 ? &plan->node[l - 1] : NULL;
+        const XNN_T *lin = l == 0 ? X : AT(below->d != XNN_PLAN_NONE ? below->d : below->y);
+        /* below a ReLU node without dropout the op applies its derivative */
+        const int fused = l > 0 && nodes[l - 1].act == XNN_ACT_RELU && below->d == XNN_PLAN_NONE;
+        const XNN_FN(xnn_update) u = {cfg, corr, &grads[l]};
+        const int param = xnn_node_linear(a);
+        st = XNN_FN(xnn_op_get)(a->op)->backward(
+            l > 0 ? dIn : NULL, param ? (XNN_T *)grads[l].dW : NULL,
+            param ? (XNN_T *)grads[l].db : NULL, work, dZ, xnn_plan_at(arena, plan->node[l].saved),
+            lin, fused ? AT(below->y) : NULL, a, param && last ? &u : NULL, !first, threads, mc);
+        if (st != XNN_OK) return st;
+        if (l == 0) break;
+        const xnn_node *b = &nodes[l - 1];
+        const size_t len = mc * xnn_node_out(b);
+        if (below->d != XNN_PLAN_NONE) {
+            st = XNN_FN(xnn_dropout_backward)(dIn, (const uint8_t *)xnn_plan_at(arena, below->mask),
+                                              dIn, b->keep, len);
+            if (st != XNN_OK) return st;
+        }
+        if (!fused && b->act != XNN_ACT_LINEAR) {
+            st = XNN_FN(xnn_activation_backward)(dIn, AT(below->y), dIn, b->act, mc,
+                                                 xnn_node_out(b));
+            if (st != XNN_OK) return st;
+        }
+        XNN_T *tmp = dZ;
+        dZ = dIn;
+        dIn = tmp;
+    }
+    return XNN_OK;
+}
+
+int XNN_FN(xnn_train_step)(double stats[3], const xnn_plan *plan, void *arena,
+                           const xnn_grads *grads, const XNN_T *X, const int64_t *labels,
+                           const xnn_node *nodes, size_t n, const xnn_train_config *cfg,
+                           size_t m)
+{
+    if (n == 0 || m == 0 || plan->n != n || plan->rows == 0 || !(plan->flags & XNN_PLAN_TRAIN) ||
+        plan->elem != sizeof(XNN_T))
+        return XNN_EINVAL;
+    double corr[2] = {1.0, 1.0};
+    if (cfg->optimizer == XNN_OPT_ADAM) {
+        if (cfg->step < 1) return XNN_EINVAL;
+        xnn_adam_corrections(cfg->beta1, cfg->beta2, cfg->step, corr);
+    }
+    const int threads = XNN_FN(threads_of)(plan);
+    const size_t in0 = xnn_node_in(&nodes[0]);
+    for (size_t r0 = 0; r0 < m; r0 += plan->rows) {
+        const size_t mc = m - r0 < plan->rows ? m - r0 : plan->rows;
+        int st = XNN_FN(step_chunk)(stats, plan, arena, grads, X + r0 * in0, labels + r0, nodes,
+                                    n, cfg, corr, threads, m, r0, mc, r0 == 0, r0 + mc >= m);
+        if (st != XNN_OK) return st;
+    }
+    return XNN_OK;
+}
+
+#undef AT
+#endif
