@@ -10,13 +10,14 @@ import numpy as np
 
 from .activation import activation_backward
 from .conv import conv1d_as_dense, conv2d_as_dense
-from .network import PARAMETRIC, activation_grad, as_network, layer_backward, network_forward
+from .network import (PARAMETRIC, activation_grad, as_network, layer_backward, layer_spec,
+                      network_forward)
 from .pool import (avgpool1d_backward, avgpool1d_forward, avgpool2d_backward, avgpool2d_forward,
                    global_avgpool1d_backward, global_avgpool1d_forward, global_avgpool2d_backward,
                    global_avgpool2d_forward)
 
 __all__ = ["explain_forward", "explain_score", "explain_gradient", "explain_gradient_sum",
-           "lrp_layer", "lrp", "zennit_preset", "ZENNIT_PRESETS"]
+           "lrp_layer", "lrp_pool", "lrp", "zennit_preset", "ZENNIT_PRESETS"]
 
 
 def explain_forward(net, X):
@@ -228,8 +229,8 @@ _AVG = {"avgpool2d": (avgpool2d_forward, avgpool2d_backward),
 
 
 def _norm(A, R, f, fT, eps):
-    """Zennit's Norm rule: R_in = A ⊙ f^T(R / stab(f(A)))."""
-    return A * fT(R / _stab(f(A), eps))
+    """Zennit's Norm rule: R_in = A ⊙ f^T(R / stab(f(A))) (0 where stab(f(A)) is 0)."""
+    return A * fT(_stab_divide(R, f(A), eps))
 
 
 def _lrp_through(ly, A, R, rule, bias, maxpool):
@@ -252,27 +253,34 @@ def _lrp_through(ly, A, R, rule, bias, maxpool):
             kw["connected"] = unroll(np.ones_like(ly["W"]), None, A.shape[1:], ly["stride"],
                                      ly["padding"])[0] != 0
         return lrp_layer(A.reshape(m, -1), Wd, bd, R.reshape(m, -1), **kw).reshape(A.shape)
+    return lrp_pool(ly, A, R, **{"maxpool": maxpool, **({} if rule is None else rule)})
+
+
+def lrp_pool(layer, A, R, maxpool="wta", epsilon=1e-6):
+    """Relevance of the input A of a pooling or flatten layer from that of
+    its output R (see lrp): max pool "wta" (to the arg-max)
+    or "norm", average and global average pools Zennit's Norm
+    R_in = A ⊙ f^T(R / stab(f(A))) with stabiliser epsilon, flatten a
+    reshape."""
+    ly = layer_spec(layer)
+    op = ly["op"]
     if op == "flatten":
         return R.reshape(A.shape)
-    rule = {} if rule is None else dict(rule)
-    eps = rule.pop("epsilon", 1e-6)
-    if rule:
-        raise ValueError(f"rules: a {op} layer takes only 'epsilon', got {sorted(rule)}")
     if op in ("maxpool2d", "maxpool1d"):
         if maxpool == "wta":
             return layer_backward(ly, R, A)[0]
         if maxpool != "norm":
             raise ValueError(f"maxpool: expected 'wta' or 'norm', got {maxpool!r}")
-        f, fT = _AVG["avgpool2d" if op == "maxpool2d" else "avgpool1d"]
-        return _norm(A, R, lambda a: f(a, ly["kernel"], ly["stride"]),
-                     lambda s: fT(s, A.shape, ly["kernel"], ly["stride"]), eps)
+        op = "avgpool2d" if op == "maxpool2d" else "avgpool1d"
     if op in _AVG:
         f, fT = _AVG[op]
         return _norm(A, R, lambda a: f(a, ly["kernel"], ly["stride"]),
-                     lambda s: fT(s, A.shape, ly["kernel"], ly["stride"]), eps)
+                     lambda s: fT(s, A.shape, ly["kernel"], ly["stride"]), epsilon)
     if op == "gap2d":
-        return _norm(A, R, global_avgpool2d_forward, lambda s: global_avgpool2d_backward(s, A.shape), eps)
-    return _norm(A, R, global_avgpool1d_forward, lambda s: global_avgpool1d_backward(s, A.shape), eps)
+        return _norm(A, R, global_avgpool2d_forward, lambda s: global_avgpool2d_backward(s, A.shape), epsilon)
+    if op == "gap1d":
+        return _norm(A, R, global_avgpool1d_forward, lambda s: global_avgpool1d_backward(s, A.shape), epsilon)
+    raise ValueError(f"layer: {op} is not a pooling or flatten layer")
 
 
 def lrp(net, X, targets, rules, start="logit", bias=True, maxpool="wta", start_layer=None,
@@ -284,7 +292,7 @@ def lrp(net, X, targets, rules, start="logit", bias=True, maxpool="wta", start_l
     dense layer of its unrolled matrix, conv2d_as_dense, so every rule
     applies; zbox's low/high may be scalars or arrays shaped like the
     layer's input (C, H, W); flat and wsquare see only the in-bounds taps),
-    and None (or {"epsilon": e}) for pooling and flatten:
+    and None (or a dict of lrp_pool's ``epsilon``/``maxpool``) for pooling and flatten:
 
     * max pool: maxpool="wta" gives all relevance to each window's arg-max
       (the gradient, as Zennit leaves MaxPool); "norm" shares it in
