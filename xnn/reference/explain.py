@@ -174,11 +174,14 @@ def lrp_layer(A, W, b, R, rule="epsilon", epsilon=1e-6, gamma=0.25, alpha=1.0, b
         z_k < 0:  c_jk = a⁺_j (w + γw⁻)_jk + a⁻_j (w + γw⁺)_jk,   d_k = Σ_j c_jk + b_k + γb⁻_k
         z_k = 0:  no relevance passes
 
-    and R_j = Σ_k c_jk R_k / stab(d_k). For a⁺ inputs and z > 0 it is the
+    and R_j = Σ_k c_jk R_k / stab(d_k); the sign of z_k is that of the
+    layer's own output, bias included even with bias=False (so is Zennit's,
+    whose zero_params do not reach it). For a⁺ inputs and z > 0 it is the
     textbook γ-rule; it differs where z < 0 (the negative parts are
     strengthened) and where inputs are negative.
     """
-    b = np.zeros(W.shape[1], dtype=W.dtype) if (b is None or not bias) else b
+    b_layer = np.zeros(W.shape[1], dtype=W.dtype) if b is None else b
+    b = b_layer if bias else np.zeros_like(b_layer)
     if rule in ("zero", "epsilon") or (rule == "gamma" and not generalized):
         eps = 0.0 if rule == "zero" else epsilon
         Wm = W + gamma * np.maximum(W, 0) if rule == "gamma" else W
@@ -189,7 +192,7 @@ def lrp_layer(A, W, b, R, rule="epsilon", epsilon=1e-6, gamma=0.25, alpha=1.0, b
     if rule == "gamma":                                       # Zennit's generalised Gamma
         Ap, An = np.maximum(A, 0)[:, :, None], np.minimum(A, 0)[:, :, None]
         Wup, Wdn = W + gamma * np.maximum(W, 0), W + gamma * np.minimum(W, 0)
-        z = A @ W + b
+        z = A @ W + b_layer                                    # the layer's own output
         Cpos = Ap * Wup[None] + An * Wdn[None]                 # for z > 0
         Cneg = Ap * Wdn[None] + An * Wup[None]                 # for z < 0
         Spos = (z > 0) * R / _stab(Cpos.sum(axis=1) + b + gamma * np.maximum(b, 0), epsilon)
@@ -384,7 +387,8 @@ def zennit_preset(net, name, epsilon=1e-6, stabilizer=1e-6, gamma=0.25, low=None
     every rule uses the layer's bias (ZPlus and AlphaBeta add b⁺ to the
     positive and b⁻ to the negative denominator, Gamma b + γb^±, ZBox's
     bias terms cancel, WSquare adds b², Flat always drops the bias);
-    ``zero_params=["bias"]`` drops the bias everywhere (bias=False here).
+    ``zero_params=["bias"]`` drops the bias everywhere (bias=False here),
+    except from the output that Gamma reads the sign of z from.
     Every stabiliser is Zennit's ``x + ε sign(x)`` with sign(0) = +1. Gamma
     is Zennit's generalised Gamma (lrp_layer's ``generalized=True``), ZPlus
     is AlphaBeta(1, 0) with (a w)⁺ = a⁺w⁺ + a⁻w⁻ (inputs of any sign).
