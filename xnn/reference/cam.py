@@ -105,16 +105,17 @@ def _nearest_axis(x, n_out, axis):
     return np.take(x, src, axis=axis)
 
 
-def upsample(maps, size, mode="bilinear"):
+def upsample(maps, size, mode=None):
     """maps resized to size over the last axes: size a pair (H, W) resizes
-    the last two axes ("bilinear" or "nearest"), an int the last one
-    ("linear" or "nearest"). Equal to ``torch.nn.functional.interpolate``
+    the last two axes ("bilinear", the default, or "nearest"), an int the
+    last one ("linear", the default, or "nearest"). Equal to ``torch.nn.functional.interpolate``
     with align_corners=False (bilinear/linear) and its "nearest", which
     Captum's LayerAttribution.interpolate uses by default."""
     two = not isinstance(size, (int, np.integer))
     sizes = tuple(int(s) for s in size) if two else (int(size),)
     if two and len(sizes) != 2:
         raise ValueError(f"size: expected an int or a pair, got {size!r}")
+    mode = ("bilinear" if two else "linear") if mode is None else mode
     ok = {"nearest": True, "bilinear": two, "linear": not two}
     if not ok.get(mode, False):
         raise ValueError(f"mode: {mode!r} does not fit size {size!r}; expected "
