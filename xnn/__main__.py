@@ -294,8 +294,11 @@ def _explore(args):
     X_te = y_te = None
     if X is not None:
         _, X_te, _, y_te = datasets.split(X, y, test_size=0.2, seed=42)
+    methods = None
+    if args.methods:
+        methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     try:
-        session = Session(model, X_te, y_te)
+        session = Session(model, X_te, y_te, methods=methods)
     except (TypeError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -376,6 +379,10 @@ def _parser():
     explore.add_argument("--epochs", type=int, default=None,
                          help="training epochs of the default model (default "
                               f"{EXPLORE_EPOCHS['mnist']} on MNIST, {EXPLORE_EPOCHS['digits']} on the digits)")
+    explore.add_argument("--methods", metavar="A,B,...",
+                         help="the explanations shown, comma-separated, from saliency, "
+                              "input_x_gradient, integrated_gradients, lrp, occlusion, grad_cam "
+                              "(default: every one that applies to the model)")
     explore.add_argument("--seed", type=int, default=0, help="seed of the default model (default 0)")
     explore.add_argument("--verbose", action="store_true", help="log every request")
     sub.add_parser("info", help="version, instruction set, threads and data directory")
