@@ -252,6 +252,21 @@ def test_update_answers_every_method(mnist_model):
     assert set(r["ms"]) >= {"preprocess", "forward", "total", *expected}
 
 
+def test_update_with_a_rectangle_of_the_canvas(mnist_model):
+    """The page sends the rectangle that holds the ink and its place on the
+    canvas: the same answer as the whole canvas (also over a sample)."""
+    bm = stroke_bitmap()
+    rows, cols = np.flatnonzero(bm.any(1)), np.flatnonzero(bm.any(0))
+    top, left = int(rows[0]) - 3, int(cols[0]) - 2
+    crop = bm[top:rows[-1] + 5, left:cols[-1] + 1]
+    s = Session(mnist_model, X=np.zeros((2, 784)))
+    for base in (None, 1):
+        whole = s.handle(update_msg(bm, base=base))
+        part = s.handle(update_msg(crop, base=base, left=left, top=top, canvas=[280, 280]))
+        assert part["kind"] == "result", part
+        assert part["image"] == whole["image"] and part["maps"][0]["data"] == whole["maps"][0]["data"]
+
+
 def test_update_target_methods_and_lrp_menu(mnist_model):
     s = Session(mnist_model)
     bm = stroke_bitmap()
@@ -350,6 +365,10 @@ def test_grad_cam_entry(monkeypatch, mnist_model):
     ({"kind": "update", "bitmap": "@@@", "width": 1, "height": 1}, "bitmap: not valid base64"),
     ({"kind": "update", "bitmap": "AA==", "width": 0, "height": 1},
      r"width: expected an integer in \[1, 4096\], got 0"),
+    ({"kind": "update", "bitmap": "AA==", "width": 1, "height": 1, "canvas": [4, 4], "left": 4},
+     r"left: expected an integer in \[0, 3\], got 4"),
+    ({"kind": "update", "bitmap": "AA==", "width": 1, "height": 1, "canvas": [4]},
+     r"canvas: expected \[width, height\], got \[4\]"),
     ({"kind": "update", "target": 10}, r"target: expected an integer in \[0, 10\), got 10"),
     ({"kind": "update", "target": "3"}, "target: expected an integer or null, got '3'"),
     ({"kind": "update", "methods": ["lime"]}, "methods: expected names from"),

@@ -74,13 +74,19 @@ def ink(bitmap):
     return a
 
 
-def _crop(a):
-    """The bounding box of the pixels with ink (> 0), or None."""
+def _crop(bitmap):
+    """The ink (``ink``) of the bounding box of the pixels with ink (> 0),
+    or None. The box is found on the raw values, so only it is converted."""
+    a = np.asarray(bitmap)
+    if a.ndim != 2 or a.size == 0:
+        raise ValueError(f"bitmap: expected a non-empty 2-D array, got shape {a.shape}")
+    if a.dtype != np.uint8:
+        a = ink(a)
     rows = np.flatnonzero(a.any(axis=1))
     if rows.size == 0:
         return None
     cols = np.flatnonzero(a.any(axis=0))
-    return a[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    return ink(a[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1])
 
 
 def _fit(crop, box):
@@ -112,10 +118,9 @@ def mnist(bitmap, side=MNIST_SIDE, box=None, value_max=1.0):
     pixel (side / 2, side / 2), rounded to whole pixels. Returns
     ``(side, side)`` float64 in ``[0, value_max]``; an empty drawing gives
     zeros."""
-    a = ink(bitmap)
     if box is None:
         box = max(1, int(np.floor(side * MNIST_BOX / MNIST_SIDE + 0.5)))
-    crop = _crop(a)
+    crop = _crop(bitmap)
     if crop is None:
         return np.zeros((side, side))
     small = _fit(crop, box)
@@ -132,9 +137,8 @@ def digits(bitmap, value_max=1.0):
     box by area averaging keeping the aspect ratio, centre it, threshold at
     0.5, count the on pixels of every 4 x 4 block (0..16) and scale:
     ``count / 16 * value_max``. Returns (8, 8) float64."""
-    a = ink(bitmap)
     n, k = DIGITS_BITMAP, DIGITS_BLOCK
-    crop = _crop(a)
+    crop = _crop(bitmap)
     if crop is None:
         return np.zeros((n // k, n // k))
     small = _fit(crop, n)

@@ -11,10 +11,13 @@ Messages
     the model's description, the methods, the LRP menu, the colour maps
     and the data set's size and misclassified rows.
 ``{"kind": "update", "seq": n, "bitmap": b64 uint8, "width": w, "height": h,
-"base": null or row, "target": null or class, "methods": [...], "lrp": key}``
-    preprocess the drawing (``base`` given: draw over row ``base`` of X,
-    without cropping or centring), run the model once, then one batched
-    ``xnn.explain`` call per method; answers ``{"kind": "result", ...}``.
+"left": x, "top": y, "canvas": [W, H], "base": null or row, "target": null or
+class, "methods": [...], "lrp": key}``
+    rebuild the drawing (a w x h rectangle at (x, y) of an empty W x H
+    canvas; without ``canvas`` the bitmap is the whole canvas), preprocess
+    it (``base`` given: draw over row ``base`` of X, without cropping or
+    centring), run the model once, then one batched ``xnn.explain`` call
+    per method; answers ``{"kind": "result", ...}``.
 Any error is answered as ``{"kind": "error", "seq": n, "message": ...}``.
 """
 import base64
@@ -304,13 +307,21 @@ class Session:
         }
 
     def _bitmap(self, msg):
+        """The drawing of an update: ``bitmap`` (base64 uint8, ``height`` rows
+        of ``width``), optionally a rectangle of a larger empty canvas
+        (``canvas`` [width, height], at ``left``, ``top``), which is
+        rebuilt here."""
         b = msg.get("bitmap")
         if b is None:
             return None
-        w, h = msg.get("width"), msg.get("height")
-        for name, v in (("width", w), ("height", h)):
-            if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= MAX_BITMAP_SIDE:
-                raise ValueError(f"{name}: expected an integer in [1, {MAX_BITMAP_SIDE}], got {v!r}")
+
+        def size(name, v, low, high):
+            if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
+                raise ValueError(f"{name}: expected an integer in [{low}, {high}], got {v!r}")
+            return v
+
+        w = size("width", msg.get("width"), 1, MAX_BITMAP_SIDE)
+        h = size("height", msg.get("height"), 1, MAX_BITMAP_SIDE)
         if not isinstance(b, str):
             raise TypeError(f"bitmap: expected a base64 string, got {type(b).__name__}")
         try:
@@ -319,7 +330,19 @@ class Session:
             raise ValueError(f"bitmap: not valid base64: {e}") from None
         if len(raw) != w * h:
             raise ValueError(f"bitmap: expected width * height = {w * h} bytes, got {len(raw)}")
-        return np.frombuffer(raw, dtype=np.uint8).reshape(h, w)
+        a = np.frombuffer(raw, dtype=np.uint8).reshape(h, w)
+        canvas = msg.get("canvas")
+        if canvas is None:
+            return a
+        if not isinstance(canvas, list) or len(canvas) != 2:
+            raise ValueError(f"canvas: expected [width, height], got {canvas!r}")
+        cw = size("canvas[0]", canvas[0], 1, MAX_BITMAP_SIDE)
+        ch = size("canvas[1]", canvas[1], 1, MAX_BITMAP_SIDE)
+        left = size("left", msg.get("left", 0), 0, cw - w)
+        top = size("top", msg.get("top", 0), 0, ch - h)
+        full = np.zeros((ch, cw), dtype=np.uint8)
+        full[top:top + h, left:left + w] = a
+        return full
 
     def update(self, msg):
         """Answer an ``update`` message (see the module's docstring)."""

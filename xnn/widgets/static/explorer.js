@@ -171,7 +171,10 @@ const CANVAS = 280;
 export async function mount(el, transport, options = {}) {
   const root = h("div", { class: "xnn-explorer" }, h("div", { class: "xnn-loading" }, "loading…"));
   el.append(root);
-  const api = { last: null, latencies: [], errors: [], root };
+  // for tests and benchmarks: the last answer, the time from each edit's
+  // end (a stroke's release, undo, clear, ...) to its answer painted, the
+  // per-request round trip and Python's share
+  const api = { last: null, latencies: [], errors: [], root, stats: { rtt: [], python: [] } };
   root.xnn = api;
   let cfg;
   try {
@@ -258,7 +261,7 @@ export async function mount(el, transport, options = {}) {
   const endStroke = (e) => {
     if (!drawing) return;
     drawing = null;
-    changed(true);
+    changed("stroke");
   };
   ink.addEventListener("pointerup", endStroke);
   ink.addEventListener("pointercancel", endStroke);
@@ -269,11 +272,11 @@ export async function mount(el, transport, options = {}) {
   });
   const undo = h("button", {
     class: "xnn-undo", title: "remove the last stroke",
-    onclick: () => { state.strokes.pop(); redraw(); changed(true); },
+    onclick: () => { state.strokes.pop(); redraw(); changed("undo"); },
   }, "Undo");
   const clear = h("button", {
     class: "xnn-clear", title: "remove every stroke",
-    onclick: () => { state.strokes = []; redraw(); changed(true); },
+    onclick: () => { state.strokes = []; redraw(); changed("clear"); },
   }, "Clear");
   const sees = h("canvas", { class: "xnn-sees", width: W, height: H });
   const predBig = h("div", { class: "xnn-pred-big" }, "–");
@@ -331,7 +334,7 @@ export async function mount(el, transport, options = {}) {
     redraw();
     drawBackground();
     if (i === null && dataInfo) dataInfo.textContent = `${cfg.data.n} images`;
-    changed(true);
+    changed("sample");
   }
 
   // ---------------- prediction bars
@@ -340,7 +343,7 @@ export async function mount(el, transport, options = {}) {
     const val = h("span", { class: "xnn-bar-val" }, "");
     const row = h("div", {
       class: "xnn-bar", "data-class": k, title: `explain class ${name}`,
-      onclick: () => { state.target = state.target === k ? null : k; changed(true); },
+      onclick: () => { state.target = state.target === k ? null : k; changed("target"); },
     }, h("span", { class: "xnn-bar-name" }, name),
     h("div", { class: "xnn-bar-track" }, fill), val);
     return { row, fill, val };
@@ -354,7 +357,7 @@ export async function mount(el, transport, options = {}) {
   const cards = new Map();
   const lrpSelect = h("select", {
     class: "xnn-lrp", title: "LRP rule or composite",
-    onchange: (e) => { state.lrp = e.target.value; changed(true); },
+    onchange: (e) => { state.lrp = e.target.value; changed("lrp"); },
   }, cfg.lrp.map((r) => h("option", { value: r.key }, r.label)));
   const toggles = h("div", { class: "xnn-toggles" });
   const grid = h("div", { class: "xnn-maps" });
@@ -373,7 +376,7 @@ export async function mount(el, transport, options = {}) {
       onchange: (e) => {
         if (e.target.checked) state.methods.add(m.name); else state.methods.delete(m.name);
         card.style.display = e.target.checked ? "" : "none";
-        changed(true);
+        changed("methods");
       },
     });
     toggles.append(h("label", { class: "xnn-check" }, box, " " + m.label));
@@ -416,21 +419,40 @@ export async function mount(el, transport, options = {}) {
   drawBackground();
 
   // ---------------- talking to Python
-  function message() {
-    const bytes = new Uint8Array(CANVAS * CANVAS);
-    let any = false;
-    if (state.strokes.length) {
-      const d = inkCtx.getImageData(0, 0, CANVAS, CANVAS).data;
-      for (let i = 0; i < bytes.length; i++) { const a = d[4 * i + 3]; bytes[i] = a; any = any || a !== 0; }
+  // the canvas's ink is sent as the rectangle that holds every stroke
+  // (each point widened by its brush and a pixel of antialiasing), with
+  // its place on the canvas: Python puts it back on an empty canvas
+  function inkBox() {
+    let x0 = CANVAS, y0 = CANVAS, x1 = 0, y1 = 0;
+    for (const s of state.strokes) {
+      const r = s.size / 2 + 2;
+      for (const [x, y] of s.points) {
+        x0 = Math.min(x0, x - r); y0 = Math.min(y0, y - r);
+        x1 = Math.max(x1, x + r); y1 = Math.max(y1, y + r);
+      }
     }
+    x0 = Math.max(0, Math.floor(x0)); y0 = Math.max(0, Math.floor(y0));
+    x1 = Math.min(CANVAS, Math.ceil(x1)); y1 = Math.min(CANVAS, Math.ceil(y1));
+    return x1 > x0 && y1 > y0 ? [x0, y0, x1 - x0, y1 - y0] : null;
+  }
+  function message() {
     const seq = state.edit;
     state.sentAt.set(seq, performance.now());
-    return {
+    const msg = {
       kind: "update", seq, base: state.base, target: state.target,
       methods: cfg.methods.map((m) => m.name).filter((n) => state.methods.has(n)),
       lrp: state.lrp,
-      ...(any ? { bitmap: base64FromBytes(bytes), width: CANVAS, height: CANVAS } : {}),
     };
+    const box = state.strokes.length ? inkBox() : null;
+    if (box) {
+      const [left, top, w, hgt] = box;
+      const d = inkCtx.getImageData(left, top, w, hgt).data;
+      const bytes = new Uint8Array(w * hgt);
+      for (let i = 0; i < bytes.length; i++) bytes[i] = d[4 * i + 3];
+      Object.assign(msg, { bitmap: base64FromBytes(bytes), width: w, height: hgt, left, top,
+                           canvas: [CANVAS, CANVAS] });
+    }
+    return msg;
   }
   const throttle = new LatestOnly((msg) => transport.request(msg), show, (e) => {
     status.textContent = `error: ${e.message}`;
@@ -438,9 +460,11 @@ export async function mount(el, transport, options = {}) {
     api.errors.push(e.message);
   });
   api.throttle = throttle;
-  function changed(final = false) {
+  // every change of what is shown; `what` names a finished edit, whose
+  // time to the painted answer is recorded
+  function changed(what = null) {
     state.edit++;
-    if (final) state.strokeEnd = { edit: state.edit, t: performance.now() };
+    if (what) state.strokeEnd = { edit: state.edit, t: performance.now(), what };
     throttle.push(message);
   }
 
@@ -504,15 +528,17 @@ export async function mount(el, transport, options = {}) {
     const now = performance.now();
     const rtt = t0 === undefined ? NaN : now - t0;
     status.textContent = `python ${r.ms.total.toFixed(1)} ms · round trip ${rtt.toFixed(1)} ms`;
+    api.stats.rtt.push(rtt);
+    api.stats.python.push(r.ms.total);
     if (state.strokeEnd && r.seq >= state.strokeEnd.edit) {
-      api.latencies.push(now - state.strokeEnd.t);
+      api.latencies.push({ what: state.strokeEnd.what, ms: now - state.strokeEnd.t });
       state.strokeEnd = null;
     }
     root.dataset.seq = String(r.seq);
     root.dataset.pred = String(r.pred);
   }
 
-  changed(true);   // the blank canvas's answer, so nothing is empty
+  changed("start");   // the blank canvas's answer, so nothing is empty
   api.state = state;
   return {
     api,
