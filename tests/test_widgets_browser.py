@@ -80,27 +80,50 @@ def model_file(tmp_path_factory):
     return model.save(tmp_path_factory.mktemp("model") / "m.npz")
 
 
-@pytest.fixture(scope="module")
-def server(model_file, tmp_path_factory):
-    cwd = tmp_path_factory.mktemp("explore")
+def _start(model_file, cwd):
     p = subprocess.Popen([sys.executable, "-m", "xnn", "explore", "--model", model_file,
                           "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          text=True, **subprocess_kwargs(cwd))
     lines = []
-    url = None
     for line in p.stdout:
         lines.append(line)
         m = re.search(r"xnn explorer: (http://127\.0\.0\.1:\d+/)", line)
         if m:
-            url = m.group(1)
-            break
-    if url is None:
-        p.wait(30)
-        pytest.fail("python -m xnn explore printed no address:\n" + "".join(lines))
-    yield url
+            return p, m.group(1)
+    p.wait(30)
+    pytest.fail("python -m xnn explore printed no address:\n" + "".join(lines))
+
+
+def _stop(p):
     p.terminate()
     p.wait(30)
     p.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def server(model_file, tmp_path_factory):
+    p, url = _start(model_file, tmp_path_factory.mktemp("explore"))
+    yield url
+    _stop(p)
+
+
+@pytest.fixture(scope="module")
+def digits_file(tmp_path_factory):
+    """64-16-10 trained on the digits' training split: the page then browses
+    the test split (360 rows)."""
+    X, y = xnn.datasets.load_digits()
+    X_tr, _, y_tr, _ = xnn.datasets.split(X, y, test_size=0.2, seed=42)
+    model = xnn.Sequential([xnn.layers.Dense(64, 16, activation="relu"),
+                            xnn.layers.Dense(16, 10, activation="softmax")], seed=0)
+    model.fit(X_tr, y_tr, epochs=10, batch_size=32, lr=0.2, verbose=0)
+    return model.save(tmp_path_factory.mktemp("digits") / "digits.npz")
+
+
+@pytest.fixture(scope="module")
+def digits_server(digits_file, tmp_path_factory):
+    p, url = _start(digits_file, tmp_path_factory.mktemp("explore-digits"))
+    yield url
+    _stop(p)
 
 
 def draw(page, points, steps=8, selector=".xnn-ink"):
@@ -206,28 +229,42 @@ def test_standalone_page(page, server, model_file, tmp_path):
     assert not decode(settle(page)["image"]).any()
 
 
-@pytest.mark.skipif(not MNIST, reason="the data browser needs MNIST ($XNN_MNIST_DIR)")
-def test_standalone_page_data_browser(page, server, model_file, tmp_path):
-    model = xnn.load(model_file)
-    page.goto(server)
+def test_standalone_page_data_browser(page, digits_server, digits_file, tmp_path):
+    model = xnn.load(digits_file)
+    page.goto(digits_server)
     settle(page)
+    assert "preprocessing: digits" in page.locator(".xnn-draw .xnn-note").inner_text()
+    X, y = xnn.datasets.load_digits()
+    _, X_te, _, y_te = xnn.datasets.split(X, y, test_size=0.2, seed=42)
+    wrong = np.flatnonzero(model.predict(X_te) != y_te)
+    assert f"only misclassified ({len(wrong)})" in page.locator(".xnn-data").inner_text()
     page.locator(".xnn-only-wrong").check()
     r = settle(page)
-    assert r["base"] is not None
     i = r["base"]["index"]
-    assert r["base"]["label"] != r["base"]["pred"]
-    X, y = xnn.datasets.load_idx_dir(MNIST)
-    _, X_te, _, y_te = xnn.datasets.split(X, y, test_size=0.2, seed=42)
+    assert i == wrong[0] and r["base"]["label"] == y_te[i] != r["base"]["pred"]
     np.testing.assert_array_equal(decode(r["image"]), X_te[i])
-    assert r["base"]["label"] == y_te[i] and r["pred"] == int(model.predict(X_te[i:i + 1])[0])
+    assert r["pred"] == int(model.predict(X_te[i:i + 1])[0])
     assert f"#{i} of {len(X_te)}: true {y_te[i]}" in page.locator(".xnn-data-info").inner_text()
-    draw(page, [(100, 140), (180, 140)])
+    # the slider walks the misclassified rows
+    page.locator(".xnn-slider").fill("1")
     r = settle(page)
-    assert r["base"]["index"] == i
-    assert (decode(r["image"]) >= X_te[i] - 1e-7).all() and decode(r["image"]).sum() > X_te[i].sum()
+    assert r["base"]["index"] == wrong[1]
+    # a stroke over the sample is added to it
+    draw(page, [(40, 140), (240, 140)])
+    r = settle(page)
+    assert r["base"]["index"] == wrong[1]
+    img = decode(r["image"])
+    assert (img >= X_te[wrong[1]] - 1e-7).all() and img.sum() > X_te[wrong[1]].sum()
+    np.testing.assert_allclose(
+        img.reshape(8, 8),
+        np.clip(X_te[wrong[1]].reshape(8, 8) + P.direct(ink_bitmap(page), (8, 8)), 0, 1),
+        rtol=0, atol=1e-6)
     shot = tmp_path / "explorer-data.png"
     page.screenshot(path=str(shot), full_page=True)
     artifact(shot)
+    page.click("text=Blank canvas")
+    r = settle(page)
+    assert r["base"] is None and not decode(r["image"]).any()
 
 
 HARNESS = """<!doctype html>
