@@ -337,13 +337,29 @@ def test_image_models_with_an_input_shape(mnist_model):
         xnn.explain.occlusion(m, x, patch=4, stride=2, target=r["pred"]).ravel())
 
 
+def test_feature_maps_keep_their_shape():
+    """Activations go out with their shape: (n,) for dense layers, (C, H, W)
+    for feature maps (tiled by the page)."""
+
+    class FeatureMaps(xnn.Sequential):
+        def activations(self, X):
+            outs = super().activations(X)
+            outs[0] = outs[0].reshape(-1, 2, 4, 4)
+            return outs
+
+    m = FeatureMaps([xnn.layers.Dense(64, 32, activation="relu"),
+                     xnn.layers.Dense(32, 10, activation="softmax")], seed=0)
+    r = Session(m).handle({"kind": "update", "seq": 0})
+    assert [a["shape"] for a in r["activations"]] == [[2, 4, 4], [10]]
+
+
 def test_grad_cam_entry(monkeypatch, mnist_model):
     """grad_cam is one entry of METHODS: it applies to models with a
     convolution once xnn.explain has grad_cam; a coarse grid is resized."""
     calls = []
 
-    def fake_grad_cam(model, X, target=None):
-        calls.append((np.shape(X), target))
+    def fake_grad_cam(model, X, target=None, layer=None):
+        calls.append((np.shape(X), target, layer))
         return np.arange(49, dtype=np.float32).reshape(1, 7, 7)
 
     monkeypatch.setattr(xnn.explain, "grad_cam", fake_grad_cam, raising=False)
@@ -352,7 +368,7 @@ def test_grad_cam_entry(monkeypatch, mnist_model):
     s = Session(mnist_model)
     assert "grad_cam" in s.methods
     r = s.handle(update_msg(stroke_bitmap(), methods=["grad_cam"], target=2))
-    assert calls == [((1, 784), 2)]
+    assert calls == [((1, 784), 2, 2)]      # the last layer when no convolution is named
     got = decode(r["maps"][0]["data"]).reshape(28, 28)
     np.testing.assert_array_equal(got, np.kron(np.arange(49.0).reshape(7, 7), np.ones((4, 4))))
 

@@ -65,8 +65,14 @@ class Method:
         return f"Method({self.name!r})"
 
 
+def _conv_layers(model):
+    """Indices of the model's convolutional layers (Conv1d, Conv2d, ...)."""
+    return [i for i, layer in enumerate(model.layers)
+            if type(layer).__name__.lower().startswith("conv")]
+
+
 def _has_conv(model):
-    return any(type(layer).__name__.lower().startswith("conv") for layer in model.layers)
+    return bool(_conv_layers(model))
 
 
 def _saliency(model, x, target, options):
@@ -104,7 +110,9 @@ def _occlusion(model, x, target, options):
 
 
 def _grad_cam(model, x, target, options):
-    return explain.grad_cam(model, x, target=target)
+    convs = _conv_layers(model)
+    layer = convs[-1] if convs else len(model.layers) - 1
+    return explain.grad_cam(model, x, target=target, layer=layer)
 
 
 def _grad_cam_available(model):

@@ -231,7 +231,8 @@ class Session:
     def analyse(self, image, target=None, methods=None, lrp="epsilon"):
         """Everything the page shows for one image (H, W) in the model's
         units: ``{"image", "proba", "pred", "target", "maps": {name: (H, W)},
-        "activations": [...], "ms": {name: milliseconds}}``. One forward
+        "activations": [each layer's output for the image, without the batch
+        axis], "ms": {name: milliseconds}}``. One forward
         (``model.activations``) and one ``xnn.explain`` call per method."""
         t0 = time.perf_counter()
         img = np.asarray(image, dtype=np.float64).reshape(self.height, self.width)
@@ -256,7 +257,7 @@ class Session:
             maps[n] = self._as_image(r, n)
             ms[n] = (time.perf_counter() - t1) * 1e3
         return {"image": img, "proba": out, "pred": pred, "target": t, "maps": maps,
-                "activations": [np.asarray(a, dtype=np.float64).reshape(-1) for a in acts],
+                "activations": [np.asarray(a, dtype=np.float64)[0] for a in acts],
                 "ms": ms}
 
     def _as_image(self, r, name):
@@ -364,8 +365,9 @@ class Session:
             lim = float(np.max(np.abs(a))) if a.size else 0.0
             maps.append({"name": name, "label": self.methods[name].label, "data": encode(a),
                          "limit": lim, "ms": r["ms"][name]})
-        acts = [{"data": encode(a), "min": float(a.min()), "max": float(a.max())}
-                for a in r["activations"]]
+        # rows of units (dense layers) or (C, H, W) feature maps (convolutions)
+        acts = [{"data": encode(a), "shape": list(a.shape), "min": float(a.min()),
+                 "max": float(a.max())} for a in r["activations"]]
         reply = {"kind": "result", "seq": msg.get("seq"), "shape": [self.height, self.width],
                  "image": encode(img), "proba": r["proba"].tolist(), "pred": r["pred"],
                  "target": r["target"], "maps": maps, "activations": acts, "base": None}

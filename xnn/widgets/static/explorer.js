@@ -148,6 +148,10 @@ function paint(c, values, w, h, lut, t) {
   const img = ctx.createImageData(w, h);
   const d = img.data;
   for (let i = 0; i < w * h; i++) {
+    if (values[i] !== values[i]) {   // NaN: a gap, white
+      d[4 * i] = d[4 * i + 1] = d[4 * i + 2] = d[4 * i + 3] = 255;
+      continue;
+    }
     let k = Math.round(t(values[i]) * 255);
     k = k < 0 ? 0 : k > 255 ? 255 : k;
     d[4 * i] = lut[3 * k]; d[4 * i + 1] = lut[3 * k + 1]; d[4 * i + 2] = lut[3 * k + 2];
@@ -394,12 +398,26 @@ export async function mount(el, transport, options = {}) {
     const c = h("canvas", { class: "xnn-strip", width: ly.units || 1, height: 1 });
     const range = h("span", { class: "xnn-strip-range" }, "");
     const last = i === cfg.layers.length - 1;
+    const what = ly.units ? `${ly.units} ${ly.activation}` : `${ly.type} ${ly.activation}`;
     actRows.append(h("div", { class: "xnn-strip-row" },
-      h("span", { class: "xnn-strip-name" },
-        `${last ? "output" : "layer " + (i + 1)}: ${ly.units} ${ly.activation}`),
+      h("span", { class: "xnn-strip-name" }, `${last ? "output" : "layer " + (i + 1)}: ${what}`),
       c, range));
     return { c, range };
   });
+  // (C, H, W) feature maps tiled into a grid of channels, one pixel apart
+  function tile(v, shape) {
+    const [C, hh, ww] = shape;
+    const cols = Math.ceil(Math.sqrt(C)), rows = Math.ceil(C / cols);
+    const W2 = cols * (ww + 1) - 1, H2 = rows * (hh + 1) - 1;
+    const out = new Float32Array(W2 * H2).fill(NaN);
+    for (let c = 0; c < C; c++) {
+      const r0 = Math.floor(c / cols) * (hh + 1), c0 = (c % cols) * (ww + 1);
+      for (let y = 0; y < hh; y++) {
+        for (let x = 0; x < ww; x++) out[(r0 + y) * W2 + c0 + x] = v[(c * hh + y) * ww + x];
+      }
+    }
+    return [out, W2, H2];
+  }
   const actsPanel = h("div", { class: "xnn-panel xnn-activations" },
     h("div", { class: "xnn-title" }, "Activations"),
     h("div", { class: "xnn-act-layout" },
@@ -515,13 +533,17 @@ export async function mount(el, transport, options = {}) {
     r.activations.forEach((a, i) => {
       const s = actStrips[i];
       if (!s) return;
-      const v = f32FromBase64(a.data);
+      let v = f32FromBase64(a.data), w = v.length, hgt = 1;
+      if (a.shape && a.shape.length === 3) {
+        [v, w, hgt] = tile(v, a.shape);
+        s.c.classList.add("xnn-fmaps");
+      }
       if (a.min < 0) {
         const lim = Math.max(-a.min, a.max) || 1;
-        paint(s.c, v, v.length, 1, cm.diverging, (x) => 0.5 + 0.5 * x / lim);
+        paint(s.c, v, w, hgt, cm.diverging, (x) => 0.5 + 0.5 * x / lim);
       } else {
         const hi = a.max > 0 ? a.max : 1;
-        paint(s.c, v, v.length, 1, cm.sequential, (x) => x / hi);
+        paint(s.c, v, w, hgt, cm.sequential, (x) => x / hi);
       }
       s.range.textContent = `${fmt(a.min)} … ${fmt(a.max)}`;
     });
