@@ -183,6 +183,8 @@ def test_refuses_non_image_models():
     tab = mlp([30, 8, 2])
     with pytest.raises(ValueError, match="this model takes 30 inputs, which is not a square image"):
         Session(tab)
+    with pytest.raises(ValueError, match="this model takes 9 inputs, an image smaller than 4 x 4"):
+        Session(mlp([9, 4, 2]))
     with pytest.raises(TypeError, match="model: expected an xnn.Sequential, got str"):
         Session("model.npz")
     rgb = mlp([3 * 64, 8, 10])

@@ -290,7 +290,7 @@ def _explore(args):
         else:
             model.fit(X_tr, y_tr, epochs=epochs, batch_size=32, lr=0.2, verbose=0)
         what = (f"model {'-'.join(map(str, sizes))} trained on {len(X_tr)} rows for {epochs} "
-                f"epochs ({time.perf_counter() - t0:.1f} s)")
+                f"epochs ({time.perf_counter() - t0:.2f} s)")
     X_te = y_te = None
     if X is not None:
         _, X_te, _, y_te = datasets.split(X, y, test_size=0.2, seed=42)

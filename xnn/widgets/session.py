@@ -33,6 +33,8 @@ __all__ = ["Session", "image_layout", "encode", "decode"]
 
 #: the largest drawing accepted, in pixels per side
 MAX_BITMAP_SIDE = 4096
+#: the smallest image side of a model with flat square rows
+MIN_SIDE = 4
 PREPROCESSING = ("auto", "mnist", "digits", "direct")
 
 
@@ -72,11 +74,12 @@ def image_layout(model):
                          f"(H, W); this model's input_shape is {shape}")
     n = int(model.layers[0].n_in)
     side = math.isqrt(n)
-    if side * side != n or side < 4:
+    if side * side != n or side < MIN_SIDE:
+        why = "which is not a square image" if side * side != n else \
+            f"an image smaller than {MIN_SIDE} x {MIN_SIDE}"
         raise ValueError(
             f"model: the explorer needs an image model (square rows such as 784 = 28 x 28 or "
-            f"64 = 8 x 8, or an input_shape (1, H, W)); this model takes {n} inputs, "
-            f"which is not a square image")
+            f"64 = 8 x 8, or an input_shape (1, H, W)); this model takes {n} inputs, {why}")
     return side, side, (n,)
 
 
