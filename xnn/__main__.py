@@ -1,4 +1,5 @@
-"""Command line: ``python -m xnn demo`` and friends (``python -m xnn --help``)."""
+"""Command line: ``python -m xnn demo``, ``python -m xnn explore`` and friends
+(``python -m xnn --help``)."""
 import argparse
 import os
 import sys
@@ -221,6 +222,107 @@ def _figures(out, model, hist, X_te, y_te):
     return written
 
 
+# ---------------------------------------------------------------- explore
+EXPLORE_EPOCHS = {"mnist": 5, "digits": 30}
+
+EXPLORE_HELP = """\
+Serve the live explorer on 127.0.0.1: draw a digit in the browser and watch
+the class probabilities, the heat maps of saliency, gradient x input,
+integrated gradients, LRP and occlusion, and every layer's activations
+change with every stroke. Prints the page's address; Ctrl-C stops.
+
+Model: --model FILE.npz (written by model.save), else a network trained now
+for a few seconds: 784-128-64-10 on MNIST when its IDX files are in --data
+or $XNN_MNIST_DIR, else 64-32-10 on scikit-learn's offline 8x8 digits
+(--digits forces them). The test rows of the data (an 80/20 split, seed 42)
+can be browsed in the page when they fit the model."""
+
+
+def _explore_data(args, n_in):
+    """(X, y, description) of the data that fits a model with n_in inputs, or Nones."""
+    from xnn import datasets
+
+    if n_in == 784 and not args.digits:
+        for where, label in ((args.data, "--data"), (os.environ.get("XNN_MNIST_DIR"), "$XNN_MNIST_DIR")):
+            if not where:
+                continue
+            try:
+                X, y = datasets.load_idx_dir(where)
+                return X, y, f"MNIST IDX files in {label}={where}"
+            except (OSError, ValueError) as e:
+                print(f"notice: {label}={where}: {e}", file=sys.stderr)
+    if n_in == 64:
+        X, y = datasets.load_digits()
+        return X, y, "scikit-learn's offline 8x8 digits"
+    return None, None, None
+
+
+def _explore(args):
+    import xnn
+    from xnn import datasets
+    from xnn.widgets import Session
+    from xnn.widgets.server import serve, url
+
+    if args.model is not None:
+        try:
+            model = xnn.load(args.model)
+        except (OSError, ValueError) as e:
+            print(f"error: --model: {e}", file=sys.stderr)
+            return 2
+        n_in = model.layers[0].n_in
+        X, y, source = _explore_data(args, n_in)
+        what = f"model {args.model}"
+    else:
+        X, y, source = _explore_data(args, 64 if args.digits else 784)
+        if X is None:
+            X, y, source = _explore_data(args, 64)
+        mnist = X.shape[1] == 784
+        hidden = (128, 64) if mnist else (32,)
+        sizes = [X.shape[1], *hidden, 10]
+        layers = [xnn.layers.Dense(a, b, activation="relu") for a, b in zip(sizes[:-2], sizes[1:-1])]
+        layers.append(xnn.layers.Dense(sizes[-2], sizes[-1], activation="softmax"))
+        model = xnn.Sequential(layers, init="glorot_uniform", seed=args.seed)
+        X_tr, _, y_tr, _ = datasets.split(X, y, test_size=0.2, seed=42)
+        epochs = args.epochs if args.epochs is not None else EXPLORE_EPOCHS["mnist" if mnist else "digits"]
+        t0 = time.perf_counter()
+        if mnist:
+            model.fit(X_tr, y_tr, epochs=epochs, batch_size=64, optimizer="adam", lr=1e-3, verbose=0)
+        else:
+            model.fit(X_tr, y_tr, epochs=epochs, batch_size=32, lr=0.2, verbose=0)
+        what = (f"model {'-'.join(map(str, sizes))} trained on {len(X_tr)} rows for {epochs} "
+                f"epochs ({time.perf_counter() - t0:.2f} s)")
+    X_te = y_te = None
+    if X is not None:
+        _, X_te, _, y_te = datasets.split(X, y, test_size=0.2, seed=42)
+    methods = None
+    if args.methods:
+        methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    try:
+        session = Session(model, X_te, y_te, methods=methods)
+    except (TypeError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(what)
+    if X_te is not None:
+        acc = float((session.pred == session.y).mean())
+        print(f"data: {source}; {len(X_te)} test rows to browse, accuracy {acc:.4f}")
+    try:
+        server = serve(session, port=args.port, quiet=not args.verbose)
+    except OSError as e:
+        print(f"error: --port {args.port}: {e}", file=sys.stderr)
+        return 2
+    print(f"xnn explorer: {url(server)}  (Ctrl-C to stop)", flush=True)
+    try:
+        while server.thread.is_alive():
+            server.thread.join(0.5)
+    except KeyboardInterrupt:
+        print("stopped")
+    finally:
+        server.shutdown()
+        server.server_close()
+    return 0
+
+
 # ---------------------------------------------------------------- info
 def _info(args):
     import numpy as np
@@ -263,6 +365,26 @@ def _parser():
                       help="never try to download MNIST")
     demo.add_argument("--no-progress", dest="progress", action="store_false",
                       help="no progress bar")
+    explore = sub.add_parser(
+        "explore", help="the live explorer in the browser: draw a digit, see why the network decides",
+        description=EXPLORE_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    explore.add_argument("--model", metavar="FILE.npz",
+                         help="an image model saved with model.save (default: train one now)")
+    explore.add_argument("--port", type=int, default=8765,
+                         help="port on 127.0.0.1 (default 8765; 0 = any free port)")
+    explore.add_argument("--data", metavar="DIR",
+                         help="directory of MNIST IDX files (default $XNN_MNIST_DIR)")
+    explore.add_argument("--digits", action="store_true",
+                         help="use scikit-learn's 8x8 digits even when MNIST is available")
+    explore.add_argument("--epochs", type=int, default=None,
+                         help="training epochs of the default model (default "
+                              f"{EXPLORE_EPOCHS['mnist']} on MNIST, {EXPLORE_EPOCHS['digits']} on the digits)")
+    explore.add_argument("--methods", metavar="A,B,...",
+                         help="the explanations shown, comma-separated, from saliency, "
+                              "input_x_gradient, integrated_gradients, lrp, occlusion, grad_cam "
+                              "(default: every one that applies to the model)")
+    explore.add_argument("--seed", type=int, default=0, help="seed of the default model (default 0)")
+    explore.add_argument("--verbose", action="store_true", help="log every request")
     sub.add_parser("info", help="version, instruction set, threads and data directory")
     return parser
 
@@ -282,6 +404,14 @@ def main(argv=None):
         if args.data is not None and not os.path.isdir(args.data):
             parser.error(f"--data: no such directory: {args.data}")
         return _demo(args)
+    if args.command == "explore":
+        if not 0 <= args.port <= 65535:
+            parser.error(f"--port: expected an integer in [0, 65535], got {args.port}")
+        if args.epochs is not None and args.epochs < 1:
+            parser.error(f"--epochs: expected an integer >= 1, got {args.epochs}")
+        if args.data is not None and not os.path.isdir(args.data):
+            parser.error(f"--data: no such directory: {args.data}")
+        return _explore(args)
     if args.command == "info":
         return _info(args)
     parser.print_help()
