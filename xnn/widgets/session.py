@@ -55,24 +55,23 @@ def _is_model(model):
 def image_layout(model):
     """(H, W, layout) of an image model; layout is the shape of one input
     row as the model takes it: ``input_shape`` when the model has one
-    ((1, H, W) or (H, W)), else ``(n_in,)`` for a flat square row.
+    (1, H, W)), or ``(n_in,)`` for a flat square row.
 
     Raises ValueError for models whose input is not a grayscale image."""
     if not _is_model(model):
         raise TypeError(f"model: expected an xnn.Sequential, got {type(model).__name__}")
     shape = getattr(model, "input_shape", None)
-    if shape is not None:
+    if shape is not None and len(shape) > 1:
         shape = tuple(int(s) for s in shape)
         if len(shape) == 3 and shape[0] == 1:
             return shape[1], shape[2], shape
-        if len(shape) == 2:
-            return shape[0], shape[1], shape
         if len(shape) == 3:
             raise ValueError(f"model: the explorer draws one grayscale channel; this model's "
                              f"input_shape {shape} has {shape[0]} channels")
         raise ValueError(f"model: the explorer needs an image model, input_shape (1, H, W) or "
-                         f"(H, W); this model's input_shape is {shape}")
-    n = int(model.layers[0].n_in)
+                         f"square rows; this model's input_shape {shape} is a signal "
+                         "(channels, length)")
+    n = int(np.prod(shape)) if shape is not None else int(model.layers[0].n_in)
     side = math.isqrt(n)
     if side * side != n or side < MIN_SIDE:
         why = "which is not a square image" if side * side != n else \
@@ -117,7 +116,7 @@ class Session:
     Parameters
     ----------
     model : an image model (``xnn.Sequential``): flat square rows (784 =
-        28 x 28, 64 = 8 x 8) or an ``input_shape`` (1, H, W) / (H, W).
+        28 x 28, 64 = 8 x 8) or an ``input_shape`` (1, H, W).
     X, y : optional data to browse (rows or images in the model's units) and
         their labels (integers or one-hot).
     methods : names from ``xnn.widgets.methods.METHODS`` (or ``Method``
