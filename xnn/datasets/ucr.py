@@ -8,7 +8,7 @@ name: from the copies that the ``aeon`` package ships (``pip install
 
 The ``.ts`` format, as written by aeon and sktime:
 
-* ``#`` lines describe the data set and are skipped;
+* ``#`` lines describe the data set and are skipped (so are ``%`` lines);
 * ``@`` lines are the header, case-insensitive: ``@problemName``,
   ``@timeStamps``, ``@missing``, ``@univariate``, ``@dimensions``,
   ``@equalLength``, ``@seriesLength``, ``@classLabel true <names...>`` or
@@ -52,7 +52,7 @@ def _header(lines, source):
             "dimensions": None, "serieslength": None}
     for i, raw in enumerate(lines):
         line = raw.strip()
-        if not line or line.startswith("#"):
+        if not line or line.startswith(("#", "%")):
             continue
         if not line.startswith("@"):
             raise DatasetError(f"{source}, line {i + 1}: expected a @ header line or a # "
