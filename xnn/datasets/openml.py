@@ -333,13 +333,16 @@ def _read_member(zf, key, path, expect):
                            "its file can hold")
     with zf.open(info) as f:
         version = np.lib.format.read_magic(f)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
-        elif version == (2, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
-        else:
+        if version not in ((1, 0), (2, 0)):
             raise DatasetError(f"{path}: {name} has .npy format version {version}, "
                                "expected 1.0 or 2.0")
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        try:
+            shape, fortran, dtype = read_header(f)
+        except Exception as exc:  # NumPy parses the header text: any failure is a bad file
+            raise DatasetError(f"{path}: {name} has an unreadable .npy header "
+                               f"({type(exc).__name__}: {exc})") from None
         held = info.file_size - f.tell()
     problem = expect(shape, dtype)
     if problem:
