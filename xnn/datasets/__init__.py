@@ -49,8 +49,9 @@ Limits (nothing a file or a server sends can take unbounded memory or time):
       description), decodes ``Content-Encoding: gzip`` at most once and gives
       up after ``deadline`` seconds (600) in all; its cache file is read with
       ``allow_pickle=False`` after checking the declared array sizes.
-    Every limit that is passed raises a ValueError (:class:`DatasetError`)
-    that names it, as soon as it is passed.
+    A size limit that is passed raises a ValueError (:class:`DatasetError`)
+    that names it, as soon as it is passed; the deadline raises a
+    :class:`DownloadError` that names it.
 
 Preparing data: :func:`split` is scikit-learn's ``train_test_split(X, y,
 test_size=..., random_state=seed)``, and :func:`one_hot` turns labels into

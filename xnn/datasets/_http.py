@@ -42,13 +42,23 @@ class DeadlineExceeded(Exception):
 
 
 class Response:
-    """A finished download: ``body`` (decoded), the MD5s of the file as served
-    (after the Content-Encoding) and of the body (after a file's own gzip)."""
+    """A finished download: the MD5s of the file as served (after the
+    Content-Encoding) and of the body (after a file's own gzip), and ``body``
+    (decoded), whose pieces are joined only when it is first asked for, so a
+    checksum can be compared before the body takes twice its size."""
 
-    def __init__(self, body, md5_file, md5_body):
-        self.body = body
+    def __init__(self, parts, md5_file, md5_body):
+        self._parts = parts
+        self._body = None
         self.md5_file = md5_file
         self.md5_body = md5_body
+
+    @property
+    def body(self):
+        if self._body is None:
+            self._body = b"".join(self._parts)
+            self._parts = None
+        return self._body
 
 
 class _Watchdog:
@@ -329,6 +339,5 @@ class _Body:
         except GzipError as exc:
             raise Truncated(f"the gzip-compressed download is incomplete or corrupt ({exc})"
                             ) from None
-        body = b"".join(self.parts)
-        self.parts = []
-        return Response(body, self.md5_file.hexdigest(), self.md5_body.hexdigest())
+        parts, self.parts = self.parts, []
+        return Response(parts, self.md5_file.hexdigest(), self.md5_body.hexdigest())
