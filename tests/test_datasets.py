@@ -723,8 +723,8 @@ def test_idx_multi_byte_types_round_trip_in_place(tmp_path):
 def test_idx_concatenated_gzip_members_and_trailing_garbage(tmp_path, digits_idx):
     images, _ = digits_idx
     data = idx_bytes(images)
-    two = gzip.compress(data[:100]) + gzip.compress(data[100:])
-    X, _ = ds.load_idx(write(tmp_path / "two", two), as_float=False)
+    two = gzip.compress(data[:100]) + bytes(3) + gzip.compress(data[100:]) + bytes(5)
+    X, _ = ds.load_idx(write(tmp_path / "two", two), as_float=False)  # zero padding too
     assert np.array_equal(X, images.reshape(12, -1))
     with pytest.raises(ValueError, match="not another gzip member"):
         ds.load_idx(write(tmp_path / "junk", gzip.compress(data) + b"junk"))
@@ -773,6 +773,8 @@ def test_csv_max_bytes_is_checked(tmp_path, max_bytes, exc):
     (b"1,2,3\n0,nan,5\n", r"data row 2, column 2 holds nan; pixel values must be finite"),
     (b"1,2,3\n0,4,-inf\n", r"data row 2, column 3 holds -inf"),
     (b"1,2,1e39\n", r"data row 1, column 3 holds 1e\+39; .*float32 range"),
+    (b"1,-3e38,1e-300\n", r"dividing by the largest pixel value 1e-300 takes the smallest, "
+                          r"-3e\+38, beyond the float32 range"),
 ])
 def test_csv_rejects_bad_labels_and_pixels(tmp_path, text, message):
     with pytest.raises(ValueError, match=message):

@@ -174,7 +174,7 @@ def test_fuzz_load_idx(fuzz_dir, images, labels, as_float):
 # CSV
 
 CSV_TOKENS = ["0", "1", "7", "255", "256", "-1", "2.5", "1e30", "nan", "inf", "-inf", "x",
-              '"3"', "", " 4 ", "1e400", "0x10", "9" * 30]
+              '"3"', "", " 4 ", "1e400", "0x10", "9" * 30, "-3e38", "1e-300"]
 
 
 @st.composite
@@ -338,7 +338,7 @@ TS_HEADERS = ["@problemName p", "@timeStamps false", "@timeStamps true", "@missi
               "@equalLength false", "@seriesLength 3", "@classLabel true a b",
               "@classLabel true 1 2 10", "@classLabel false", "@classLabel true",
               "@targetLabel true", "# comment", "% comment", "", "junk"]
-TS_VALUES = ["1", "2.5", "-3e2", "?", "NaN", "inf", "", "x", "1e400"]
+TS_VALUES = ["1", "2.5", "-3e2", "?", "NaN", "inf", "", "x", "1e400", "-1e300"]
 
 
 @st.composite

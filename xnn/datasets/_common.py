@@ -83,9 +83,10 @@ class Inflater:
 
     Each piece holds at most 1 MiB, whatever the compression ratio, so the
     caller decides after every piece whether to go on. Several gzip members
-    one after another (what ``cat a.gz b.gz`` makes) are decompressed like
-    :func:`gzip.decompress` does; anything else after the last member is an
-    error, and so is a stream that ends inside a member (:meth:`close`).
+    one after another (what ``cat a.gz b.gz`` makes), with zero bytes of
+    padding between or after them, are decompressed like :func:`gzip.decompress`
+    does; anything else after the last member is an error, and so is a stream
+    that ends inside a member (:meth:`close`).
     ``source`` names the data in the messages.
     """
 
@@ -101,9 +102,11 @@ class Inflater:
     def feed(self, data):
         """Yield the decompressed pieces of ``data`` (the next compressed bytes)."""
         while data:
-            if self._d is None:  # between two members
-                data = self._between + data
+            if self._d is None:  # between two members (zero padding is allowed, as in gzip)
+                data = (self._between + data).lstrip(b"\x00")
                 self._between = b""
+                if not data:
+                    return
                 if len(data) < 2:
                     self._between = data
                     return

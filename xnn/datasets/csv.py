@@ -96,7 +96,14 @@ def load_csv(path, as_float=True, dtype=np.float32, max_bytes=DEFAULT_MAX_BYTES)
     del table, labels
     if as_float:
         peak = float(X.max()) if X.size else 0.0
-        return to_float(X, peak if peak > 0 else None, dtype), y
+        with np.errstate(over="ignore"):
+            out = to_float(X, peak if peak > 0 else None, dtype)
+        if X.dtype != np.uint8 and not np.isfinite(out).all():
+            raise DatasetError(f"CSV file {path}: dividing by the largest pixel value "
+                               f"{peak:g} takes the smallest, {float(X.min()):g}, beyond the "
+                               f"{np.dtype(dtype).name} range; pass as_float=False for the "
+                               "raw values")
+        return out, y
     if X.dtype != np.uint8:
         X = X.astype(np.float32)
     return X, y

@@ -141,10 +141,10 @@ def load_ts(path, dtype=np.float32, max_bytes=DEFAULT_MAX_BYTES):
     FileNotFoundError for a missing file; ValueError naming the file and the
     line for: text beyond ``max_bytes``, a header without ``@data`` or
     without ``@classLabel``/``@targetLabel``, timestamps (not supported),
-    values that are not numbers or are infinite, cases whose number of
-    channels differs, series of unequal length (xnn needs one length; the
-    archive's ``_eq`` versions are equal-length), and class labels that the
-    header does not declare.
+    values that are not numbers, infinite or beyond ``dtype``'s range, cases
+    whose number of channels differs, series of unequal length (xnn needs one
+    length; the archive's ``_eq`` versions are equal-length), and class
+    labels that the header does not declare.
     """
     dtype = float_dtype(dtype)
     max_bytes = check_max_bytes(max_bytes)
@@ -170,6 +170,7 @@ def load_ts(path, dtype=np.float32, max_bytes=DEFAULT_MAX_BYTES):
         for n, k in index.items():
             folded.setdefault(n.lower(), []).append(k)
 
+    top = float(np.finfo(dtype).max)
     rows = [i for i in range(start, len(lines)) if lines[i].strip()]
     if not rows:
         raise DatasetError(f"{source}: no cases after @data")
@@ -223,9 +224,12 @@ def load_ts(path, dtype=np.float32, max_bytes=DEFAULT_MAX_BYTES):
                 v = np.array(values, dtype=np.float64)
             except ValueError as exc:
                 raise DatasetError(f"{where}, channel {c + 1}: {exc}") from None
-            if np.isinf(v).any():
-                raise DatasetError(f"{where}, channel {c + 1}: an infinite value; values "
-                                   "must be finite numbers (or ? / NaN for missing ones)")
+            with np.errstate(invalid="ignore"):
+                if (np.abs(v) > top).any():  # False for NaN: missing values are kept
+                    raise DatasetError(f"{where}, channel {c + 1}: a value beyond the "
+                                       f"{dtype.name} range (an infinite one, or above "
+                                       f"{top:.3g} in magnitude); values must be finite "
+                                       "numbers (or ? / NaN for missing ones)")
             x[c] = v
         cases.append(x)
     X = np.empty((len(cases), n_channels, length), dtype=dtype)
