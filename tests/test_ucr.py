@@ -9,19 +9,15 @@ import os
 import numpy as np
 import pytest
 
+from _deps import require as _require
+
 from xnn import datasets as ds
 from xnn.datasets import ucr
 
 
 def require(module, extra):
-    """Import ``module``; outside CI skip the test without it, under CI=true fail."""
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        if os.environ.get("CI", "").strip().lower() == "true":
-            pytest.fail(f"{module} is not installed, and CI must run this test: "
-                        f"pip install \"xnn[{extra}]\"")
-        pytest.skip(f"{module} is not installed (pip install \"xnn[{extra}]\")")
+    return _require(module, f'pip install "xnn[{extra}]"')
+
 
 
 def ts_text(cases, labels=None, *, names=None, header=None, target=False):
