@@ -33,9 +33,9 @@ def relevance(R, m, d, name="R"):
 
 def method_fn(method, method_kwargs=None):
     """A callable (model, X, target) -> explanations of X."""
-    kw = {} if method_kwargs is None else dict(method_kwargs)
-    if not isinstance(kw, dict):
+    if method_kwargs is not None and not isinstance(method_kwargs, dict):
         raise TypeError(f"method_kwargs: expected a dict, got {type(method_kwargs).__name__}")
+    kw = {} if method_kwargs is None else dict(method_kwargs)
     if isinstance(method, str):
         if method not in METHODS:
             raise ValueError(f"method: expected one of {list(METHODS)} or a callable, got {method!r}")
