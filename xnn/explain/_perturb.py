@@ -15,10 +15,11 @@ first layer
     when the first layer is Dense, its pre-activation of a copy is linear in
     the mask: ``z1 = b W1 + b1 + sum_g mask_g G_g`` with
     ``G_g = ((x - b) restricted to group g) W1``. The d-wide first product is
-    made once per group (a sparse product over the columns) instead of once
-    per copy; a copy then costs a product over the groups (or, for the nested
-    copies of a flipping curve, one addition). The rest of the network runs
-    in C on those pre-activations. The group terms are summed in float64.
+    made once per group (a sparse product over the columns, in float64)
+    instead of once per copy; a copy then costs a product over the groups
+    in the model's dtype (or, for the nested copies of a flipping curve, one
+    float64 addition). The rest of the network runs in C on those
+    pre-activations.
 
 Logits are the last layer's pre-activation, computed from the input of the
 last layer; outputs are the last layer's values (probabilities for a softmax).
@@ -88,8 +89,9 @@ class _FirstLayer:
         self.W_L, self.b_L = _last_layer(model)
 
     def outputs(self, Z1):
-        """(logits, outputs) from first-layer pre-activations (n, h1) float64."""
-        A1 = np.asarray(Z1, dtype=self.dtype)
+        """(logits, outputs) from first-layer pre-activations (n, h1) of the
+        model's dtype (overwritten by the activation)."""
+        A1 = np.ascontiguousarray(Z1, dtype=self.dtype)
         if self.activation == "relu":
             np.maximum(A1, 0, out=A1)
         elif self.activation == "tanh":
@@ -205,29 +207,38 @@ def _grouped_first_layer(model, X, base, labels, G, masks, Z, P):
     n = Z.shape[1]
     h = fl.W1.shape[1]
     base64 = base.astype(np.float64, copy=False)
+    dt = model.dtype
     for i0, i1, js in _blocks(m, n, K):
         c, terms = _group_terms(fl, X[i0:i1], base64[i0:i1], labels[i0:i1], G)
         b = i1 - i0
         if masks is None:
             # copy s keeps groups s..G-1: the base's pre-activation plus
-            # their terms, added back from the last group on
+            # their terms, added back from the last group on (in float64)
             Z1all = np.empty((b, G + 1, K, h))
             Z1all[:, G] = c
             for g in range(G - 1, -1, -1):
                 np.add(Z1all[:, g + 1], terms[:, :, g], out=Z1all[:, g])
         else:
-            T = [np.ascontiguousarray(terms[r].transpose(1, 0, 2).reshape(G, K * h))
+            # a copy's pre-activation: its mask times the group terms, plus c
+            # (one product per row, in the model's dtype)
+            T = [np.ascontiguousarray(terms[r].transpose(1, 0, 2).reshape(G, K * h), dtype=dt)
                  for r in range(b)]
+            cd = c.astype(dt)
         for j0, j1 in js:
             if masks is None:
-                Z1 = Z1all[:, j0:j1]
+                Z1 = Z1all[:, j0:j1].astype(dt).reshape(-1, h)
+            elif b == 1:
+                Z1 = ops.matmul(np.ascontiguousarray(masks[i0, j0:j1], dtype=dt), T[0])
+                Z1.reshape(j1 - j0, K, h)[...] += cd[0][None]
+                Z1 = Z1.reshape(-1, h)
             else:
-                Z1 = np.empty((b, j1 - j0, K, h))
+                Z1 = np.empty((b, j1 - j0, K, h), dtype=dt)
                 for r in range(b):
-                    mk = np.ascontiguousarray(masks[i0 + r, j0:j1], dtype=np.float64)
+                    mk = np.ascontiguousarray(masks[i0 + r, j0:j1], dtype=dt)
                     Z1[r] = ops.matmul(mk, T[r]).reshape(j1 - j0, K, h)
-                    Z1[r] += c[r][None]
-            z, p = fl.outputs(Z1.reshape(-1, h))
+                    Z1[r] += cd[r][None]
+                Z1 = Z1.reshape(-1, h)
+            z, p = fl.outputs(Z1)
             shape = (b, j1 - j0, K, -1)
             Z[i0:i1, j0:j1] = z.reshape(shape)
             P[i0:i1, j0:j1] = p.reshape(shape)

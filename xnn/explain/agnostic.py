@@ -26,6 +26,7 @@ import numbers
 import numpy as np
 
 from .. import _validate as V
+from .. import ops
 from . import _common as C
 from . import _perturb
 
@@ -281,12 +282,26 @@ def _base_image(baseline, x, seg, M, name="baseline"):
 
 
 def _ridge(data, y, weights, alpha):
+    """scikit-learn's Ridge (with an intercept) fitted with sample weights;
+    (coef, intercept, weighted R^2, prediction for the first row)."""
     from sklearn.linear_model import Ridge
     reg = Ridge(alpha=alpha, fit_intercept=True)
     reg.fit(data, y, sample_weight=weights)
-    score = reg.score(data, y, sample_weight=weights)
-    local = float(reg.predict(data[:1])[0])
-    return reg.coef_.astype(np.float64), float(reg.intercept_), float(score), local
+    coef = reg.coef_.astype(np.float64)
+    intercept = float(reg.intercept_)
+    pred = data @ coef + intercept
+    ybar = np.average(y, weights=weights)
+    score = 1.0 - np.sum(weights * (y - pred) ** 2) / np.sum(weights * (y - ybar) ** 2)
+    return coef, intercept, float(score), float(pred[0])
+
+
+def _cosine_to_ones(data):
+    """Cosine distance of 0/1 rows to the all-ones row (1 for an all-zero
+    row, as scikit-learn's pairwise cosine distance)."""
+    s = data.sum(axis=1, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cos = np.where(s > 0, s / (np.sqrt(s) * np.sqrt(data.shape[1])), 0.0)
+    return np.clip(1.0 - cos, 0.0, 2.0)
 
 
 def _kernel(distances, width):
@@ -338,7 +353,6 @@ def lime(model, X, target=None, segmentation="slic", n_samples=1000, baseline=0.
     hw = _image_shape(d, xshape, shape, single)
     segs = _segments(segmentation, rows, hw, segmentation_kwargs)
     rs = _seed(seed)
-    from sklearn.metrics import pairwise_distances
     out = Explanations()
     for i in range(m):
         seg = segs[i]
@@ -350,8 +364,7 @@ def lime(model, X, target=None, segmentation="slic", n_samples=1000, baseline=0.
         Z, P = _perturb.grouped(model, x[None], base[None, None], seg.reshape(1, -1), M,
                                 masks=data[None].astype(bool))
         y = _pick(Z[0, :, 0], P[0, :, 0], np.full(n_samples, targets[i]), output).astype(np.float64)
-        dist = pairwise_distances(data, data[0].reshape(1, -1), metric="cosine").ravel()
-        kw = _kernel(dist, width)
+        kw = _kernel(_cosine_to_ones(data), width)
         coef, intercept, score, local = _ridge(data, y, kw, alpha)
         out.append(LimeExplanation(
             weights=coef, intercept=intercept, score=score, local_pred=local,
@@ -504,7 +517,9 @@ def _shapley_kernel_masks(M, n_samples, rs):
     repeated sample adding to the weight of the first."""
     max_samples = 2 ** M - 2 if M <= 30 else 2 ** 30
     n = min(n_samples, max_samples)
-    masks, weights = [], []
+    masks = np.zeros((n, M))
+    weights = np.zeros(n)
+    added = 0
     num_subset_sizes = int(np.ceil((M - 1) / 2.0))
     num_paired = int(np.floor((M - 1) / 2.0))
     wv = np.array([(M - 1.0) / (i * (M - i)) for i in range(1, num_subset_sizes + 1)])
@@ -525,14 +540,14 @@ def _shapley_kernel_masks(M, n_samples, rs):
         if size <= num_paired:
             w /= 2.0
         for inds in itertools.combinations(range(M), size):
-            mk = np.zeros(M)
-            mk[list(inds)] = 1.0
-            masks.append(mk)
-            weights.append(w)
+            masks[added, list(inds)] = 1.0
+            weights[added] = w
+            added += 1
             if size <= num_paired:
-                masks.append(1.0 - mk)
-                weights.append(w)
-    n_fixed = len(masks)
+                masks[added] = 1.0 - masks[added - 1]
+                weights[added] = w
+                added += 1
+    n_fixed = added
     left = n - n_fixed
     if num_full != num_subset_sizes:
         rem = wv.copy()
@@ -550,23 +565,23 @@ def _shapley_kernel_masks(M, n_samples, rs):
             key = mk.tobytes()
             new = key not in used
             if new:
-                used[key] = len(masks)
+                used[key] = added
                 left -= 1
-                masks.append(mk)
-                weights.append(1.0)
+                masks[added] = mk
+                weights[added] = 1.0
+                added += 1
             else:
                 weights[used[key]] += 1.0
             if left > 0 and size <= num_paired:
                 if new:
                     left -= 1
-                    masks.append(1.0 - mk)
-                    weights.append(1.0)
+                    masks[added] = 1.0 - mk
+                    weights[added] = 1.0
+                    added += 1
                 else:
                     weights[used[key] + 1] += 1.0
-        weights = np.array(weights)
-        weights[n_fixed:] *= wv[num_full:].sum() / weights[n_fixed:].sum()
-    return np.array(masks).reshape(-1, M), np.asarray(weights, dtype=np.float64), \
-        num_full == num_subset_sizes
+        weights[n_fixed:added] *= wv[num_full:].sum() / weights[n_fixed:added].sum()
+    return masks[:added], weights[:added], num_full == num_subset_sizes
 
 
 def _all_coalitions(M):
@@ -587,7 +602,7 @@ def _shap_solve(masks, weights, ey, fx, fnull):
     A = masks[:, :-1] - masks[:, -1:]
     WA = weights[:, None] * A
     try:
-        w = np.linalg.solve(A.T @ WA, WA.T @ y)
+        w = np.linalg.solve(ops.matmul(A, WA, trans_a=True), WA.T @ y)
     except np.linalg.LinAlgError:
         sw = np.sqrt(weights)
         w = np.linalg.lstsq(sw[:, None] * A, sw * y, rcond=None)[0]

@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import _validate as V
 from . import _common as C
-from .agnostic import Explanations, LimeExplanation, _kernel, _ridge, _seed
+from .agnostic import Explanations, LimeExplanation, _cosine_to_ones, _kernel, _ridge, _seed
 
 __all__ = ["lime_text", "TextPipeline"]
 
@@ -144,7 +144,6 @@ def lime_text(predict_proba, texts, target=None, n_samples=5000, kernel_width=25
     if not isinstance(split_expression, str):
         raise TypeError(f"split_expression: expected a regular expression string, got {split_expression!r}")
     rs = _seed(seed)
-    from sklearn.metrics import pairwise_distances
     out = Explanations()
     targets = None
     if target is not None:
@@ -167,8 +166,7 @@ def lime_text(predict_proba, texts, target=None, n_samples=5000, kernel_width=25
         if not 0 <= t < probs.shape[1]:
             raise ValueError(f"target: expected a class in [0, {probs.shape[1]}), got {t}")
         y = probs[:, t]
-        dist = pairwise_distances(data, data[:1], metric="cosine").ravel() * 100
-        kw = _kernel(dist, width)
+        kw = _kernel(_cosine_to_ones(data) * 100, width)
         coef, intercept, score, local = _ridge(data, y, kw, alpha)
         out.append(LimeExplanation(
             weights=coef, intercept=intercept, score=score, local_pred=local,
