@@ -15,18 +15,23 @@ need to be realistic), 2 threads for xnn and for PyTorch.
   MoRF        pixel-flipping curves of 1,000 images x 112 steps of 7 pixels,
               baseline 0; Quantus's PixelFlipping (features_in_step=7) runs a
               PyTorch copy of the weights (Quantus needs a torch or Keras
-              model), at its default batch of 64 and at 1,000 rows, the
-              faster counting
+              model), at its default batch of 64 and at 1,000 rows
 
-Every figure is the median of a few timings after a warm-up call. Each row
-also prints the largest difference between xnn's and the package's numbers
-(same samples: lime and shap draw from the same RandomState stream as xnn).
+xnn and the packages take turns over a few rounds (each round: the median
+of five xnn calls, then one call of each package), so that a slow spell of
+a shared machine falls on all of them; the table gives the medians over the
+rounds. Each task also prints the largest difference between xnn's numbers
+and the package's (the same samples: lime and shap draw from the same
+RandomState stream as xnn; Quantus's curves are probabilities after each
+step, xnn's float32 forward against PyTorch's).
 Quantus imports zennit, which imports torchvision; when torchvision cannot
 be imported, a stub module with the two names zennit reads is installed.
 
     python benchmarks/bench_agnostic.py [--quick]
 """
 import argparse
+import contextlib
+import io
 import os
 import sys
 import time
@@ -47,11 +52,6 @@ from timing import timings  # noqa: E402
 
 TARGETS = {"lime": 10.0, "shap": 10.0, "morf": 20.0}
 PAUSE = 0.5
-
-
-def median_time(fn, repeat, warmup=1):
-    time.sleep(PAUSE)
-    return float(np.median(timings(fn, repeat, warmup=warmup)))
 
 
 def install_torchvision_stub():
@@ -85,42 +85,44 @@ def grid50():
     return (r[:, None] * 10 + c[None, :]).astype(np.int64)
 
 
-def bench_lime(model, X, rep):
+def lime_task(model, X):
     from lime import lime_image
     x = X[0]
     seg = grid50()
     t = int(model.predict(x[None])[0])
-    ours = lambda: xnn.explain.lime(model, x, target=t, segmentation=seg, n_samples=1000, seed=0)  # noqa: E731
-    xt = median_time(ours, rep)
+
+    def ours():
+        return xnn.explain.lime(model, x, target=t, segmentation=seg, n_samples=1000, seed=0)
     classifier = lambda imgs: model.predict_proba(imgs[..., 0].reshape(len(imgs), -1))  # noqa: E731
 
     def theirs():
         ex = lime_image.LimeImageExplainer(random_state=0)
-        return ex.explain_instance(x.reshape(28, 28).astype(np.float64), classifier, labels=(t,),
-                                   top_labels=None, hide_color=0, num_samples=1000,
-                                   batch_size=1000, segmentation_fn=lambda img: seg, random_seed=0)
-    import contextlib
-    import io
-    with contextlib.redirect_stderr(io.StringIO()):          # lime's progress bar
-        pt = median_time(theirs, max(2, rep // 2))
+        with contextlib.redirect_stderr(io.StringIO()):      # lime's progress bar
+            return ex.explain_instance(x.reshape(28, 28).astype(np.float64), classifier,
+                                       labels=(t,), top_labels=None, hide_color=0,
+                                       num_samples=1000, batch_size=1000,
+                                       segmentation_fn=lambda img: seg, random_seed=0)
+
+    def diff():
         e = theirs()
-    w = np.zeros(50)
-    for k, v in e.local_exp[t]:
-        w[k] = v
-    diff = float(np.abs(ours().weights - w).max())
-    return xt, pt, diff
+        w = np.zeros(50)
+        for k, v in e.local_exp[t]:
+            w[k] = v
+        return float(np.abs(ours().weights - w).max())
+    return ours, {"lime": theirs}, diff
 
 
-def bench_shap(model, X, rep):
+def shap_task(model, X):
     import shap
     from shap.utils._legacy import DenseData
     x = X[0]
     seg = grid50()
     bg = X[1000:1100]
     t = int(model.predict(x[None])[0])
-    ours = lambda: xnn.explain.kernel_shap(model, x, bg, target=t, n_samples=1000,  # noqa: E731
-                                           segmentation=seg, seed=0)
-    xt = median_time(ours, rep)
+
+    def ours():
+        return xnn.explain.kernel_shap(model, x, bg, target=t, n_samples=1000, segmentation=seg,
+                                       seed=0)
     groups = [np.flatnonzero(seg.ravel() == k) for k in range(50)]
     data = DenseData(bg.astype(np.float64), [str(k) for k in range(50)], groups)
     f = lambda Z: model.predict_proba(Z)[:, t]  # noqa: E731
@@ -129,12 +131,13 @@ def bench_shap(model, X, rep):
         np.random.seed(0)
         ke = shap.KernelExplainer(f, data)
         return ke.shap_values(x[None].astype(np.float64), nsamples=1000, l1_reg=False, silent=True)
-    pt = median_time(theirs, max(2, rep // 2))
-    diff = float(np.abs(np.ravel(theirs()) - ours().values).max())
-    return xt, pt, diff
+
+    def diff():
+        return float(np.abs(np.ravel(theirs()) - ours().values).max())
+    return ours, {"shap": theirs}, diff
 
 
-def bench_morf(model, X, rep):
+def morf_task(model, X):
     install_torchvision_stub()
     import torch
     import quantus
@@ -144,25 +147,41 @@ def bench_morf(model, X, rep):
     # gradient x input with a tiny tie-breaker: both sides remove the same pixels
     R = xnn.explain.input_x_gradient(model, Xn, t).astype(np.float64)
     R += 1e-7 * np.random.default_rng(0).random(R.shape)
-    ours = lambda: xnn.evaluate.pixel_flipping(model, Xn, R, target=t, pixels_per_step=7)  # noqa: E731
-    xt = median_time(ours, rep)
+
+    def ours():
+        return xnn.evaluate.pixel_flipping(model, Xn, R, target=t, pixels_per_step=7)
     tm = torch.nn.Sequential(torch.nn.Flatten(), *torch_model(model)).eval()
     xb = Xn.reshape(n, 1, 28, 28)
     ab = R.astype(np.float32).reshape(n, 1, 28, 28)
-    best, curves = None, None
-    for batch in (64, 1000):
-        metric = quantus.PixelFlipping(features_in_step=7, perturb_baseline="black",
-                                       normalise=False, abs=False, disable_warnings=True,
-                                       display_progressbar=False)
 
-        def theirs():
+    def quantus_run(batch):
+        def run():
+            metric = quantus.PixelFlipping(features_in_step=7, perturb_baseline="black",
+                                           normalise=False, abs=False, disable_warnings=True,
+                                           display_progressbar=False)
             return metric(model=tm, x_batch=xb, y_batch=t, a_batch=ab, channel_first=True,
                           softmax=True, device="cpu", batch_size=batch)
-        s = median_time(theirs, max(1, rep // 3), warmup=0)
-        if best is None or s < best:
-            best, curves = s, np.asarray(theirs())
-    diff = float(np.abs(ours().probabilities[:, 1:] - curves).max())
-    return xt, best, diff
+        return run
+
+    def diff():
+        return float(np.abs(ours().probabilities[:, 1:] - np.asarray(quantus_run(1000)())).max())
+    return ours, {"quantus (batch 64)": quantus_run(64), "quantus (batch 1000)": quantus_run(1000)}, diff
+
+
+def interleaved(ours, theirs, rounds, reps):
+    """Rounds of (reps timings of xnn, one of each peer), so that a slow spell
+    of a shared machine falls on both; the median of each over the rounds."""
+    ours()
+    for fn in theirs.values():
+        fn()
+    mine, peers = [], {k: [] for k in theirs}
+    for _ in range(rounds):
+        time.sleep(PAUSE)
+        mine.append(float(np.median(timings(ours, reps, warmup=0))))
+        for k, fn in theirs.items():
+            time.sleep(PAUSE)
+            peers[k].append(timings(fn, 1, warmup=0)[0])
+    return float(np.median(mine)), {k: float(np.median(v)) for k, v in peers.items()}
 
 
 def main():
@@ -178,29 +197,30 @@ def main():
         torch = None
     X, y = load_mnist_test()
     model = make_model(X, y, epochs=1 if args.quick else 2)
-    rep = 3 if args.quick else 7
+    rounds = 2 if args.quick else 3
     rows = []
-    for key, name, peer, fn in (
-            ("lime", "LIME, 1 image, 1,000 samples, 50 superpixels", "lime", bench_lime),
-            ("shap", "KernelSHAP, 1,000 coalitions, 50 superpixels, 100 background", "shap",
-             bench_shap),
-            ("morf", "MoRF curves, 1,000 images x 112 steps of 7 px", "quantus", bench_morf)):
+    for key, name, task in (
+            ("lime", "LIME, 1 image, 1,000 samples, 50 superpixels", lime_task),
+            ("shap", "KernelSHAP, 1,000 coalitions, 50 superpixels, 100 background", shap_task),
+            ("morf", "MoRF curves, 1,000 images x 112 steps of 7 px", morf_task)):
         try:
-            xt, pt, diff = fn(model, X, rep)
+            ours, theirs, diff = task(model, X)
         except ImportError as e:
             print(f"{name}: skipped, {e}")
             continue
-        rows.append((key, name, peer, xt, pt, diff))
+        xt, pts = interleaved(ours, theirs, rounds, 5)
+        rows.append((key, name, xt, pts, diff()))
     print(f"\nxnn {xnn.__version__}, ISA {xnn.isa()}, threads {xnn.get_num_threads()}"
-          + (f", torch threads {torch.get_num_threads()}" if torch is not None else ""))
-    print(f"{'task':<64}{'xnn s':>10}{'peer':>9}{'peer s':>10}{'ratio':>9}{'target':>8}"
+          + (f", torch threads {torch.get_num_threads()}" if torch is not None else "")
+          + f"; medians over {rounds} interleaved rounds")
+    print(f"{'task':<64}{'xnn s':>9}  {'peer':<22}{'peer s':>8}{'ratio':>9}{'target':>8}"
           f"{'max |diff|':>12}")
-    for key, name, peer, xt, pt, diff in rows:
-        ratio = pt / xt
-        mark = "" if ratio >= TARGETS[key] else "  (below target)"
-        print(f"{name:<64}{xt:>10.4f}{peer:>9}{pt:>10.3f}{ratio:>8.1f}x{TARGETS[key]:>7.0f}x"
-              f"{diff:>12.2e}{mark}")
-
+    for key, name, xt, pts, dv in rows:
+        for i, (peer, pt) in enumerate(pts.items()):
+            ratio = pt / xt
+            mark = "" if ratio >= TARGETS[key] else "  (below target)"
+            print(f"{name if i == 0 else '':<64}{xt:>9.4f}  {peer:<22}{pt:>8.3f}{ratio:>8.1f}x"
+                  f"{TARGETS[key]:>7.0f}x{dv if i == 0 else float('nan'):>12.2e}{mark}")
 
 if __name__ == "__main__":
     main()

@@ -438,7 +438,8 @@ def test_results_do_not_depend_on_the_thread_count(digits_model):
         xnn.set_num_threads(n)
         runs.append((E.lime(model, X[:2], segmentation=seg, n_samples=300, seed=3).maps,
                      E.kernel_shap(model, X[4], X[20:40], segmentation=seg, n_samples=400,
-                                   exact=0, seed=3).values))
+                                   exact=0, seed=3).values,
+                     E.counterfactual(model, X[0], 3, steps=40, refinements=1).x_cf))
     for a, b in zip(*runs):
         np.testing.assert_array_equal(a, b)
 

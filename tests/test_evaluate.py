@@ -118,7 +118,10 @@ def test_removal_curves_seeded_and_thread_independent(digits_model):
         runs.append([EV.pixel_flipping(model, X, R, pixels_per_step=8, order="random",
                                        baseline="uniform", seed=4).probabilities,
                      EV.region_perturbation(model, X, R, patch=2, seed=4).logits,
-                     EV.faithfulness_correlation(model, X, R, n_subsets=20, seed=4).correlation])
+                     EV.faithfulness_correlation(model, X, R, n_subsets=20, seed=4).correlation,
+                     EV.infidelity(model, X, R, seed=4, normalize=True),
+                     EV.sensitivity_max("gradient", model, X, radius=0.2, seed=4),
+                     EV.randomization_check(model, X[:5], "saliency", seed=4).ssim])
     for a, b in zip(*runs):
         np.testing.assert_array_equal(a, b)
     other = EV.pixel_flipping(model, X, R, pixels_per_step=8, order="random", seed=5)

@@ -77,6 +77,9 @@ class PerturbationCurves:
 
 
 def _confidence(V_):
+    """(max - second max) / max over the last axis (NaN with one class)."""
+    if V_.shape[-1] < 2:
+        return np.full(V_.shape[:-1], np.nan)
     top2 = np.sort(V_, axis=-1)[..., -2:]
     with np.errstate(divide="ignore", invalid="ignore"):
         return (top2[..., 1] - top2[..., 0]) / top2[..., 1]

@@ -15,11 +15,12 @@ first layer
     when the first layer is Dense, its pre-activation of a copy is linear in
     the mask: ``z1 = b W1 + b1 + sum_g mask_g G_g`` with
     ``G_g = ((x - b) restricted to group g) W1``. The d-wide first product is
-    made once per group (a sparse product over the columns, in float64)
-    instead of once per copy; a copy then costs a product over the groups
-    in the model's dtype (or, for the nested copies of a flipping curve, one
-    float64 addition). The rest of the network runs in C on those
-    pre-activations.
+    made once per group (a sparse product over the columns) instead of once
+    per copy; a copy then costs a product over the groups (or, for the
+    nested copies of a flipping curve, one addition). The rest of the network
+    runs in C on those pre-activations. Everything is in the model's dtype:
+    float64 models agree with the copies to float64 rounding, float32 models
+    to float32 rounding.
 
 Logits are the last layer's pre-activation, computed from the input of the
 last layer; outputs are the last layer's values (probabilities for a softmax).
@@ -68,15 +69,16 @@ def forward(model, rows, W_L=None, b_L=None):
 
 
 class _FirstLayer:
-    """The model split after its first (Dense) layer: W1 and b1 in float64,
-    the first activation in NumPy and the rest of the network as an
-    ``xnn.Sequential`` of copies of the later layers (same weights)."""
+    """The model split after its first (Dense) layer: W1 and b1, the first
+    activation in NumPy and the rest of the network as an ``xnn.Sequential``
+    of copies of the later layers (same weights)."""
 
     def __init__(self, model):
         from ..network import Sequential
         first = model.layers[0]
-        self.W1 = np.ascontiguousarray(first.W, dtype=np.float64)
-        self.b1 = np.asarray(first.b, dtype=np.float64)
+        self.dtype = model.dtype
+        self.W1 = np.ascontiguousarray(first.W, dtype=model.dtype)
+        self.b1 = np.asarray(first.b, dtype=model.dtype)
         self.activation = first.activation
         tail_layers = [layers_mod.Dense(ly.n_in, ly.n_out, activation=ly.activation)
                        for ly in model.layers[1:]]
@@ -85,12 +87,11 @@ class _FirstLayer:
         for ly in model.layers[1:]:
             weights += [ly.W, ly.b]
         self.tail.set_weights(weights)
-        self.dtype = model.dtype
         self.W_L, self.b_L = _last_layer(model)
 
     def outputs(self, Z1):
         """(logits, outputs) from first-layer pre-activations (n, h1) of the
-        model's dtype (overwritten by the activation)."""
+        model's dtype (a contiguous input is overwritten by the activation)."""
         A1 = np.ascontiguousarray(Z1, dtype=self.dtype)
         if self.activation == "relu":
             np.maximum(A1, 0, out=A1)
@@ -180,23 +181,24 @@ def _grouped_copies(model, X, base, labels, G, masks, Z, P):
 
 
 def _group_terms(fl, X, base, labels, G):
-    """c (b, K, h1) = b' W1 + b1 and terms (b, K, G, h1) = G_g, float64, for
-    a block of rows; b' is the base with x in the columns of no group."""
+    """c (b, K, h1) = b' W1 + b1 and terms (b, G, K, h1) = G_g for a block of
+    rows, in the model's dtype; b' is the base with x in the columns of no
+    group."""
     from scipy import sparse
     b, d = X.shape
     K = base.shape[1]
     h = fl.W1.shape[1]
-    x64 = X.astype(np.float64)[:, None, :]
+    xb = X[:, None, :]
     free = (labels < 0)[:, None, :]
-    b_eff = np.where(free, x64, base)                               # (b, K, d)
+    b_eff = np.where(free, xb, base).astype(fl.dtype, copy=False)   # (b, K, d)
     c = ops.matmul(np.ascontiguousarray(b_eff.reshape(b * K, d)), fl.W1)
     c += fl.b1
-    diff = x64 - b_eff                                              # 0 in free columns
+    diff = xb - b_eff                                               # 0 in free columns
     on = np.broadcast_to(~free, diff.shape)
     ii, kk, pp = np.nonzero(on)
-    rows = (ii * K + kk) * G + labels[ii, pp]
-    S = sparse.csr_matrix((diff[ii, kk, pp], (rows, pp)), shape=(b * K * G, d))
-    terms = np.asarray(S @ fl.W1).reshape(b, K, G, h)
+    rows = (ii * G + labels[ii, pp]) * K + kk
+    S = sparse.csr_matrix((diff[ii, kk, pp], (rows, pp)), shape=(b * G * K, d))
+    terms = np.asarray(S @ fl.W1).reshape(b, G, K, h)
     return c.reshape(b, K, h), terms
 
 
@@ -206,37 +208,28 @@ def _grouped_first_layer(model, X, base, labels, G, masks, Z, P):
     K = base.shape[1]
     n = Z.shape[1]
     h = fl.W1.shape[1]
-    base64 = base.astype(np.float64, copy=False)
-    dt = model.dtype
+    dt = fl.dtype
+    base = base.astype(dt, copy=False)
     for i0, i1, js in _blocks(m, n, K):
-        c, terms = _group_terms(fl, X[i0:i1], base64[i0:i1], labels[i0:i1], G)
+        c, terms = _group_terms(fl, X[i0:i1], base[i0:i1], labels[i0:i1], G)
         b = i1 - i0
         if masks is None:
             # copy s keeps groups s..G-1: the base's pre-activation plus
-            # their terms, added back from the last group on (in float64)
-            Z1all = np.empty((b, G + 1, K, h))
+            # their terms, added back from the last group on
+            Z1all = np.empty((b, G + 1, K, h), dtype=dt)
             Z1all[:, G] = c
             for g in range(G - 1, -1, -1):
-                np.add(Z1all[:, g + 1], terms[:, :, g], out=Z1all[:, g])
-        else:
-            # a copy's pre-activation: its mask times the group terms, plus c
-            # (one product per row, in the model's dtype)
-            T = [np.ascontiguousarray(terms[r].transpose(1, 0, 2).reshape(G, K * h), dtype=dt)
-                 for r in range(b)]
-            cd = c.astype(dt)
+                np.add(Z1all[:, g + 1], terms[:, g], out=Z1all[:, g])
         for j0, j1 in js:
             if masks is None:
-                Z1 = Z1all[:, j0:j1].astype(dt).reshape(-1, h)
-            elif b == 1:
-                Z1 = ops.matmul(np.ascontiguousarray(masks[i0, j0:j1], dtype=dt), T[0])
-                Z1.reshape(j1 - j0, K, h)[...] += cd[0][None]
-                Z1 = Z1.reshape(-1, h)
+                Z1 = Z1all[:, j0:j1].reshape(-1, h)
             else:
+                # a copy's pre-activation: its mask times the group terms, plus c
                 Z1 = np.empty((b, j1 - j0, K, h), dtype=dt)
                 for r in range(b):
                     mk = np.ascontiguousarray(masks[i0 + r, j0:j1], dtype=dt)
-                    Z1[r] = ops.matmul(mk, T[r]).reshape(j1 - j0, K, h)
-                    Z1[r] += cd[r][None]
+                    Z1[r] = ops.matmul(mk, terms[r].reshape(G, K * h)).reshape(j1 - j0, K, h)
+                    Z1[r] += c[r][None]
                 Z1 = Z1.reshape(-1, h)
             z, p = fl.outputs(Z1)
             shape = (b, j1 - j0, K, -1)

@@ -19,6 +19,7 @@ Random draws come from ``numpy.random.RandomState(seed)`` in the order the
 lime and shap packages draw them, so the same seed gives the same perturbed
 samples as those packages (and, with the same model, the same numbers).
 """
+import contextlib
 import itertools
 import math
 import numbers
@@ -281,12 +282,33 @@ def _base_image(baseline, x, seg, M, name="baseline"):
     return base.reshape(d)
 
 
+_BLAS = None
+
+
+def one_blas_thread():
+    """A context in which BLAS runs on one thread. The surrogates' products
+    are small; BLAS threads that must wake up (or compete with the C
+    kernels' pool, which has just run) cost far more than the products."""
+    global _BLAS
+    if _BLAS is None:
+        try:
+            import scipy.linalg  # noqa: F401  (load every BLAS before listing them)
+            from threadpoolctl import ThreadpoolController
+            _BLAS = ThreadpoolController()
+        except ImportError:            # threadpoolctl comes with scikit-learn
+            _BLAS = False
+    if _BLAS is False:
+        return contextlib.nullcontext()
+    return _BLAS.limit(limits=1, user_api="blas")
+
+
 def _ridge(data, y, weights, alpha):
     """scikit-learn's Ridge (with an intercept) fitted with sample weights;
     (coef, intercept, weighted R^2, prediction for the first row)."""
     from sklearn.linear_model import Ridge
     reg = Ridge(alpha=alpha, fit_intercept=True)
-    reg.fit(data, y, sample_weight=weights)
+    with one_blas_thread():
+        reg.fit(data, y, sample_weight=weights)
     coef = reg.coef_.astype(np.float64)
     intercept = float(reg.intercept_)
     pred = data @ coef + intercept
@@ -447,7 +469,11 @@ def lime_tabular(model, X, training_data, target=None, n_samples=5000, discretiz
         (RandomState), in lime's order; several rows continue the stream.
 
     Returns a ``LimeExplanation`` per row (``Explanations`` for a batch);
-    its ``map`` is the weights.
+    its ``map`` is the weights; ``perturbed`` holds the sampled rows.
+
+    One difference from lime: a quartile bin of zero width (a feature whose
+    quartiles coincide, e.g. many zeros) gives sampled rows that bin's value;
+    lime puts the bin's z-score there instead.
     """
     rows, targets, _, single = _rows(model, X, target)
     m, d = rows.shape
@@ -601,11 +627,12 @@ def _shap_solve(masks, weights, ey, fx, fnull):
     y = (ey - fnull) - masks[:, -1] * delta
     A = masks[:, :-1] - masks[:, -1:]
     WA = weights[:, None] * A
-    try:
-        w = np.linalg.solve(ops.matmul(A, WA, trans_a=True), WA.T @ y)
-    except np.linalg.LinAlgError:
-        sw = np.sqrt(weights)
-        w = np.linalg.lstsq(sw[:, None] * A, sw * y, rcond=None)[0]
+    with one_blas_thread():
+        try:
+            w = np.linalg.solve(ops.matmul(A, WA, trans_a=True), WA.T @ y)
+        except np.linalg.LinAlgError:
+            sw = np.sqrt(weights)
+            w = np.linalg.lstsq(sw[:, None] * A, sw * y, rcond=None)[0]
     phi = np.empty(masks.shape[1])
     phi[:-1] = w
     phi[-1] = delta - w.sum()
