@@ -460,9 +460,11 @@ def test_counterfactual_on_a_linear_model_reaches_the_boundary_at_the_projection
     r = E.counterfactual(model, x, t, distance="l2", steps=400, lr=0.02, refinements=3)
     assert r.found and int(np.argmax(r.proba)) == t and r.x_cf.shape == (6,)
     gap = np.linalg.norm(x - proj)
-    assert np.linalg.norm(r.x_cf - proj) < 0.05 * gap
-    assert gap <= r.l2 < 1.05 * gap
-    assert 0.5 < r.proba[t] < 0.6                                # just across the boundary
+    # the distance is within 1% of the minimum; near the minimum it is flat along
+    # the boundary, so the point itself is within a few percent of the projection
+    assert gap <= r.l2 < 1.01 * gap
+    assert np.linalg.norm(r.x_cf - proj) < 0.06 * gap
+    assert 0.5 < r.proba[t] < 0.51                               # just across the boundary
 
 
 def test_counterfactual_on_a_trained_network_and_a_prototype(digits_model):

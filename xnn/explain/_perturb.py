@@ -56,7 +56,7 @@ def forward(model, rows, W_L=None, b_L=None):
     if W_L is None:
         W_L, b_L = _last_layer(model)
     n = rows.shape[0]
-    C = model.layers[-1].n_out
+    C = model.n_out
     Z = np.empty((n, C), dtype=model.dtype)
     P = np.empty((n, C), dtype=model.dtype)
     for i0 in range(0, n, CHUNK_ROWS):
@@ -147,7 +147,7 @@ def grouped(model, X, base, labels, n_groups, masks=None):
     m, d = X.shape
     K = base.shape[1]
     n = n_groups + 1 if masks is None else masks.shape[1]
-    C = model.layers[-1].n_out
+    C = model.n_out
     Z = np.empty((m, n, K, C), dtype=model.dtype)
     P = np.empty((m, n, K, C), dtype=model.dtype)
     fast = first_layer_applies(model) and (masks is None or n_groups < d)

@@ -134,7 +134,7 @@ class ShapExplanation:
 def _single(model, X):
     """Whether X is one row or one image rather than a batch."""
     arr = X if isinstance(X, np.ndarray) else np.asarray(X)
-    n_in = model.layers[0].n_in
+    n_in = model.n_in
     return arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] != n_in and arr.size == n_in)
 
 
@@ -362,6 +362,7 @@ def lime(model, X, target=None, segmentation="slic", n_samples=1000, baseline=0.
     seed : masks are ``RandomState(seed).randint(0, 2, n_samples * M)``, the
         draws of lime's ``LimeImageExplainer(random_state=seed)``; several
         images continue the same stream in order.
+    shape : (H, W) of rows that are not square images.
 
     Returns a ``LimeExplanation`` for one image, an ``Explanations`` list
     for a batch.
@@ -669,10 +670,12 @@ def kernel_shap(model, X, background, target=None, n_samples=None, segmentation=
     output : ``"probability"`` (shap with ``predict_proba``; default) or
         ``"logit"`` (the pre-softmax score).
     exact : evaluate every coalition (2^M - 2 of them, each over the
-        background) when M <= exact; the values are then exact.
+        background; ``n_samples`` is then not used) when M <= exact; the
+        values are then exact. ``exact=0`` always samples.
     seed : the sampler draws from ``RandomState(seed)`` in shap's order
         (``np.random.seed(seed)`` before shap gives the same coalitions);
         several rows continue the stream.
+    shape : (H, W) of rows that are not square images (with a segmentation).
 
     Features that equal every background row cannot matter; as in shap,
     they get 0 and M counts only the others. Returns a ``ShapExplanation``

@@ -107,13 +107,13 @@ def counterfactual(model, x, target_class, distance="l1", lam_init=0.1, n_lambda
     its own counterfactual (distance 0).
     """
     C.check_model(model)
-    n_in = model.layers[0].n_in
+    n_in = model.n_in
     arr = np.asarray(x)
     if arr.size != n_in:
         raise ValueError(f"x: expected one row of {n_in} values (or one image), got shape {arr.shape}")
     xshape = arr.shape
     x0 = V.features(arr.reshape(1, -1), "x", n_in, np.float64, finite=True)[0]
-    n_classes = model.layers[-1].n_out
+    n_classes = model.n_out
     t = int(C.targets_of(target_class, 1, n_classes, "target_class")[0])
     distance = V.choice(distance, "distance", set(DISTANCES))
     lam_init = V.finite_float(lam_init, "lam_init", 0.0, low_open=True)
@@ -198,19 +198,22 @@ def counterfactual(model, x, target_class, distance="l1", lam_init=0.1, n_lambda
                 np.clip(X, lo, hi, out=X)
         return reached
 
-    total = 0
+    total = steps
     lams = lam_init / 10.0 ** np.arange(n_lambdas)           # decreasing
     reached = run(lams)
-    total += steps
-    for _ in range(refinements):
-        if not reached.any():
-            break
-        k = int(np.flatnonzero(reached)[0])                  # the largest lambda that reached t
-        lo_lam = lams[k]
-        hi_lam = lams[k - 1] if k > 0 else 10.0 * lams[0]
-        lams = np.geomspace(hi_lam, lo_lam, n_lambdas + 2)[1:-1]
-        reached = run(lams)
-        total += steps
+    if reached.any():
+        # bracket: lo reaches the target class, hi (larger) did not or is untried
+        k = int(np.flatnonzero(reached)[0])
+        lo, hi = lams[k], (lams[k - 1] if k > 0 else 10.0 * lams[0])
+        for _ in range(refinements):
+            grid = np.geomspace(hi, lo, n_lambdas + 2)[1:-1]
+            reached = run(grid)
+            total += steps
+            if reached.any():
+                k = int(np.flatnonzero(reached)[0])
+                lo, hi = grid[k], (grid[k - 1] if k > 0 else hi)
+            else:
+                hi = grid[-1]
     if best["x"] is None:
         status = (f"not found within the budget: no iterate of {total} steps over lambdas "
                   f"from {lam_init:g} down to {lam_init / 10 ** (n_lambdas - 1):g} reached class {t} "

@@ -46,9 +46,9 @@ class TextPipeline:
         if vocab is None:
             raise ValueError("vectorizer: expected a fitted vectorizer (call fit first); "
                              "it has no vocabulary_")
-        if len(vocab) != model.layers[0].n_in:
+        if len(vocab) != model.n_in:
             raise ValueError(f"model: expected {len(vocab)} inputs (the vectorizer's "
-                             f"vocabulary), got {model.layers[0].n_in}")
+                             f"vocabulary), got {model.n_in}")
         self.vectorizer = vectorizer
         self.model = model
 
@@ -71,7 +71,7 @@ class TextPipeline:
 
     def predict_proba(self, texts):
         texts = self._texts(texts)
-        out = np.empty((len(texts), self.model.layers[-1].n_out), dtype=self.model.dtype)
+        out = np.empty((len(texts), self.model.n_out), dtype=self.model.dtype)
         for i0 in range(0, len(texts), TEXT_CHUNK):
             part = texts[i0:i0 + TEXT_CHUNK]
             out[i0:i0 + len(part)] = self.model.predict_proba(self.transform(part))
@@ -81,7 +81,7 @@ class TextPipeline:
         return np.argmax(self.predict_proba(texts), axis=1)
 
     def __repr__(self):
-        return f"TextPipeline({type(self.vectorizer).__name__}, {self.model.layers[0].n_in} features)"
+        return f"TextPipeline({type(self.vectorizer).__name__}, {self.model.n_in} features)"
 
 
 class _Words:
