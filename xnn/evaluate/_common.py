@@ -12,8 +12,8 @@ METHODS = ("gradient", "saliency", "input_x_gradient", "smoothgrad", "integrated
 def rows_targets(model, X, target):
     """(rows (m, d) of the model's dtype, targets (m,) resolved to classes)."""
     EC.check_model(model)
-    _, Xc, targets, _ = EC.prepare(model, X, target)
-    return Xc, EC.resolve(model, Xc, targets)
+    net, Xc, node, targets, _ = EC.prepare(model, X, target)
+    return Xc, EC.resolve(net, Xc, targets, node)
 
 
 def relevance(R, m, d, name="R"):

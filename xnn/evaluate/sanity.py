@@ -138,13 +138,16 @@ def randomization_check(model, X, method="gradient", target=None, mode="cascadin
     rng = np.random.RandomState(seed % 2**32)
     trained = model.get_weights()
     n_param = len(trained) // 2
-    param_layers = [i for i, ly in enumerate(model.layers) if getattr(ly, "W", None) is not None]
+    param_layers = [i for i, ly in enumerate(model.layers) if ly.params]
     fresh = {}
     for j in reversed(range(n_param)):
         W = trained[2 * j]
-        fan_in, fan_out = W.shape[0], int(np.prod(W.shape[1:]))
-        fresh[j] = (np.asarray(init_fn(rng, fan_in, fan_out)).reshape(W.shape),
-                    np.zeros_like(trained[2 * j + 1]))
+        ly = model.layers[param_layers[j]]
+        if W.ndim == 2:        # dense: the initialiser's own (fan_in, fan_out) draw
+            draw = init_fn(rng, ly.fan_in, ly.fan_out)
+        else:                  # a convolution: drawn in its weight shape
+            draw = init_fn(rng, ly.fan_in, ly.fan_out, shape=W.shape)
+        fresh[j] = (np.asarray(draw).reshape(W.shape), np.zeros_like(trained[2 * j + 1]))
     twin = copy.deepcopy(model)
     E0 = fn(model, rows, targets)
     maps = [E0]

@@ -145,8 +145,8 @@ def _rows(model, X, target):
     single = _single(model, X)
     if single:
         X = np.asarray(X).reshape(1, -1)
-    _, Xc, targets, shape = C.prepare(model, X, target)
-    targets = C.resolve(model, Xc, targets)
+    net, Xc, node, targets, shape = C.prepare(model, X, target)
+    targets = C.resolve(net, Xc, targets, node)
     return Xc, targets, shape, single
 
 
