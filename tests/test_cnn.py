@@ -1,6 +1,8 @@
 """Convolutional networks end to end: the C training step and every
 explanation against the NumPy twins (xnn.reference) on CNNs and Conv1d
 nets, in both dtypes; threads change no bit."""
+import importlib
+
 import numpy as np
 import pytest
 
@@ -335,3 +337,61 @@ def test_shapes_and_errors(rng):
         E.lrp(model, X, rule=["epsilon"] * 7)
     with pytest.raises(ValueError, match="expected finite values"):
         E.saliency(model, np.full_like(X, np.nan))
+
+
+# ---------------------------------------------------------------- class activation maps
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", list(NETS))
+def test_cam_family_matches_twin(name, dtype, rng):
+    RC = importlib.import_module("xnn.reference.cam")
+    net, model, shape = built(name, rng, dtype)
+    X = rng.uniform(size=(6,) + shape)
+    t = np.arange(6) % model.n_out
+    twin = twin_of(model)
+    Xd = X.astype(dtype).astype(float)
+    size = shape[1:] if len(shape) == 3 else shape[1]
+    layers = [i for i, ly in enumerate(model.layers[:-1]) if len(ly.output_shape_) > 1
+              and np.prod(ly.output_shape_[1:]) > 1]
+    for layer in layers:
+        g = E.grad_cam(model, X, t, layer=layer)
+        close(g.maps, RC.grad_cam(twin, Xd, t, layer), dtype)
+        close(g, RC.upsample(RC.grad_cam(twin, Xd, t, layer), size), dtype)
+        close(E.grad_cam(model, X, t, layer=layer, relu=False, interpolate=None),
+              RC.grad_cam(twin, Xd, t, layer, relu=False), dtype)
+        close(E.grad_cam_plus_plus(model, X, t, layer=layer, interpolate=None),
+              RC.grad_cam_plus_plus(twin, Xd, t, layer), dtype)
+        close(E.guided_grad_cam(model, X, t, layer=layer), RC.guided_grad_cam(twin, Xd, t, layer),
+              dtype)
+    if name == "gap":
+        c = E.cam(model, X, t, interpolate=None)
+        close(c, RC.cam(twin, Xd, t, 1), dtype)
+        # the mean of the map plus the bias is the logit
+        logit = E.score(model, X, t)
+        close(np.asarray(c).reshape(6, -1).mean(axis=1) + model.layers[-1].b[t], logit, dtype)
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+def test_upsample_matches_twin(mode, rng):
+    RC = importlib.import_module("xnn.reference.cam")
+    for hi, wi, ho, wo in [(5, 5, 28, 28), (3, 7, 10, 9), (13, 13, 28, 28), (4, 4, 8, 8), (1, 6, 5, 17)]:
+        M = rng.normal(size=(3, hi, wi))
+        close(E.upsample(M, (ho, wo), mode), RC.upsample(M, (ho, wo), mode))
+    M = rng.normal(size=(2, 7))
+    close(E.upsample(M, 23), RC.upsample(M, 23))
+    close(E.upsample(M, 23, "nearest"), RC.upsample(M, 23, "nearest"))
+
+
+def test_cam_errors(rng):
+    net, model, shape = built("cnn", rng)
+    X = rng.uniform(size=(2,) + shape)
+    with pytest.raises(ValueError, match=r"layer: Grad-CAM needs a layer with an image or signal output.*layer 5 \(Dense"):
+        E.grad_cam(model, X, layer=5)
+    with pytest.raises(ValueError, match="CAM needs a network that ends with a global average"):
+        E.cam(model, X)
+    mlp = xnn.Sequential([L.Dense(4, 3, activation="relu"), L.Dense(3, 2)])
+    with pytest.raises(ValueError, match="this model has none"):
+        E.grad_cam(mlp, rng.uniform(size=(2, 4)))
+    with pytest.raises(ValueError, match="mode: expected linear or nearest"):
+        E.upsample(np.zeros((1, 3)), 6, "bilinear")
+    assert E.grad_cam(model, X).layer == 2            # the last layer with positions

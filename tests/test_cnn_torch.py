@@ -131,3 +131,25 @@ def test_lrp_presets_on_an_mlp_equal_zennit(rng):
                                                       if "gamma" in preset else {}))
         kw = {"low": -1.0, "high": 1.0} if "gamma" in preset else {}
         close(E.lrp(model, X, t, composite=preset, **kw), zennit_lrp(tm, X, t, 4, comp))
+
+
+@pytest.mark.parametrize("name", ["lenet5", "cnn", "conv1d"])
+def test_grad_cam_and_guided_grad_cam_equal_captum(name, rng):
+    ca = require("captum.attr")
+    net, model, tm, outputs, shape = pair(name, rng)
+    X = rng.uniform(size=(5,) + shape)
+    t = np.arange(5) % model.n_out
+    x = tt(X)
+    for layer, ly in enumerate(model.layers[:-1]):
+        if len(ly.output_shape_) < 2 or np.prod(ly.output_shape_[1:]) == 1:
+            continue
+        module = outputs[layer]
+        theirs = ca.LayerGradCam(tm, module).attribute(x, target=tt(t), relu_attributions=True)
+        ours = E.grad_cam(model, X, t, layer=layer, interpolate=None)
+        close(ours, theirs.detach().numpy().reshape(np.shape(ours)))
+        mode = "bilinear" if len(shape) == 3 else "linear"
+        up = ca.LayerAttribution.interpolate(theirs, shape[1:], interpolate_mode=mode)
+        close(E.grad_cam(model, X, t, layer=layer), up.detach().numpy().reshape((5,) + shape[1:]))
+        if len(shape) == 3:
+            ggc = ca.GuidedGradCam(tm, module).attribute(x, target=tt(t))
+            close(E.guided_grad_cam(model, X, t, layer=layer), ggc.detach().numpy())

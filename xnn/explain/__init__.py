@@ -85,6 +85,7 @@ from .gradients import (IntegratedGradients, deconvnet, gradient, guided_backpro
                         input_x_gradient, integrated_gradients, saliency, score, smoothgrad)
 from .lrp import Conservation, conservation, lrp
 from .perturbation import occlusion
+from .cam import CAM, cam, grad_cam, grad_cam_plus_plus, guided_grad_cam, upsample
 from .agnostic import (Explanations, LimeExplanation, ShapExplanation, kernel_shap, lime,
                        lime_tabular, superpixels)
 from .counterfactual import Counterfactual, CounterfactualNotFound, counterfactual
@@ -95,4 +96,5 @@ __all__ = ["gradient", "saliency", "input_x_gradient", "smoothgrad", "integrated
            "Conservation", "occlusion", "score", "rules", "composites",
            "lime", "lime_tabular", "lime_text", "TextPipeline", "kernel_shap", "superpixels",
            "counterfactual", "Counterfactual", "CounterfactualNotFound", "Explanations",
-           "LimeExplanation", "ShapExplanation"]
+           "LimeExplanation", "ShapExplanation", "cam", "grad_cam", "grad_cam_plus_plus",
+           "guided_grad_cam", "upsample", "CAM"]
