@@ -395,3 +395,34 @@ def test_cam_errors(rng):
     with pytest.raises(ValueError, match="mode: expected linear or nearest"):
         E.upsample(np.zeros((1, 3)), 6, "bilinear")
     assert E.grad_cam(model, X).layer == 2            # the last layer with positions
+
+
+# ---------------------------------------------------------------- DeepLIFT
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("maxpool", ["rescale", "captum"])
+@pytest.mark.parametrize("name", list(NETS))
+def test_deeplift_matches_twin(name, maxpool, dtype, rng):
+    net, model, shape = built(name, rng, dtype)
+    X = rng.uniform(size=(6,) + shape)
+    B = rng.uniform(size=(6,) + shape) * 0.2
+    X[0] = B[0]                                     # a row equal to its baseline
+    t = np.arange(6) % model.n_out
+    twin = twin_of(model)
+    Xd, Bd = X.astype(dtype).astype(float), B.astype(dtype).astype(float)
+    got = E.deeplift(model, X, B, t, maxpool=maxpool, return_error=True)
+    want, err = R.deeplift(twin, Xd, Bd, t, maxpool=maxpool)
+    close(got, want, dtype)
+    close(got.error, err, dtype, scale=max(1, np.abs(got.delta).max()))
+    if maxpool == "rescale":       # summation to delta
+        assert np.abs(got.error).max() <= RTOL[dtype] * 100 * max(1, np.abs(got.delta).max())
+    bg = rng.uniform(size=(3,) + shape) * 0.3
+    got = E.deep_shap(model, X[:3], bg, t[:3], maxpool=maxpool)
+    want, _ = R.deep_shap(twin, Xd[:3], bg.astype(dtype).astype(float), t[:3], maxpool=maxpool)
+    close(got, want, dtype)
+
+
+def test_deeplift_on_a_linear_model_is_gradient_times_difference(rng):
+    model = xnn.Sequential([L.Dense(7, 3)], dtype="float64", seed=1)
+    X, B = rng.normal(size=(4, 7)), rng.normal(size=(4, 7))
+    close(E.deeplift(model, X, B, 1), E.gradient(model, X, 1) * (X - B))

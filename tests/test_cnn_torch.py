@@ -153,3 +153,17 @@ def test_grad_cam_and_guided_grad_cam_equal_captum(name, rng):
         if len(shape) == 3:
             ggc = ca.GuidedGradCam(tm, module).attribute(x, target=tt(t))
             close(E.guided_grad_cam(model, X, t, layer=layer), ggc.detach().numpy())
+
+
+@pytest.mark.parametrize("name", list(NETS))
+def test_deeplift_and_deeplift_shap_equal_captum(name, rng):
+    ca = require("captum.attr")
+    net, model, tm, _, shape = pair(name, rng)
+    X = rng.uniform(size=(4,) + shape)
+    B = rng.uniform(size=(4,) + shape) * 0.2
+    t = np.arange(4) % model.n_out
+    theirs = ca.DeepLift(tm).attribute(tt(X), baselines=tt(B), target=tt(t)).detach().numpy()
+    close(E.deeplift(model, X, B, t, maxpool="captum"), theirs)
+    bg = rng.uniform(size=(3,) + shape) * 0.3
+    theirs = ca.DeepLiftShap(tm).attribute(tt(X), baselines=tt(bg), target=tt(t)).detach().numpy()
+    close(E.deep_shap(model, X, bg, t, maxpool="captum"), theirs)

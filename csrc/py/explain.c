@@ -510,6 +510,67 @@ fail:
     return NULL;
 }
 
+/* deeplift(net, X, B, targets, eps=1e-10, captum=True) -> attributions (m, in_0) */
+static PyObject *py_deeplift(PyObject *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"net", "X", "B", "targets", "eps", "captum", NULL};
+    PyObject *onet, *ox, *ob, *ot;
+    double eps = 1e-10;
+    int captum = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOO|dp", kwlist, &onet, &ox, &ob, &ot, &eps,
+                                     &captum))
+        return NULL;
+    NetworkObject *net = xnn_network_arg(onet);
+    if (!net) return NULL;
+    if (!(eps >= 0) || !isfinite(eps)) {
+        xnn_bad_number("eps", "a finite number >= 0", eps);
+        return NULL;
+    }
+    const size_t n = xnn_network_size(net);
+    const xnn_node *nodes = xnn_network_nodes(net);
+    for (size_t l = 0; l + 1 < n; l++) {
+        if (nodes[l].act == XNN_ACT_SOFTMAX) {
+            PyErr_SetString(PyExc_ValueError, "net: DeepLIFT takes softmax only on the last node");
+            return NULL;
+        }
+        if (captum && nodes[l].op == XNN_OP_MAXPOOL && l > 0 && nodes[l - 1].op == XNN_OP_MAXPOOL) {
+            PyErr_SetString(PyExc_ValueError,
+                            "net: two max pools in a row are not supported with captum=True");
+            return NULL;
+        }
+    }
+    PyArrayObject *X = xnn_network_input(net, ox, "X");
+    if (!X) return NULL;
+    const int t = xnn_network_typenum(net);
+    PyArrayObject *B = xnn_check_array(ob, "baseline", t, 2, PyArray_DIMS(X), 0);
+    if (!B) return NULL;
+    const size_t m = DIM(X, 0);
+    PyArrayObject *T = check_targets(net, ot, m, n - 1, 0);
+    if (!T) return NULL;
+    PyArrayObject *G = xnn_new_array(2, PyArray_DIMS(X), t);
+    planned p = {NULL, NULL};
+    if (!G || make(&p, net, 2 * (m ? m : 1), XNN_PLAN_EXPLAIN | XNN_PLAN_PATH | XNN_PLAN_LRP))
+        goto fail;
+    if (p.plan->rows < 2) {
+        PyErr_SetString(PyExc_MemoryError, "deeplift: the plan holds fewer than 2 rows");
+        goto fail;
+    }
+    int st;
+    Py_BEGIN_ALLOW_THREADS
+    xnn_network_read_lock(net);
+    XNN_DISPATCH(st, t, xnn_explain_deeplift, DATA(G), p.plan, p.arena, DATA(X), DATA(B),
+                 (const int64_t *)DATA(T), nodes, n, eps, captum, m);
+    xnn_network_unlock(net);
+    Py_END_ALLOW_THREADS
+    done(&p, net);
+    if (xnn_raise_status(st, "deeplift")) goto fail;
+    return (PyObject *)G;
+fail:
+    done(&p, net);
+    Py_XDECREF(G);
+    return NULL;
+}
+
 PyMethodDef xnn_explain_methods[] = {
     {"explain_scores", py_explain_scores, METH_VARARGS,
      "explain_scores(net, X, targets, output, node=-1) -> (score (m,), targets used (m,))"},
@@ -525,6 +586,8 @@ PyMethodDef xnn_explain_methods[] = {
      "explain_noise(like, sigma, seed, stream) -> the noise a path sum adds at step stream"},
     {"cam", (PyCFunction)(void (*)(void))py_cam, METH_VARARGS | METH_KEYWORDS,
      "cam(net, X, targets, layer, kind, relu=True) -> (maps (m, positions), channel weights (m, C))"},
+    {"deeplift", (PyCFunction)(void (*)(void))py_deeplift, METH_VARARGS | METH_KEYWORDS,
+     "deeplift(net, X, B, targets, eps=1e-10, captum=True) -> attributions (m, in_0)"},
     {"lrp", (PyCFunction)(void (*)(void))py_lrp, METH_VARARGS | METH_KEYWORDS,
      "lrp(net, X, targets, rules, low, high, start, node=-1, pool=0, eps=1e-6, bias=True) -> "
      "[R_0, ..., R_top]"},

@@ -86,6 +86,7 @@ from .gradients import (IntegratedGradients, deconvnet, gradient, guided_backpro
 from .lrp import Conservation, conservation, lrp
 from .perturbation import occlusion
 from .cam import CAM, cam, grad_cam, grad_cam_plus_plus, guided_grad_cam, upsample
+from .deeplift import DeepLift, deep_shap, deeplift
 from .agnostic import (Explanations, LimeExplanation, ShapExplanation, kernel_shap, lime,
                        lime_tabular, superpixels)
 from .counterfactual import Counterfactual, CounterfactualNotFound, counterfactual
@@ -97,4 +98,4 @@ __all__ = ["gradient", "saliency", "input_x_gradient", "smoothgrad", "integrated
            "lime", "lime_tabular", "lime_text", "TextPipeline", "kernel_shap", "superpixels",
            "counterfactual", "Counterfactual", "CounterfactualNotFound", "Explanations",
            "LimeExplanation", "ShapExplanation", "cam", "grad_cam", "grad_cam_plus_plus",
-           "guided_grad_cam", "upsample", "CAM"]
+           "guided_grad_cam", "upsample", "CAM", "deeplift", "deep_shap", "DeepLift"]
