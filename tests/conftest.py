@@ -133,3 +133,26 @@ def model_of(net, input_shape, dtype="float64"):
     model = xnn.Sequential(layers, input_shape=input_shape, dtype=dtype, seed=0)
     model.set_weights(weights)
     return model
+
+
+def mnist_dir():
+    """The directory of the real MNIST test set: $XNN_MNIST_DIR, or
+    ../shared/data/mnist beside the checkout. Under CI=true its absence is
+    a failure with a clear message; elsewhere the test is skipped."""
+    import os
+    from pathlib import Path
+    from _deps import missing
+    env = os.environ.get("XNN_MNIST_DIR")
+    candidates = [Path(env)] if env else []
+    candidates.append(Path(_ROOT).parent / "shared" / "data" / "mnist")
+    for d in candidates:
+        if (d / "t10k-images-idx3-ubyte.gz").exists() or (d / "t10k-images-idx3-ubyte").exists():
+            return d
+    missing("the MNIST test set (t10k-images-idx3-ubyte.gz)",
+            "set XNN_MNIST_DIR, or put it in ../shared/data/mnist")
+
+
+@pytest.fixture(scope="session")
+def mnist_test_set():
+    """(X (10000, 784) float32 in [0, 1], y) of the real MNIST test set."""
+    return xnn.datasets.load_idx_dir(mnist_dir(), kind="t10k")
