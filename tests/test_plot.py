@@ -267,3 +267,87 @@ def test_no_pyplot_show_and_lazy_import(tmp_path):
     kwargs = subprocess_kwargs(tmp_path)
     kwargs["env"].pop("MPLBACKEND")
     subprocess.run([sys.executable, "-c", code], check=True, **kwargs)
+
+
+# ---------------------------------------------------------------- CNNs
+@pytest.fixture(scope="module")
+def small_cnn():
+    return xnn.Sequential([
+        xnn.layers.Conv2d(1, 10, 3, activation="relu"),
+        xnn.layers.MaxPool2d(2),
+        xnn.layers.Flatten(),
+        xnn.layers.Dense(10 * 3 * 3, 4, activation="softmax"),
+    ], input_shape=(1, 8, 8), seed=3)
+
+
+def test_activations_of_a_cnn_are_feature_map_grids(small_cnn):
+    x = np.random.default_rng(5).random(64)
+    fig = plot.activations(small_cnn, x.reshape(1, 8, 8), max_channels=9)
+    axes = _image_axes(fig)
+    acts = [a[0] for a in small_cnn.activations(x[None])]
+    # input, 9 conv maps, 9 pooled maps, the flattened strip, the output
+    assert len(axes) == 1 + 9 + 9 + 2
+    np.testing.assert_array_equal(axes[0].images[0].get_array(), x.reshape(8, 8))
+    conv, pool = axes[1:10], axes[10:19]
+    for c in range(9):
+        np.testing.assert_allclose(conv[c].images[0].get_array(), acts[0][c])
+        np.testing.assert_allclose(pool[c].images[0].get_array(), acts[1][c])
+    # one colour scale per layer, from min(0, lowest) to the highest map value
+    assert conv[4].images[0].get_clim() == (0.0, pytest.approx(float(acts[0][:9].max())))
+    assert conv[0].get_title(loc="left") == "Conv2d 0 (relu, 10 x 6 x 6, first 9)"
+    assert pool[0].get_title(loc="left") == "MaxPool2d 1 (10 x 3 x 3, first 9)"
+    assert axes[19].get_title() == "Flatten 2 (90 values)"
+    assert axes[20].get_title() == "Output probabilities"
+    np.testing.assert_allclose(axes[20].images[0].get_array()[0], acts[3])
+
+
+def test_cam_overlays_upsampled_normalised_maps():
+    rng = np.random.default_rng(6)
+    imgs = rng.random((3, 1, 8, 8))
+    maps = rng.random((3, 4, 4))
+    maps[2] = 0.0                                   # an all-zero CAM: drawn as nothing
+    fig = plot.cam(imgs, maps, titles=["a", "b", "c"])
+    axes = _image_axes(fig)
+    assert [ax.get_title() for ax in axes] == ["a", "b", "c"]
+    up = xnn.explain.upsample(maps, (8, 8))
+    for i, ax in enumerate(axes):
+        base, over = ax.images
+        np.testing.assert_array_equal(base.get_array(), imgs[i, 0])
+        v = up[i].max()
+        expect = up[i] / v if v > 0 else np.zeros((8, 8))
+        np.testing.assert_allclose(over.get_array(), expect, rtol=1e-12, atol=1e-15)
+        assert over.get_clim() == (0, 1)
+        np.testing.assert_allclose(over.get_alpha(), 0.5 * expect)   # opacity follows the map
+    with pytest.raises(ValueError, match="maps: expected one map per image"):
+        plot.cam(imgs, maps[:2])
+    with pytest.raises(ValueError, match="titles: expected 3 titles"):
+        plot.cam(imgs, maps, titles=["a"])
+
+
+def test_cam_of_grad_cam_on_a_cnn(small_cnn):
+    X = np.random.default_rng(7).random((2, 64))
+    res = xnn.explain.grad_cam(small_cnn, X, layer=0)
+    fig = plot.cam(X, res.maps)
+    assert len(_image_axes(fig)) == 2
+
+
+def test_timeseries_colours_the_signal_by_its_attribution():
+    t = np.linspace(0, 2 * np.pi, 50)
+    x, a = np.sin(t), np.cos(t) * 3.0
+    fig = plot.timeseries(x, a, title="GunPoint")
+    ax = fig.axes[0]
+    (lc,) = ax.collections
+    assert len(lc.get_segments()) == 49
+    np.testing.assert_allclose(lc.get_array(), 0.5 * (a[:-1] + a[1:]))
+    assert lc.get_clim() == (pytest.approx(-3.0), pytest.approx(3.0))   # symmetric, centred at 0
+    assert ax.get_title() == "GunPoint" and ax.get_xlabel() == "time step"
+    assert ax.get_xlim() == (0, 49)
+    # two channels, one Grad-CAM over time broadcast to both
+    fig = plot.timeseries(np.stack([x, -x]), np.abs(a), colorbar=False)
+    assert len(fig.axes[0].collections) == 2
+    fig = plot.timeseries(np.stack([x, -x]), np.stack([a, a]), channel=1)
+    assert len(fig.axes[0].collections) == 1
+    with pytest.raises(ValueError, match=r"channel: expected an integer in \[0, 2\)"):
+        plot.timeseries(np.stack([x, -x]), np.stack([a, a]), channel=2)
+    with pytest.raises(ValueError, match="attribution: expected the shape of x"):
+        plot.timeseries(x, a[:10])

@@ -12,7 +12,9 @@ square root of the number of features, or pass ``shape=(rows, cols)``.
                      by side (the lab report)
 ``predictions``      grid of images titled "True: t / Pred: p" (fig. 8)
 ``saliency``         image beside its saliency heat map (fig. 9), overlay
-``activations``      input image and every layer's activations (fig. 10)
+``activations``      input image and every layer's activations (fig. 10);
+                     for a CNN, each conv and pooling layer's feature maps
+``cam``              class activation maps over their images
 ``relevance``        LRP heat maps, diverging colormap centred at zero
 ``digits``           the lab report's 5x5 grid of digits
 ``compare_inits``    loss and accuracy curves per initialiser
@@ -20,7 +22,11 @@ square root of the number of features, or pass ``shape=(rows, cols)``.
                      several methods: mean with a band
 ``randomization``    the sanity check's maps per randomised layer and the
                      similarity curves (Adebayo et al. 2018)
+``timeseries``       a signal coloured by its attribution (1-D CNNs)
 ===================  ======================================================
+
+Images may also come as NCHW blocks ``(k, 1, H, W)``; maps of several
+channels ``(k, C, H, W)`` are summed over the channels.
 
 >>> hist = model.fit(X, y, epochs=100)                      # doctest: +SKIP
 >>> xnn.plot.history(hist).savefig("history.png")          # doctest: +SKIP
@@ -30,7 +36,7 @@ import math
 import numpy as np
 
 __all__ = ["history", "predictions", "saliency", "activations", "relevance", "digits",
-           "compare_inits", "perturbation_curves", "randomization"]
+           "compare_inits", "perturbation_curves", "randomization", "cam", "timeseries"]
 
 #: colour of the title of a misclassified image
 WRONG = "red"
@@ -97,8 +103,11 @@ def _image(x, shape=None, name="image"):
 
 
 def _images(X, shape=None, name="X"):
-    """A batch of images as a 3-D array (k, rows, cols)."""
+    """A batch of images as a 3-D array (k, rows, cols); NCHW blocks (k, C,
+    rows, cols) lose their channel axis (summed when there are several)."""
     arr = np.asarray(X)
+    if arr.ndim == 4:
+        arr = arr[:, 0] if arr.shape[1] == 1 else arr.sum(axis=1)
     if arr.ndim == 1:
         return _image(arr, shape, name)[None]
     if arr.ndim == 2:
@@ -248,39 +257,86 @@ def saliency(image, saliency_map, overlay=False, shape=None, fig=None, cmap="hot
     return fig
 
 
-def activations(model, x, shape=None, fig=None, cmap="viridis"):
-    """The MNIST report's figure 10: the input as an image, then every
-    layer's activations for it as a heat strip (the last one the output
-    probabilities, with the classes as ticks). Returns the Figure.
+def _input_image(model, x, shape):
+    """(one input row (1, n), its image (rows, cols) or None for a signal)."""
+    arr = np.asarray(x)
+    in_shape = tuple(getattr(model, "input_shape", ()) or ())
+    row = arr.reshape(1, -1)
+    if len(in_shape) == 3:
+        img = row[0].reshape(in_shape)
+        return row, (img[0] if in_shape[0] == 1 else img.mean(axis=0))
+    if len(in_shape) == 2:
+        return row, None
+    return row, _image(row[0], shape, "x")
 
-    ``x`` is one input row (n,) (or (1, n)); ``model`` an ``xnn.Sequential``
-    (anything with ``activations(X)`` and ``layers``).
+
+def activations(model, x, shape=None, fig=None, cmap="viridis", max_channels=16):
+    """The MNIST report's figure 10: the input as an image, then every
+    layer's activations for it: dense layers as heat strips (the last one
+    the output probabilities, with the classes as ticks), convolution and
+    pooling layers of a CNN as a grid of their feature maps (the first
+    ``max_channels`` channels; signals as one heat row per channel) — the
+    survey's first method. Returns the Figure.
+
+    ``x`` is one input (a row, or one image/signal of the model's input
+    shape); ``model`` an ``xnn.Sequential``.
     """
-    row = np.asarray(x).reshape(1, -1)
-    img = _image(row[0], shape, "x")
+    row, img = _input_image(model, x, shape)
     acts = [np.asarray(a)[0] for a in model.activations(row)]
     layers = getattr(model, "layers", [None] * len(acts))
-    fig = _figure(fig, (10, 1.0 + 1.4 * len(acts)))
-    gs = fig.add_gridspec(len(acts), 2, width_ratios=[1, 3], hspace=1.0)
-    ax_in = fig.add_subplot(gs[:, 0])
-    ax_in.imshow(img, cmap="gray")
+    maps = [a.ndim == 3 and a.shape[1] * a.shape[2] > 1 for a in acts]
+    per_row = 8
+    grid_rows = [math.ceil(min(a.shape[0], max_channels) / per_row) if mp else 0
+                 for a, mp in zip(acts, maps)]
+    heights = [1.25 * r + 0.35 if mp else 0.9 for r, mp in zip(grid_rows, maps)]
+    fig = _figure(fig, (11, 0.9 + 1.15 * sum(heights)))
+    gs = fig.add_gridspec(len(acts), 2, width_ratios=[1, 3], height_ratios=heights, hspace=0.9)
+    ax_in = fig.add_subplot(gs[:min(2, len(acts)), 0])
+    if img is not None:
+        ax_in.imshow(img, cmap="gray")
+    else:
+        ax_in.imshow(row[0].reshape(model.input_shape), cmap="gray", aspect="auto")
     ax_in.set_title("Input")
     _bare(ax_in)
     for i, a in enumerate(acts):
-        ax = fig.add_subplot(gs[i, 1])
         last = i == len(acts) - 1
-        act = getattr(layers[i], "activation", "")
-        if last:
-            name = "Output probabilities" if act == "softmax" else f"Output ({act})"
+        ly = layers[i]
+        act = getattr(ly, "activation", "")
+        kind = type(ly).__name__ if ly is not None else "layer"
+        if getattr(ly, "kind", None) in ("pool", "flatten") or "Pool" in kind or kind == "Flatten":
+            act = ""    # no activation of their own
+        if maps[i]:
+            C = min(a.shape[0], max_channels)
+            sub = gs[i, 1].subgridspec(grid_rows[i], per_row, wspace=0.05, hspace=0.08)
+            lo, hi = min(0.0, float(a[:C].min())), float(a[:C].max())
+            for c in range(C):
+                ax = fig.add_subplot(sub[c // per_row, c % per_row])
+                ax.imshow(a[c], cmap=cmap, vmin=lo, vmax=hi if hi > lo else lo + 1.0)
+                _bare(ax)
+                if c == 0:
+                    ax.set_title(f"{kind} {i} ({act + ', ' if act else ''}{a.shape[0]} x "
+                                 f"{a.shape[1]} x {a.shape[2]}"
+                                 f"{', first ' + str(C) if C < a.shape[0] else ''})",
+                                 fontsize=10, loc="left")
+            continue
+        ax = fig.add_subplot(gs[i, 1])
+        if a.ndim == 2:          # a signal's channels, one heat row each
+            im = ax.imshow(a, cmap=cmap, aspect="auto")
+            ax.set_title(f"{kind} {i} ({a.shape[0]} channels x {a.shape[1]})", fontsize=10)
         else:
-            name = f"Hidden layer {i + 1} ({act}, {a.size} units)"
-        im = ax.imshow(a[None, :], cmap=cmap, aspect="auto",
-                       vmin=0 if last and act == "softmax" else None,
-                       vmax=1 if last and act == "softmax" else None)
-        ax.set_title(name, fontsize=10)
+            a = a.reshape(-1)
+            if last:
+                name = "Output probabilities" if act == "softmax" else f"Output ({act})"
+            else:
+                name = f"Hidden layer {i + 1} ({act}, {a.size} units)" if act else \
+                    f"{kind} {i} ({a.size} values)"
+            im = ax.imshow(a[None, :], cmap=cmap, aspect="auto",
+                           vmin=0 if last and act == "softmax" else None,
+                           vmax=1 if last and act == "softmax" else None)
+            ax.set_title(name, fontsize=10)
+            if last and a.size <= 20:
+                ax.set_xticks(range(a.size))
         ax.set_yticks([])
-        if last and a.size <= 20:
-            ax.set_xticks(range(a.size))
         fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02)
     return fig
 
@@ -522,4 +578,93 @@ def randomization(result, images=None, n=3, fig=None, cmap="bwr", abs=False):
     ax.set_ylim(-0.5, 1.05)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
+    return fig
+
+
+# ---------------------------------------------------------------- CNNs
+def cam(images, maps, titles=None, alpha=0.5, cmap="jet", ncols=6, fig=None, shape=None):
+    """Class activation maps (``xnn.explain.grad_cam``, ``cam``, ...) over
+    their images: each map, upsampled to its image's size, drawn with
+    ``cmap`` at ``alpha`` over the grayscale image, scaled to its own
+    maximum (a CAM's ReLU makes it non-negative; a signed map is shown by
+    its magnitude). images (k, H, W) or NCHW; maps (k, H, W) or (k, H', W')
+    at the layer's resolution (upsampled bilinearly here). Returns the
+    Figure."""
+    imgs = _images(images, shape, "images")
+    M = np.asarray(maps, dtype=np.float64)
+    if M.ndim == 2 and imgs.shape[0] == 1 and M.shape != imgs.shape[1:]:
+        M = M[None]
+    if M.ndim == 2:
+        M = M[None]
+    if M.ndim != 3 or M.shape[0] != imgs.shape[0]:
+        raise ValueError(f"maps: expected one map per image ({imgs.shape[0]}, H, W), got shape "
+                         f"{np.shape(maps)}")
+    if M.shape[1:] != imgs.shape[1:]:
+        from .explain.cam import upsample
+        M = upsample(M, imgs.shape[1:])
+    k = imgs.shape[0]
+    if titles is not None and len(titles) != k:
+        raise ValueError(f"titles: expected {k} titles, got {len(titles)}")
+    rows, cols = _grid(k, ncols)
+    fig = _figure(fig, (2.4 * cols, 2.5 * rows))
+    for i in range(k):
+        ax = fig.add_subplot(rows, cols, i + 1)
+        ax.imshow(imgs[i], cmap="gray")
+        m = np.abs(M[i])
+        v = float(m.max()) if m.size else 0.0
+        m = m / v if v > 0 and np.isfinite(v) else np.zeros_like(m)
+        # opacity follows the map: the digit stays visible where the map is 0
+        ax.imshow(m, cmap=cmap, alpha=alpha * m, vmin=0, vmax=1)
+        if titles is not None:
+            ax.set_title(str(titles[i]), fontsize=10)
+        _bare(ax)
+    fig.tight_layout()
+    return fig
+
+
+def timeseries(x, attribution, ax=None, cmap="bwr", channel=None, title=None, colorbar=True):
+    """A signal coloured by its attribution: ``x`` (L,) or (C, L) (one row
+    of a Conv1d model's input), ``attribution`` the same shape (or (L,), a
+    Grad-CAM over time); a diverging colormap centred at zero with
+    symmetric limits (red: evidence for the class). With several channels,
+    each is drawn (``channel=`` picks one). Returns the Figure."""
+    own = ax is None
+    plt = _pyplot()
+    from matplotlib.collections import LineCollection
+    xs = np.asarray(x, dtype=np.float64)
+    A = np.asarray(attribution, dtype=np.float64)
+    if xs.ndim == 1:
+        xs = xs[None]
+    if A.ndim == 1 and xs.ndim == 2 and A.shape[0] == xs.shape[1]:
+        A = np.broadcast_to(A, xs.shape)
+    if xs.ndim != 2 or A.shape != xs.shape:
+        raise ValueError(f"attribution: expected the shape of x {xs.shape} (or its length), got "
+                         f"{np.shape(attribution)}")
+    if channel is not None and not (isinstance(channel, (int, np.integer))
+                                    and 0 <= channel < xs.shape[0]):
+        raise ValueError(f"channel: expected an integer in [0, {xs.shape[0]}), got {channel!r}")
+    chans = range(xs.shape[0]) if channel is None else [int(channel)]
+    fig, ax = _axes(ax, (9, 3))
+    v = float(np.max(np.abs(A))) if A.size else 1.0
+    v = v if v > 0 and np.isfinite(v) else 1.0
+    norm = plt.Normalize(-v, v)
+    t = np.arange(xs.shape[1])
+    lc = None
+    for c in chans:
+        pts = np.stack([t, xs[c]], axis=1)
+        segs = np.stack([pts[:-1], pts[1:]], axis=1)
+        lc = LineCollection(segs, cmap=cmap, norm=norm, linewidth=2.5)
+        lc.set_array(0.5 * (A[c, :-1] + A[c, 1:]))
+        ax.add_collection(lc)
+    ax.set_xlim(0, max(1, xs.shape[1] - 1))
+    lo, hi = float(xs[list(chans)].min()), float(xs[list(chans)].max())
+    pad = 0.05 * (hi - lo or 1.0)
+    ax.set_ylim(lo - pad, hi + pad)
+    ax.set_xlabel("time step")
+    if title:
+        ax.set_title(title)
+    if colorbar and lc is not None:
+        fig.colorbar(lc, ax=ax, label="attribution")
+    if own:
+        fig.tight_layout()
     return fig
