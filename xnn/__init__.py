@@ -11,7 +11,7 @@ decide. The maths is hand-written C (``xnn._core``); this package arranges it.
     hist = model.fit(X, y, epochs=10, batch_size=128, lr=0.1)
 """
 from . import _core
-from . import datasets, explain, init, layers, losses, ops, optim, plot, reference
+from . import datasets, explain, init, layers, losses, ops, optim, plot, reference, visualize
 from .network import History, Sequential, load
 
 __version__ = "0.1.0"
@@ -34,5 +34,5 @@ def isa():
     return _core.isa()
 
 
-__all__ = ["Sequential", "History", "load", "datasets", "explain", "layers", "init", "optim", "losses", "ops", "plot", "reference",
+__all__ = ["Sequential", "History", "load", "datasets", "explain", "layers", "init", "optim", "losses", "ops", "plot", "reference", "visualize",
            "set_num_threads", "get_num_threads", "isa", "__version__"]
