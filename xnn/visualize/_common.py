@@ -32,10 +32,10 @@ def _int_array(value, name):
         arr = np.asarray(value)
     except Exception as e:
         raise TypeError(f"{name}: expected an integer index or a list of them: {e}") from None
-    if arr.ndim == 0:
-        return _int_array(arr.item(), name)
     if arr.dtype.kind not in "iu":
-        raise TypeError(f"{name}: expected integer indices, got dtype {arr.dtype}")
+        raise TypeError(f"{name}: expected integer indices, got {value!r} (dtype {arr.dtype})")
+    if arr.ndim == 0:
+        return np.array([int(arr)], dtype=np.int64), True
     if arr.ndim != 1:
         raise ValueError(f"{name}: expected one index per row, a 1-D list, got shape {arr.shape}"
                          " (a unit of a convolution is a channel, not a position)")

@@ -76,9 +76,18 @@ def _perplexity(perplexity, n):
     return min(p, max(1.0, (n - 1) / 3.0))
 
 
+def _one_thread():
+    """A context in which OpenMP and BLAS use one thread (threadpoolctl,
+    scikit-learn's dependency): t-SNE and k-means give the same result on
+    any machine, and a busy machine does not stall their thread barriers."""
+    from threadpoolctl import threadpool_limits
+    return threadpool_limits(1)
+
+
 def _tsne(Z, perplexity, seed, backend, options):
-    """(n, 2) t-SNE embedding of Z. openTSNE runs on one thread: its
-    threads split sums and change the result."""
+    """(n, 2) t-SNE embedding of Z, on one thread (openTSNE's threads split
+    sums and change the result; scikit-learn's were no faster on 1,000
+    points)."""
     n = Z.shape[0]
     if n < 4:
         raise ValueError(f"X: t-SNE needs at least 4 rows, got {n}")
@@ -88,13 +97,15 @@ def _tsne(Z, perplexity, seed, backend, options):
         ot = _opentsne()
         kw = {"perplexity": p, "random_state": seed, "n_jobs": 1, "verbose": False}
         kw.update(options)
-        return np.asarray(ot.TSNE(**kw).fit(np.ascontiguousarray(Z, dtype=np.float64)),
-                          dtype=np.float64)
+        with _one_thread():
+            return np.asarray(ot.TSNE(**kw).fit(np.ascontiguousarray(Z, dtype=np.float64)),
+                              dtype=np.float64)
     from sklearn.manifold import TSNE
     kw = {"n_components": 2, "perplexity": p, "init": "pca", "learning_rate": "auto",
           "random_state": seed}
     kw.update(options)
-    return np.asarray(TSNE(**kw).fit_transform(Z), dtype=np.float64)
+    with _one_thread():
+        return np.asarray(TSNE(**kw).fit_transform(Z), dtype=np.float64)
 
 
 def _pca(H, pca, seed):
@@ -256,7 +267,8 @@ def facets(model, X, y, cls, layer, k=10, m=15, pca=50, seed=None, perplexity=30
         if bar is not None:
             bar.update(1)
         t0 = time.perf_counter()
-        km = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(E)
+        with _one_thread():
+            km = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(E)
         times["kmeans"] = time.perf_counter() - t0
         if bar is not None:
             bar.update(1)

@@ -224,9 +224,18 @@ def _clip(clip):
     return lo, hi
 
 
+def _rows(model, X, shape, name):
+    """Rows (m, n_in) of the model's dtype; one image may also be given in
+    the regularizers' layout without its channel ((28, 28) for (1, 28, 28))."""
+    arr = X if isinstance(X, np.ndarray) else np.asarray(X)
+    if arr.ndim >= 2 and shape[0] == 1 and arr.shape == tuple(shape[1:]):
+        arr = arr.reshape(1, -1)
+    return model._X(arr, name)
+
+
 def _images(model, X, k, shape, name):
     """Rows (k, n_in) of the model's dtype from one image or k images."""
-    rows = model._X(X, name)
+    rows = _rows(model, X, shape, name)
     if rows.shape[0] == 1 and k > 1:
         rows = np.repeat(rows, k, axis=0)
     if rows.shape[0] != k:
@@ -397,7 +406,7 @@ def activation_maximization(model, layer=None, unit=None, init=None, steps=256, 
     if init is None:
         x = _noise(model, k, shape, clip, rng)
     else:
-        rows = model._X(init, "init")
+        rows = _rows(model, init, shape, "init")
         if k == 1 and rows.shape[0] > 1:
             k = rows.shape[0]
             units = np.repeat(units, k)
@@ -436,7 +445,7 @@ def deep_dream(model, X, layer, steps=64, lr=0.02, octaves=None, l2=0.0, blur_ev
             "blur_every": blur_every, "jitter": jitter, "scale": 1.0}
     stages = _stages(octaves, base)
     verbose = C.verbose_flag(verbose)
-    rows = model._X(X, "X")
+    rows = _rows(model, X, shape, "X")
     k = rows.shape[0]
     x = np.ascontiguousarray(rows).reshape((k,) + shape).copy()
     if clip is not None:
