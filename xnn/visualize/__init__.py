@@ -44,7 +44,7 @@ xnn.plot.embedding(E, y, images=X); xnn.plot.image_grid(top.images)
 """
 from . import regularizers
 from .activating import Activating, max_activating, min_activating, unit_activations
-from .facets import TSNE_BACKENDS, Facets, embedding, facets, hidden_codes
+from .mfv import TSNE_BACKENDS, Facets, embedding, facets, hidden_codes
 from .maximize import Maximization, activation_maximization, deep_dream
 
 __all__ = ["activation_maximization", "deep_dream", "Maximization", "facets", "Facets",
