@@ -13,7 +13,7 @@ nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-NAMES = ["01_mnist_saliency.ipynb", "02_initialisation.ipynb"]
+NAMES = ["01_mnist_saliency.ipynb", "02_initialisation.ipynb", "05_feature_visualization.ipynb"]
 FULL = os.environ.get("XNN_NOTEBOOK_FULL", "") not in ("", "0")
 
 
@@ -57,6 +57,17 @@ def test_initialisation_notebook(tmp_path, monkeypatch):
     for name in ("random", "LeCun", "He", "Xavier"):
         assert f"\n{name:<16}" in "\n" + text
     assert images >= 3  # digits, the curves, compare_inits
+
+
+def test_feature_visualization_notebook(tmp_path, monkeypatch):
+    text, images = _run("05_feature_visualization.ipynb", tmp_path, monkeypatch)
+    assert "Data used: " in text and "Test accuracy: " in text
+    for part in ("codes", "pca", "tsne", "kmeans", "am"):
+        assert f"{part} " in text
+    assert "MLP, class 3" in text and "CNN, class 3" in text
+    # AM of the classes, the trace, octaves, 2 facet figures per network,
+    # 2 embeddings, Deep Dream, max/min activating for both networks
+    assert images >= 12
 
 
 @pytest.mark.parametrize("name", NAMES)

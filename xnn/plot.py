@@ -461,15 +461,23 @@ def image_grid(images, titles=None, ncols=8, shape=None, fig=None, cmap="gray", 
     return fig
 
 
-def _spread(emb, n, seed=0):
-    """Indices of n points of emb spread over the map (farthest-point
-    sampling from a seeded first point)."""
+def _spread(emb, n, seed=0, labels=None):
+    """Indices of n points of emb spread over the map: with labels, first
+    the point nearest each class's median (one per class, while n lasts),
+    then farthest-point sampling (from a seeded first point without
+    labels)."""
     m = emb.shape[0]
     n = min(n, m)
-    first = int(np.random.RandomState(seed).randint(m))
-    chosen = [first]
-    d = ((emb - emb[first]) ** 2).sum(axis=1)
-    for _ in range(n - 1):
+    if labels is not None:
+        chosen = []
+        for c in np.unique(labels)[:n]:
+            idx = np.flatnonzero(labels == c)
+            med = np.median(emb[idx], axis=0)
+            chosen.append(int(idx[np.argmin(((emb[idx] - med) ** 2).sum(axis=1))]))
+    else:
+        chosen = [int(np.random.RandomState(seed).randint(m))]
+    d = np.min([((emb - emb[i]) ** 2).sum(axis=1) for i in chosen], axis=0)
+    for _ in range(n - len(chosen)):
         i = int(np.argmax(d))
         chosen.append(i)
         d = np.minimum(d, ((emb - emb[i]) ** 2).sum(axis=1))
@@ -480,8 +488,9 @@ def embedding(emb, y=None, images=None, n_images=12, ax=None, shape=None, cmap="
               point_size=8, zoom=None, title=None, seed=0, legend=True):
     """A 2-D map of hidden codes (``xnn.visualize.embedding``): one point
     per row, coloured by its class ``y`` (integers or one-hot rows), with
-    ``n_images`` of the rows drawn as thumbnails at their points (spread
-    over the map; ``images`` are X's rows in emb's order).
+    ``n_images`` of the rows drawn as thumbnails at their points
+    (``images`` are X's rows in emb's order): one near the middle of each
+    class, the others spread over the map.
 
     zoom : the thumbnails' scale (points per pixel; default: about 0.4
         inch each).
@@ -513,7 +522,7 @@ def embedding(emb, y=None, images=None, n_images=12, ax=None, shape=None, cmap="
             raise ValueError(f"images: expected one image per point ({m}), got {imgs.shape[0]}")
         # OffsetImage draws a pixel as zoom points: about 0.4 inch per thumbnail
         z = zoom if zoom is not None else 0.4 * 72 / max(imgs.shape[1:3])
-        for i in _spread(E, int(n_images), seed):
+        for i in _spread(E, int(n_images), seed, lab if y is not None else None):
             img = imgs[i]
             box = OffsetImage(img, cmap="gray_r" if img.ndim == 2 else None, zoom=z)
             ax.add_artist(AnnotationBbox(box, E[i], frameon=True, pad=0.05, alpha=0.9,
@@ -525,11 +534,16 @@ def embedding(emb, y=None, images=None, n_images=12, ax=None, shape=None, cmap="
     return fig
 
 
-def facets(result, fig=None, cmap="gray", vmin=None, vmax=None, title=None):
+def facets(result, noise=None, fig=None, cmap="gray", vmin=None, vmax=None, title=None):
     """The MFV figure of ``xnn.visualize.facets``: left, the class's t-SNE
     map coloured by facet with the centroids numbered; right, per facet its
     mean image (top row) and the activation maximization started from it
-    (bottom row, when there is one). Returns the Figure."""
+    (bottom row, when there is one).
+
+    noise : optional images of plain activation maximization from noise
+        (e.g. ``activation_maximization(...).images``), drawn in a last
+        column "from noise" for comparison.
+    Returns the Figure."""
     E, lab, cen = result.embedding, result.labels, result.centroids
     k = cen.shape[0]
     means = _grid_images(result.mean_images)
@@ -539,9 +553,25 @@ def facets(result, fig=None, cmap="gray", vmin=None, vmax=None, title=None):
     ncols = min(k, 5) if k > 6 else k        # the images in rows of at most 5 facets
     blocks = math.ceil(k / ncols)
     img_rows = rows * blocks
-    fig = _figure(fig, (3.2 + 1.05 * ncols, max(3.2, 1.1 * img_rows + 0.4)))
-    outer = fig.add_gridspec(1, 2, width_ratios=[3.0, 1.05 * ncols], wspace=0.05)
+    nimgs = None
+    if noise is not None:
+        arr = np.asarray(noise)
+        if arr.ndim == 1 or arr.shape == means.shape[1:] or (arr.ndim == 3 and arr.shape[0] in (1, 3)
+                                                             and arr.shape[1:] == means.shape[1:3]):
+            arr = arr[None]                     # one image
+        nimgs = _grid_images(arr, means.shape[1:3], "noise")
+    extra = 0 if nimgs is None else 1
+    fig = _figure(fig, (3.2 + 1.05 * (ncols + 1.2 * extra), max(3.2, 1.1 * img_rows + 0.4)))
+    ratios = [3.0, 1.05 * ncols] + ([1.05] if extra else [])
+    outer = fig.add_gridspec(1, 2 + extra, width_ratios=ratios, wspace=0.08)
     inner = outer[0, 1].subgridspec(img_rows, ncols, hspace=0.35, wspace=0.08)
+    if nimgs is not None:
+        side = outer[0, 2].subgridspec(img_rows, 1, hspace=0.35)
+        for i in range(min(len(nimgs), img_rows)):
+            a = fig.add_subplot(side[i, 0])
+            _show(a, nimgs[i], cmap, vmin, vmax)
+            if i == 0:
+                a.set_title("from noise", fontsize=8, pad=2)
     ax = fig.add_subplot(outer[0, 0])
     cm = _pyplot().get_cmap("tab10" if k <= 10 else "tab20")
     for j in range(k):
