@@ -206,6 +206,20 @@ def test_smooth_ascent_raises_the_unit_monotonically(make, layer, units):
         np.testing.assert_allclose(r.activations[j], s[0], rtol=1e-13)
 
 
+@pytest.mark.parametrize("layer,units", [(2, [0, 3]), (5, [2, 1]), (4, [5, 0])])
+def test_one_step_is_the_normalised_explain_gradient(layer, units, rng):
+    """x1 = clip(x0 + lr g / rms(g)) with g = xnn.explain.gradient(start_layer, unit)."""
+    model = cnn()
+    x0 = rng.uniform(0.2, 0.8, size=(2, 1, 8, 8))
+    r = V.activation_maximization(model, layer=layer, unit=units, init=x0, steps=1, lr=0.05,
+                                  l2=0, blur_every=0, jitter=0)
+    g = xnn.explain.gradient(model, x0, start_layer=layer, unit=np.array(units))
+    rms = np.sqrt((g.reshape(2, -1) ** 2).mean(axis=1)).reshape(2, 1, 1, 1)
+    np.testing.assert_allclose(r.images, np.clip(x0 + 0.05 * g / rms, 0, 1), rtol=0, atol=1e-14)
+    s0 = xnn.explain.score(model, x0, start_layer=layer, unit=np.array(units))
+    np.testing.assert_allclose(r.trace[0], s0, rtol=1e-14)
+
+
 def test_units_in_one_batch_are_independent_rows(rng):
     model = cnn()
     init = rng.uniform(size=(3, 1, 8, 8))
@@ -230,6 +244,13 @@ def test_regularized_ascent_with_octaves_is_reproducible_and_shaped():
     assert np.array_equal(a.images, b.images) and np.array_equal(a.trace, b.trace)
     assert not np.array_equal(a.images, c.images)
     assert a.images.min() >= 0 and a.images.max() <= 1
+    # a progress bar on request
+    import io
+    import contextlib
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        V.activation_maximization(model, target=0, steps=3, verbose=True)
+    assert "activation maximization" in err.getvalue()
     # one image for several units, and several images for one unit
     r = V.activation_maximization(model, layer=2, unit=[0, 1, 2], init=np.zeros((8, 8)), steps=2)
     assert np.array_equal(r.initial, np.zeros((3, 1, 8, 8)))
