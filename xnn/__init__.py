@@ -12,6 +12,7 @@ decide. The maths is hand-written C (``xnn._core``); this package arranges it.
 """
 from . import _core
 from . import datasets, explain, init, layers, losses, ops, optim, plot, reference, visualize
+from . import evaluate
 from .network import History, Sequential, load
 
 __version__ = "0.1.0"
@@ -34,5 +35,5 @@ def isa():
     return _core.isa()
 
 
-__all__ = ["Sequential", "History", "load", "datasets", "explain", "layers", "init", "optim", "losses", "ops", "plot", "reference", "visualize",
+__all__ = ["Sequential", "History", "load", "datasets", "explain", "evaluate", "layers", "init", "optim", "losses", "ops", "plot", "reference", "visualize",
            "set_num_threads", "get_num_threads", "isa", "__version__"]

@@ -25,6 +25,11 @@ an array shaped like `X`; the whole batch is one call into C.
 | `lrp(..., rule=..., composite=None, bias=True, start="logit", return_layers=False)` | relevance per input |
 | `occlusion(model, X, patch=4, stride=None, baseline=0.0)` | mean score drop of the patches covering a pixel |
 | `conservation(R, model, X, target)` | per row Σ R against the start value |
+| `lime(model, X, segmentation="slic", n_samples=1000, baseline=0.0, seed=0)` | LIME for images: superpixel weights of a weighted ridge surrogate, `.map` per pixel |
+| `lime_tabular(model, X, training_data, n_samples=5000)`, `lime_text(predict_proba, texts)` | LIME for table rows (quartile bins) and texts (bag of words); `TextPipeline(vectorizer, model)` classifies texts |
+| `kernel_shap(model, X, background, n_samples=None, segmentation=None)` | KernelSHAP values per feature or superpixel; exact when M ≤ 16; `.additivity_error` |
+| `counterfactual(model, x, target_class, distance="l1")` | Wachter et al.'s closest input of another class; `.found`, `.x_cf` |
+| `superpixels(image, method="slic")` | SLIC, quickshift or grid segments 0..M−1 |
 
 ### Conventions
 
@@ -80,7 +85,17 @@ from .gradients import (IntegratedGradients, deconvnet, gradient, guided_backpro
                         input_x_gradient, integrated_gradients, saliency, score, smoothgrad)
 from .lrp import Conservation, conservation, lrp
 from .perturbation import occlusion
+from .cam import CAM, cam, grad_cam, grad_cam_plus_plus, guided_grad_cam, upsample
+from .deeplift import DeepLift, deep_shap, deeplift
+from .agnostic import (Explanations, LimeExplanation, ShapExplanation, kernel_shap, lime,
+                       lime_tabular, superpixels)
+from .counterfactual import Counterfactual, CounterfactualNotFound, counterfactual
+from .text import TextPipeline, lime_text
 
 __all__ = ["gradient", "saliency", "input_x_gradient", "smoothgrad", "integrated_gradients",
            "IntegratedGradients", "guided_backprop", "deconvnet", "lrp", "conservation",
-           "Conservation", "occlusion", "score", "rules", "composites"]
+           "Conservation", "occlusion", "score", "rules", "composites",
+           "lime", "lime_tabular", "lime_text", "TextPipeline", "kernel_shap", "superpixels",
+           "counterfactual", "Counterfactual", "CounterfactualNotFound", "Explanations",
+           "LimeExplanation", "ShapExplanation", "cam", "grad_cam", "grad_cam_plus_plus",
+           "guided_grad_cam", "upsample", "CAM", "deeplift", "deep_shap", "DeepLift"]
