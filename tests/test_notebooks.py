@@ -13,7 +13,8 @@ nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-NAMES = ["01_mnist_saliency.ipynb", "02_initialisation.ipynb", "04_survey_methods.ipynb"]
+NAMES = ["01_mnist_saliency.ipynb", "02_initialisation.ipynb", "04_survey_methods.ipynb",
+         "05_feature_visualization.ipynb"]
 FULL = os.environ.get("XNN_NOTEBOOK_FULL", "") not in ("", "0")
 
 
@@ -67,6 +68,17 @@ def test_survey_methods_notebook(tmp_path, monkeypatch):
     assert "Counterfactual(found" in text and "RandomizationCheck(cascading" in text
     assert "breast cancer: test accuracy" in text and "KernelSHAP exact: True" in text
     assert images >= 10  # activations, 5 rows of maps, LIME/SHAP, curves, sanity, table, text
+
+
+def test_feature_visualization_notebook(tmp_path, monkeypatch):
+    text, images = _run("05_feature_visualization.ipynb", tmp_path, monkeypatch)
+    assert "Data used: " in text and "Test accuracy: " in text
+    for part in ("codes", "pca", "tsne", "kmeans", "am"):
+        assert f"{part} " in text
+    assert "MLP, class 3" in text and "CNN, class 3" in text
+    # AM of the classes, the trace, octaves, 2 facet figures per network,
+    # 2 embeddings, Deep Dream, max/min activating for both networks
+    assert images >= 12
 
 
 @pytest.mark.parametrize("name", NAMES)

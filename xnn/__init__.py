@@ -11,7 +11,7 @@ decide. The maths is hand-written C (``xnn._core``); this package arranges it.
     hist = model.fit(X, y, epochs=10, batch_size=128, lr=0.1)
 """
 from . import _core
-from . import datasets, explain, init, layers, losses, ops, optim, plot, reference
+from . import datasets, explain, init, layers, losses, ops, optim, plot, reference, visualize
 from . import evaluate
 from .network import History, Sequential, load
 
@@ -35,5 +35,5 @@ def isa():
     return _core.isa()
 
 
-__all__ = ["Sequential", "History", "load", "datasets", "explain", "evaluate", "layers", "init", "optim", "losses", "ops", "plot", "reference",
+__all__ = ["Sequential", "History", "load", "datasets", "explain", "evaluate", "layers", "init", "optim", "losses", "ops", "plot", "reference", "visualize",
            "set_num_threads", "get_num_threads", "isa", "__version__"]
