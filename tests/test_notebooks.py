@@ -13,17 +13,19 @@ nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-NAMES = ["01_mnist_saliency.ipynb", "02_initialisation.ipynb", "04_survey_methods.ipynb",
-         "05_feature_visualization.ipynb"]
+NAMES = ["01_mnist_saliency.ipynb", "02_initialisation.ipynb", "03_lrp_poster.ipynb",
+         "04_survey_methods.ipynb", "05_feature_visualization.ipynb"]
 FULL = os.environ.get("XNN_NOTEBOOK_FULL", "") not in ("", "0")
 
 
-def _run(name, tmp_path, monkeypatch):
+def _run(name, tmp_path, monkeypatch, env=None):
     # the kernel imports the same xnn as this test process
     pkg_root = str(Path(xnn.__file__).resolve().parent.parent)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
         [pkg_root] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    for key, value in (env or {}).items():
+        monkeypatch.setenv(key, str(value))
     if FULL:
         monkeypatch.delenv("XNN_NOTEBOOK_FAST", raising=False)
     else:
@@ -58,6 +60,30 @@ def test_initialisation_notebook(tmp_path, monkeypatch):
     for name in ("random", "LeCun", "He", "Xavier"):
         assert f"\n{name:<16}" in "\n" + text
     assert images >= 3  # digits, the curves, compare_inits
+
+
+def test_lrp_poster_notebook(tmp_path, monkeypatch):
+    from conftest import mnist_dir
+    text, images = _run("03_lrp_poster.ipynb", tmp_path, monkeypatch,
+                        env={"XNN_MNIST_DIR": mnist_dir()})
+    assert "Data used: MNIST IDX files" in text
+    assert text.count("Test accuracy: ") == 3          # the DNN, the CNN, the Conv1d net
+    assert "max |Grad-CAM - ReLU(CAM) / 64| = " in text
+    assert "Series used: " in text and "Grad-CAM at the layer's resolution" in text
+    assert "strongest correct" in text and "strongest incorrect" in text
+    # the AOPC table: every LRP rule removes the decision faster than saliency, and both
+    # faster than a random order, on both networks
+    rows = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 5 and parts[0] in ("LRP-0", "LRP-ε", "LRP-γ", "composite", "saliency",
+                                            "random"):
+            rows[parts[0]] = [float(v) for v in parts[1:]]
+    assert len(rows) == 6, text
+    for net in (0, 2):                                  # the probability columns
+        for rule in ("LRP-0", "LRP-ε", "LRP-γ", "composite"):
+            assert rows[rule][net] > rows["saliency"][net] > rows["random"][net], rows
+    assert images >= 6   # DNN and CNN rules, CAM grid, two pairs of curves, the time series
 
 
 def test_survey_methods_notebook(tmp_path, monkeypatch):

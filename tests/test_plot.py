@@ -342,9 +342,12 @@ def test_timeseries_colours_the_signal_by_its_attribution():
     assert lc.get_clim() == (pytest.approx(-3.0), pytest.approx(3.0))   # symmetric, centred at 0
     assert ax.get_title() == "GunPoint" and ax.get_xlabel() == "time step"
     assert ax.get_xlim() == (0, 49)
-    # two channels, one Grad-CAM over time broadcast to both
-    fig = plot.timeseries(np.stack([x, -x]), np.abs(a), colorbar=False)
+    assert len(ax.lines) == 1                       # the gray signal under the colours
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), x)
+    # two channels, one Grad-CAM over time broadcast to both: non-negative, limits (0, v)
+    fig = plot.timeseries(np.stack([x, -x]), np.abs(a), colorbar=False, cmap="Reds")
     assert len(fig.axes[0].collections) == 2
+    assert fig.axes[0].collections[0].get_clim() == (0.0, pytest.approx(3.0))
     fig = plot.timeseries(np.stack([x, -x]), np.stack([a, a]), channel=1)
     assert len(fig.axes[0].collections) == 1
     with pytest.raises(ValueError, match=r"channel: expected an integer in \[0, 2\)"):

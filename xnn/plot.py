@@ -593,8 +593,9 @@ def cam(images, maps, titles=None, alpha=0.5, cmap="jet", ncols=6, fig=None, sha
     """Class activation maps (``xnn.explain.grad_cam``, ``cam``, ...) over
     their images: each map, upsampled to its image's size, drawn with
     ``cmap`` at ``alpha`` over the grayscale image, scaled to its own
-    maximum (a CAM's ReLU makes it non-negative; a signed map is shown by
-    its magnitude). images (k, H, W) or NCHW; maps (k, H, W) or (k, H', W')
+    maximum; only its positive part is drawn (Grad-CAM's ReLU makes it
+    non-negative; CAM's negative evidence is left out, as Grad-CAM leaves
+    it out). images (k, H, W) or NCHW; maps (k, H, W) or (k, H', W')
     at the layer's resolution (upsampled bilinearly here). Returns the
     Figure."""
     imgs = _images(images, shape, "images")
@@ -617,7 +618,7 @@ def cam(images, maps, titles=None, alpha=0.5, cmap="jet", ncols=6, fig=None, sha
     for i in range(k):
         ax = fig.add_subplot(rows, cols, i + 1)
         ax.imshow(imgs[i], cmap="gray")
-        m = np.abs(M[i])
+        m = np.maximum(M[i], 0.0)
         v = float(m.max()) if m.size else 0.0
         m = m / v if v > 0 and np.isfinite(v) else np.zeros_like(m)
         # opacity follows the map: the digit stays visible where the map is 0
@@ -633,8 +634,12 @@ def timeseries(x, attribution, ax=None, cmap="bwr", channel=None, title=None, co
     """A signal coloured by its attribution: ``x`` (L,) or (C, L) (one row
     of a Conv1d model's input), ``attribution`` the same shape (or (L,), a
     Grad-CAM over time); a diverging colormap centred at zero with
-    symmetric limits (red: evidence for the class). With several channels,
-    each is drawn (``channel=`` picks one). Returns the Figure."""
+    symmetric limits ``(-v, v)``, v = max |attribution| (red: evidence for
+    the class), or limits ``(0, v)`` when the attribution is non-negative
+    (a Grad-CAM; pass a sequential ``cmap`` such as "Reds"). A thin gray
+    line under the colours keeps the signal visible where the attribution
+    is zero. With several channels, each is drawn (``channel=`` picks one).
+    Returns the Figure."""
     own = ax is None
     plt = _pyplot()
     from matplotlib.collections import LineCollection
@@ -654,13 +659,14 @@ def timeseries(x, attribution, ax=None, cmap="bwr", channel=None, title=None, co
     fig, ax = _axes(ax, (9, 3))
     v = float(np.max(np.abs(A))) if A.size else 1.0
     v = v if v > 0 and np.isfinite(v) else 1.0
-    norm = plt.Normalize(-v, v)
+    norm = plt.Normalize(0.0 if A.size and float(A.min()) >= 0 else -v, v)
     t = np.arange(xs.shape[1])
     lc = None
     for c in chans:
+        ax.plot(t, xs[c], color="0.75", linewidth=0.8, zorder=1)
         pts = np.stack([t, xs[c]], axis=1)
         segs = np.stack([pts[:-1], pts[1:]], axis=1)
-        lc = LineCollection(segs, cmap=cmap, norm=norm, linewidth=2.5)
+        lc = LineCollection(segs, cmap=cmap, norm=norm, linewidth=2.5, zorder=2)
         lc.set_array(0.5 * (A[c, :-1] + A[c, 1:]))
         ax.add_collection(lc)
     ax.set_xlim(0, max(1, xs.shape[1] - 1))

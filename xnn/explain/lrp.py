@@ -174,6 +174,14 @@ class Conservation(namedtuple("Conservation", "total start error relative")):
     def max_relative(self):
         return float(np.max(self.relative)) if self.relative.size else 0.0
 
+    def __repr__(self):
+        n = self.relative.size
+        if n == 0:
+            return "Conservation(0 rows)"
+        return (f"Conservation({n} row{'s' if n != 1 else ''}: relative error "
+                f"|sum R - start| / |start| median {float(np.median(self.relative)):.3g}, "
+                f"max {self.max_relative():.3g})")
+
 
 def conservation(R_, model, X, target=None, start="logit"):
     """How much relevance a row's explanation kept: Σ_i R_i against the start
