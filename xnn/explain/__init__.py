@@ -80,6 +80,13 @@ from .gradients import (IntegratedGradients, deconvnet, gradient, guided_backpro
                         input_x_gradient, integrated_gradients, saliency, score, smoothgrad)
 from .lrp import Conservation, conservation, lrp
 from .perturbation import occlusion
+from .._dask import rows_aware as _rows_aware
+
+# every per-row method also takes a dask.array of rows (xnn._dask)
+(gradient, saliency, input_x_gradient, smoothgrad, integrated_gradients, guided_backprop,
+ deconvnet, lrp, occlusion, score) = map(_rows_aware, (
+    gradient, saliency, input_x_gradient, smoothgrad, integrated_gradients, guided_backprop,
+    deconvnet, lrp, occlusion, score))
 
 __all__ = ["gradient", "saliency", "input_x_gradient", "smoothgrad", "integrated_gradients",
            "IntegratedGradients", "guided_backprop", "deconvnet", "lrp", "conservation",
