@@ -5,12 +5,15 @@
 #   clang                    (the host)
 # as C11 with -Wall -Wextra -Werror and the per-file instruction-set flags
 # of setup.py, then link the objects into one shared library with no
-# undefined symbol (a Windows DLL must resolve every symbol at link time).
+# undefined symbol (a Windows DLL must resolve every symbol at link time),
+# and link tools/portability_check.c (thread pool and GEMM checks) against
+# them and run it: natively for clang, under wine64 for Windows when wine is
+# installed (otherwise it is only built).
 #
 #   tools/check_portability.sh            # both compilers; a missing one is skipped
 #   CI=true tools/check_portability.sh    # a missing compiler is an error
 #
-# Debian: apt-get install -y gcc-mingw-w64-x86-64 clang
+# Debian: apt-get install -y gcc-mingw-w64-x86-64 clang [wine64]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +29,9 @@ flags_for() {            # the per-file flags of setup.py (FILE_FLAGS)
         csrc/explain/lrp.c) echo "-fno-trapping-math" ;;
     esac
 }
+
+# wine64 (Debian's package leaves it in /usr/lib/wine without the wine wrapper)
+wine=$(command -v wine64 || command -v wine || { [ -x /usr/lib/wine/wine64 ] && echo /usr/lib/wine/wine64; } || true)
 
 failed=0
 checked=0
@@ -63,6 +69,22 @@ for cc in x86_64-w64-mingw32-gcc clang; do
         if ! "${link[@]}"; then
             echo "check_portability: $cc could not link the kernels" >&2
             ok=0
+        fi
+    fi
+    if [ "$ok" = 1 ]; then
+        exe="$out/portability_check"
+        libs=(-lm)
+        [ "$cc" = clang ] && libs+=(-lpthread)
+        [ "$cc" = clang ] || exe="$exe.exe"
+        if ! "$cc" "${BASE[@]}" tools/portability_check.c "${objs[@]}" "${libs[@]}" -o "$exe"; then
+            echo "check_portability: $cc could not build tools/portability_check.c" >&2
+            ok=0
+        elif [ "$cc" = clang ]; then
+            "$exe" || ok=0
+        elif [ -n "$wine" ]; then
+            WINEDEBUG=-all WINEPREFIX="$work/wine" "$wine" "$exe" || ok=0
+        else
+            echo "check_portability: wine64 not installed, $exe built but not run"
         fi
     fi
     if [ "$ok" = 1 ]; then
