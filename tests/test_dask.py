@@ -135,3 +135,15 @@ def test_refusals():
     unknown = Xd[Xd[:, 0, 0, 0] > 0.5]
     with pytest.raises(ValueError, match="compute_chunk_sizes"):
         E.saliency(model, unknown)
+
+
+def test_wrapped_functions_keep_their_names_and_pickle():
+    import inspect
+    import pickle
+    for name in ("saliency", "gradient", "input_x_gradient", "smoothgrad",
+                 "integrated_gradients", "guided_backprop", "deconvnet", "lrp", "occlusion",
+                 "score"):
+        fn = getattr(E, name)
+        assert fn.__name__ == name and fn.__doc__ == fn.__wrapped__.__doc__
+        assert inspect.signature(fn) == inspect.signature(fn.__wrapped__)
+        assert pickle.loads(pickle.dumps(fn)) is fn

@@ -17,7 +17,8 @@ from xnn.sklearn import CNNClassifier, MLPClassifier
 # Small settings keep the checks fast: every check fits a few times on a
 # few hundred rows. The CNN reads the checks' flat rows as one-channel
 # signals; "same" padding and no pooling let it take any number of
-# features, down to one. No check needs to be marked as an expected failure.
+# features, down to one. No check needs to be marked as an expected failure
+# (scikit-learn itself skips its array-API checks unless SCIPY_ARRAY_API=1).
 CHECKED = [
     MLPClassifier(hidden_layer_sizes=(16,), max_iter=60, learning_rate_init=0.01,
                   random_state=0),

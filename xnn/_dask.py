@@ -59,6 +59,7 @@ def rows_aware(fn):
         return fn(model, X, *args, **kwargs)
 
     wrapper.__wrapped__ = fn
+    wrapper.__module__ = "xnn.explain"   # where it is public: pickles by that name
     return wrapper
 
 

@@ -135,7 +135,7 @@ class _XNNClassifier(ClassifierMixin, BaseEstimator):
         return int(check_random_state(rs).randint(0, 2**31 - 1))
 
     # ------------------------------------------------------------ data
-    def _X(self, X, reset):
+    def _X(self, X):
         """X as 2-D rows for validate_data; images keep their row shape
         (returned) for input_shape."""
         shape = None
@@ -148,7 +148,7 @@ class _XNNClassifier(ClassifierMixin, BaseEstimator):
         return X, shape
 
     def _validate(self, X, y=None, reset=True):
-        X, shape = self._X(X, reset)
+        X, shape = self._X(X)
         dtype = np.dtype(self.dtype).type if reset else self.model_.dtype
         if y is None and reset:
             X, y = _validate_data(self, X, y, dtype=dtype, reset=True)  # raises: y is needed
