@@ -323,3 +323,28 @@ def test_import_xnn_imports_no_optional_library():
             "if m in sys.modules]; print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("name", ["mlp", "lenet5", "conv1d", "strided"])
+def test_onnx_exported_by_pytorch(tmp_path, name):
+    """Files written by torch.onnx.export (its TorchScript exporter, which
+    leaves batch norm after Gemm as BatchNormalization), read back against
+    PyTorch and onnxruntime."""
+    import warnings
+    torch = _torch()
+    onnx, _ = _onnx()
+    net, shape = torch_nets()[name]
+    net = _randomize(net)
+    path = tmp_path / f"{name}.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net, (torch.zeros(2, *shape),), str(path), dynamo=False,
+                          input_names=["x"], output_names=["y"], opset_version=13,
+                          dynamic_axes={"x": {0: "N"}, "y": {0: "N"}})
+    model = xnn.from_onnx(path)
+    X = np.random.RandomState(3).rand(6, *shape).astype(np.float32)
+    with torch.no_grad():
+        want = net(torch.from_numpy(X)).numpy()
+    got = model.predict_proba(X)
+    assert rel(got, want) < 2e-6
+    assert rel(got, _run(onnx.load(str(path)), X)) < 2e-6
