@@ -316,9 +316,13 @@ def test_onnx_file_errors(tmp_path):
 
 
 def test_import_xnn_imports_no_optional_library():
+    """Neither import xnn nor predictions and explanations of NumPy arrays
+    import torch, onnx, dask or scikit-learn's estimators."""
     import subprocess
     import sys
-    code = ("import sys, xnn; bad = [m for m in ('torch', 'onnx', 'onnxruntime', 'dask', "
+    code = ("import sys, numpy as np, xnn; m = xnn.Sequential([xnn.layers.Dense(4, 2)]); "
+            "m.predict(np.ones((3, 4))); xnn.explain.lrp(m, np.ones((3, 4))); "
+            "bad = [m for m in ('torch', 'onnx', 'onnxruntime', 'dask', "
             "'distributed', 'sklearn.neural_network', 'xnn.sklearn', 'xnn.interop') "
             "if m in sys.modules]; print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -567,8 +567,8 @@ def from_onnx(path, dtype=None):
             if op == "Reshape":
                 target = [int(v) for v in np.asarray(params[0]).reshape(-1)]
                 n_row = math.prod(b.shape)
-                if len(target) != 2 or target[0] not in (0, -1, 1) and target[0] > 0 \
-                        or target[1] not in (-1, n_row) or (target[0] == -1 and target[1] == -1):
+                if not (len(target) == 2 and target[0] in (0, -1, 1)
+                        and target[1] in (-1, n_row) and target != [-1, -1]):
                     raise ValueError(f"{where}: only a reshape to (N, -1) (a flatten) is "
                                      f"supported, got {target}")
             b.flatten(where, channels_last=(layout == "last"))
