@@ -2,7 +2,10 @@
 
 Flags: -O3 -std=c11 -Wall -Wextra, never fast-math. XNN_WERROR=1 turns
 warnings into errors (CI sets it); XNN_NATIVE=1 adds -march=native (opt-in,
-the wheel then runs only on machines like the build machine). A build also
+the wheel then runs only on machines like the build machine);
+XNN_SANITIZE=1 builds with AddressSanitizer and UndefinedBehaviorSanitizer
+(-O1, every error fatal; .ci/run's sanitizer job), whose runtime must then
+be preloaded into Python. A build also
 leaves a copy of the extension in the source tree's xnn/, as an in-place
 build would, so that commands run inside a checkout find it. Threads come
 from a small pthread pool of xnn's own (csrc/gemm/pool.c), shared by the
@@ -36,6 +39,9 @@ if platform.machine().lower() in ("x86_64", "amd64"):
     })
 
 
+SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all"]
+
+
 def _flag(name):
     return os.environ.get(name, "").strip() not in ("", "0", "false", "no")
 
@@ -54,8 +60,13 @@ class IsaBuildExt(build_ext):
                 base.append("-Werror")
             if _flag("XNN_NATIVE"):
                 base.append("-march=native")
+            if _flag("XNN_SANITIZE"):
+                # after -O3, so that these win
+                base += SANITIZE + ["-O1", "-g", "-fno-omit-frame-pointer"]
         for ext in self.extensions:
             ext.extra_compile_args = base
+            if ctype != "msvc" and _flag("XNN_SANITIZE"):
+                ext.extra_link_args = SANITIZE
         original = self.compiler._compile
 
         def compile_one(obj, src, ext, cc_args, extra_postargs, pp_opts):

@@ -73,6 +73,13 @@ enum { XNN_LRP_ZERO = 0, XNN_LRP_EPSILON = 1, XNN_LRP_GAMMA = 2, XNN_LRP_ALPHABE
 /* How LRP passes max pooling: all relevance of a window to its maximum
  * (winner takes all), or in proportion to the inputs (norm). */
 enum { XNN_POOL_WTA = 0, XNN_POOL_NORM = 1 };
+/* Class activation maps (explain/cam.c). */
+enum { XNN_CAM_GRAD = 0,      /* Grad-CAM: channel weights the mean gradient       */
+       XNN_CAM_GRAD_PLUS = 1, /* Grad-CAM++                                          */
+       XNN_CAM_CLASS = 2 };   /* CAM: the weights of the dense layer after a global pool */
+/* Resampling of maps (explain/cam.c), as torch.nn.functional.interpolate. */
+enum { XNN_RESIZE_LINEAR = 0,  /* (bi)linear, align_corners = False */
+       XNN_RESIZE_NEAREST = 1 };
 
 /* ---- core/cpu.c: instruction set and threads --------------------------- */
 /* the instruction set chosen once (XNN_ISA=ref|avx2|avx512 forces one the

@@ -168,3 +168,26 @@ int XNN_FN(xnn_explain_lrp)(void *const *rel, const xnn_plan *plan, void *arena,
                             const XNN_T *X, const int64_t *targets, const xnn_node *nodes,
                             size_t n, const xnn_lrp_rule *rules, const xnn_start *start,
                             int pool, double eps, int bias, size_t m);
+/* Class activation maps of the output A (m, C, H', W') of node `layer`
+ * (after its activation; 1-D: H' = 1), for the targets' logits: maps (m,
+ * H' W') and, when not NULL, the channel weights (m, C); kind XNN_CAM_*;
+ * relu applies ReLU to the weighted sum (Grad-CAM, Grad-CAM++). For
+ * XNN_CAM_CLASS the network must end layer -> global average pool -> dense.
+ * plan: XNN_PLAN_EXPLAIN. */
+int XNN_FN(xnn_explain_cam)(XNN_T *maps, XNN_T *weights, const xnn_plan *plan, void *arena,
+                            const XNN_T *X, const int64_t *targets, const xnn_node *nodes,
+                            size_t n, size_t layer, int kind, int relu, size_t m);
+/* out (m, Ho, Wo) = in (m, Hi, Wi) resampled (XNN_RESIZE_*), as
+ * torch.nn.functional.interpolate with align_corners = False (1-D: Hi = Ho = 1) */
+int XNN_FN(xnn_resize)(XNN_T *out, const XNN_T *in, int mode, size_t m, size_t hi, size_t wi,
+                       size_t ho, size_t wo);
+/* DeepLIFT (rescale rule, explain/deeplift.c) of the targets' logits
+ * (resolved, >= 0): attr (m, in_0) = (X - B) * multipliers for X, B (m,
+ * in_0); eps the threshold below which a difference takes the plain
+ * gradient; captum: a max pool's plain gradients feed the activation
+ * below it, as Captum does (else its multipliers, which sum to the score
+ * difference). plan: XNN_PLAN_EXPLAIN | XNN_PLAN_PATH | XNN_PLAN_LRP, rows >= 2
+ * (a chunk of rows / 2 rows runs with its baselines). */
+int XNN_FN(xnn_explain_deeplift)(XNN_T *attr, const xnn_plan *plan, void *arena, const XNN_T *X,
+                                 const XNN_T *B, const int64_t *targets, const xnn_node *nodes,
+                                 size_t n, double eps, int captum, size_t m);

@@ -70,3 +70,89 @@ def dense_network(layers, dtype=None):
     if dtype is None:
         dtype = layers[0][0].dtype
     return xnn._core.Network([dense_node(*ly) for ly in layers], np.dtype(dtype).name)
+
+
+def twin_of(model):
+    """The NumPy twin (xnn.reference's layer dicts, float64) of a model."""
+    L = xnn.layers
+    net = []
+    for ly in model.layers:
+        f = lambda a: None if a is None else np.asarray(a, dtype=np.float64)
+        if isinstance(ly, L.Dense):
+            net.append({"op": "dense", "W": f(ly.W), "b": f(ly.b), "act": ly.activation,
+                        "keep": ly.keep_prob})
+        elif isinstance(ly, L.Conv2d):
+            net.append({"op": "conv2d", "W": f(ly.W), "b": f(ly.b), "stride": ly.stride,
+                        "padding": ly.padding, "act": ly.activation, "keep": ly.keep_prob})
+        elif isinstance(ly, L.Conv1d):
+            net.append({"op": "conv1d", "W": f(ly.W), "b": f(ly.b), "stride": ly.stride[0],
+                        "padding": ly.padding[0], "act": ly.activation, "keep": ly.keep_prob})
+        elif isinstance(ly, (L.MaxPool2d, L.AvgPool2d)):
+            op = "maxpool2d" if isinstance(ly, L.MaxPool2d) else "avgpool2d"
+            net.append({"op": op, "kernel": ly.kernel_size, "stride": ly.stride})
+        elif isinstance(ly, (L.MaxPool1d, L.AvgPool1d)):
+            op = "maxpool1d" if isinstance(ly, L.MaxPool1d) else "avgpool1d"
+            net.append({"op": op, "kernel": ly.kernel_size[0], "stride": ly.stride[0]})
+        elif isinstance(ly, L.GlobalAvgPool2d):
+            net.append({"op": "gap2d"})
+        elif isinstance(ly, L.GlobalAvgPool1d):
+            net.append({"op": "gap1d"})
+        else:
+            net.append({"op": "flatten"})
+    return net
+
+
+def model_of(net, input_shape, dtype="float64"):
+    """The xnn.Sequential of a twin network (xnn.reference layer dicts),
+    with the same weights."""
+    from xnn import reference as R
+    L = xnn.layers
+    layers, weights = [], []
+    for ly in R.as_network(net):
+        op = ly["op"]
+        if op == "dense":
+            layers.append(L.Dense(*ly["W"].shape, activation=ly["act"], keep_prob=ly["keep"]))
+        elif op in ("conv2d", "conv1d"):
+            O, C = ly["W"].shape[:2]
+            cls = L.Conv2d if op == "conv2d" else L.Conv1d
+            k = ly["W"].shape[2:] if op == "conv2d" else ly["W"].shape[2]
+            layers.append(cls(C, O, k, stride=ly["stride"], padding=ly["padding"],
+                              activation=ly["act"], keep_prob=ly["keep"]))
+        elif op in ("maxpool2d", "avgpool2d", "maxpool1d", "avgpool1d"):
+            cls = {"maxpool2d": L.MaxPool2d, "avgpool2d": L.AvgPool2d, "maxpool1d": L.MaxPool1d,
+                   "avgpool1d": L.AvgPool1d}[op]
+            layers.append(cls(ly["kernel"], ly["stride"]))
+        elif op == "gap2d":
+            layers.append(L.GlobalAvgPool2d())
+        elif op == "gap1d":
+            layers.append(L.GlobalAvgPool1d())
+        else:
+            layers.append(L.Flatten())
+        if op in R.PARAMETRIC:
+            weights += [ly["W"], ly["b"] if ly["b"] is not None else np.zeros(ly["W"].shape[-1 if op == "dense" else 0])]
+    model = xnn.Sequential(layers, input_shape=input_shape, dtype=dtype, seed=0)
+    model.set_weights(weights)
+    return model
+
+
+def mnist_dir():
+    """The directory of the real MNIST test set: $XNN_MNIST_DIR, or
+    ../shared/data/mnist beside the checkout. Under CI=true its absence is
+    a failure with a clear message; elsewhere the test is skipped."""
+    import os
+    from pathlib import Path
+    from _deps import missing
+    env = os.environ.get("XNN_MNIST_DIR")
+    candidates = [Path(env)] if env else []
+    candidates.append(Path(_ROOT).parent / "shared" / "data" / "mnist")
+    for d in candidates:
+        if (d / "t10k-images-idx3-ubyte.gz").exists() or (d / "t10k-images-idx3-ubyte").exists():
+            return d
+    missing("the MNIST test set (t10k-images-idx3-ubyte.gz)",
+            "set XNN_MNIST_DIR, or put it in ../shared/data/mnist")
+
+
+@pytest.fixture(scope="session")
+def mnist_test_set():
+    """(X (10000, 784) float32 in [0, 1], y) of the real MNIST test set."""
+    return xnn.datasets.load_idx_dir(mnist_dir(), kind="t10k")

@@ -46,7 +46,9 @@ METHODS = [
     (E.guided_backprop, {}), (E.deconvnet, {}),
     (E.integrated_gradients, {"steps": 6}), (E.lrp, {}),
     (E.lrp, {"composite": "epsilon-plus-flat"}), (E.occlusion, {"patch": 3}), (E.score, {}),
+    (E.deeplift, {"baseline": 0.1}),
 ]
+CNN_ONLY = [(E.grad_cam, {}), (E.grad_cam_plus_plus, {"layer": 2}), (E.guided_grad_cam, {})]
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -57,7 +59,9 @@ def test_explanations_equal_in_memory(client, dtype, make):
     if make is mlp:
         X = X.reshape(len(X), 100)
     Xd = da.from_array(X, chunks=(20,) + X.shape[1:])
-    for fn, kw in METHODS:
+    background = X[::25][:4]
+    for fn, kw in METHODS + (CNN_ONLY if make is cnn else []) + [
+            (E.deep_shap, {"background": background})]:
         if make is mlp and fn is E.occlusion:
             kw = {"patch": 2}
         lazy = fn(model, Xd, **kw)
@@ -71,6 +75,15 @@ def test_explanations_equal_in_memory(client, dtype, make):
     np.testing.assert_array_equal(model.predict(Xd).compute(), model.predict(X))
 
 
+def test_cam_on_a_global_average_pooling_net(client):
+    model = xnn.Sequential([L.Conv2d(1, 4, 3, activation="relu"), L.GlobalAvgPool2d(),
+                            L.Dense(4, 3, activation="softmax")], input_shape=(1, 10, 10),
+                           seed=0, dtype="float32")
+    X = data("float32", m=45)
+    got = E.cam(model, da.from_array(X, chunks=(10, 1, 10, 10))).compute()
+    np.testing.assert_array_equal(got, np.asarray(E.cam(model, X)))
+
+
 def test_per_row_arguments_and_rechunking(client):
     model = cnn("float64")
     X = data("float64")
@@ -82,6 +95,7 @@ def test_per_row_arguments_and_rechunking(client):
                    (E.integrated_gradients, {"baseline": B, "steps": 4, "target": 2}),
                    (E.integrated_gradients, {"baseline": X[0] * 0.3, "steps": 4}),
                    (E.gradient, {"start_layer": 2, "unit": t % 6}),
+                   (E.deeplift, {"baseline": B, "target": t}),
                    (E.smoothgrad, {"n_samples": 3, "seed": 5})]:
         got = fn(model, Xd, **kw).compute()
         if fn is E.smoothgrad:   # noise by position in the call: one call per chunk
@@ -142,7 +156,8 @@ def test_wrapped_functions_keep_their_names_and_pickle():
     import pickle
     for name in ("saliency", "gradient", "input_x_gradient", "smoothgrad",
                  "integrated_gradients", "guided_backprop", "deconvnet", "lrp", "occlusion",
-                 "score"):
+                 "score", "cam", "grad_cam", "grad_cam_plus_plus", "guided_grad_cam", "deeplift",
+                 "deep_shap"):
         fn = getattr(E, name)
         assert fn.__name__ == name and fn.__doc__ == fn.__wrapped__.__doc__
         assert inspect.signature(fn) == inspect.signature(fn.__wrapped__)

@@ -2,18 +2,23 @@
 
 import gzip
 import hashlib
+import io
 import json
 import os
 import socket
 import threading
 import time
+import tracemalloc
 import warnings
+import zipfile
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
 
 from xnn import datasets as ds
+from xnn.datasets.openml import _parse_arff
 
 # ---------------------------------------------------------------------------
 # a small OpenML-shaped server
@@ -46,7 +51,8 @@ def make_arff(X, y, quote_labels=True, newline="\n"):
 
 
 class OpenMLServer:
-    """http.server in a thread; ``routes[path] = (status, headers, body, length)``."""
+    """http.server in a thread; ``routes[path] = (status, headers, body, length)``,
+    or a function of the request handler that writes the answer itself."""
 
     def __init__(self):
         self.routes = {}
@@ -59,8 +65,11 @@ class OpenMLServer:
 
             def do_GET(self):
                 server.hits.append(self.path)
-                status, headers, body, length = server.routes.get(
-                    self.path, (404, {}, b'{"error": "not found"}', None))
+                route = server.routes.get(self.path, (404, {}, b'{"error": "not found"}', None))
+                if callable(route):  # a route that writes its own answer
+                    route(self)
+                    return
+                status, headers, body, length = route
                 self.send_response(status)
                 for k, v in headers.items():
                     self.send_header(k, v)
@@ -76,12 +85,12 @@ class OpenMLServer:
         self.running = True
 
     def publish(self, X, y, *, gzip_file=False, content_encoding=False, md5=None,
-                cut_to=None, arff=None):
+                cut_to=None, arff=None, url=None):
         arff = make_arff(X, y) if arff is None else arff
         description = {"data_set_description": {
             "id": "554", "name": "mnist_784", "version": "1", "format": "ARFF",
             "upload_date": "2014-09-29T03:28:38", "licence": "Public",
-            "url": self.url + ARFF_PATH, "file_id": str(FILE_ID),
+            "url": self.url + ARFF_PATH if url is None else url, "file_id": str(FILE_ID),
             "default_target_attribute": "class", "visibility": "public",
             "status": "active", "md5_checksum": md5 or hashlib.md5(arff).hexdigest(),
         }}
@@ -302,7 +311,7 @@ def test_mnist_malformed_arff_writes_no_cache(server, cache):
 
 def test_arff_parser_rows_and_labels():
     X, y = make_data(n=50, d=7, seed=3)
-    Xp, yp = ds._parse_arff(make_arff(X, y), "t.arff")
+    Xp, yp = _parse_arff(make_arff(X, y), "t.arff")
     assert Xp.dtype == np.uint8 and np.array_equal(Xp, X) and np.array_equal(yp, y)
 
 
@@ -310,7 +319,7 @@ def test_arff_parser_blank_lines_comments_double_quotes():
     arff = (b"@RELATION r\r\n@ATTRIBUTE p1 INTEGER\r\n@ATTRIBUTE p2 INTEGER\r\n"
             b'@ATTRIBUTE class {"3","8"}\r\n@DATA\r\n% first\r\n  \r\n'
             b'1,2,"8"\r\n\r\n% between\r\n3,4,"3"\r\n')
-    Xp, yp = ds._parse_arff(arff, "t.arff")
+    Xp, yp = _parse_arff(arff, "t.arff")
     assert Xp.dtype == np.uint8
     np.testing.assert_array_equal(Xp, [[1, 2], [3, 4]])
     np.testing.assert_array_equal(yp, [8, 3])
@@ -319,7 +328,7 @@ def test_arff_parser_blank_lines_comments_double_quotes():
 def test_arff_parser_nominal_names_and_floats():
     arff = (b"@relation r\n@attribute 'a b' real\n@attribute x numeric\n"
             b"@attribute kind {cat, dog}\n@data\n0.5,2,dog\n% comment\n\n1e1,-3,'cat'\n")
-    Xp, yp = ds._parse_arff(arff, "t.arff")
+    Xp, yp = _parse_arff(arff, "t.arff")
     assert Xp.dtype == np.float64
     np.testing.assert_array_equal(Xp, [[0.5, 2.0], [10.0, -3.0]])
     np.testing.assert_array_equal(yp, [1, 0])
@@ -343,15 +352,15 @@ def test_arff_parser_nominal_names_and_floats():
 ])
 def test_arff_parser_rejects(arff, message):
     with pytest.raises(ds.DatasetError, match=message):
-        ds._parse_arff(arff, "t.arff")
+        _parse_arff(arff, "t.arff")
 
 
 def test_arff_parser_target_attribute():
     arff = b"@attribute c {0,1}\n@attribute x numeric\n@data\n1,2\n"
     with pytest.raises(ds.DatasetError, match="'c' must be the last attribute, it is number 1"):
-        ds._parse_arff(arff, "t.arff", target="c")
+        _parse_arff(arff, "t.arff", target="c")
     with pytest.raises(ds.DatasetError, match="'z' is not declared"):
-        ds._parse_arff(arff, "t.arff", target="z")
+        _parse_arff(arff, "t.arff", target="z")
 
 
 # ---------------------------------------------------------------------------
@@ -619,4 +628,414 @@ def test_module_documents_cache_and_offline_use():
         assert word in doc
     for name in ds.__all__:
         assert getattr(ds, name).__doc__, name
-    assert os.path.basename(ds.__file__) == "datasets.py"
+    # a package with one module per source
+    assert os.path.basename(ds.__file__) == "__init__.py"
+    import importlib
+    for module in ("_http", "openml", "idx", "csv", "digits", "prepare", "ucr"):
+        assert importlib.import_module(f"xnn.datasets.{module}").__doc__, module
+    assert ds.split.__module__ == "xnn.datasets.prepare" and callable(ds.split)
+
+
+# ---------------------------------------------------------------------------
+# bounded inputs: decompression bombs, slow servers, foreign URLs, bad caches
+
+from xnn.datasets import openml  # noqa: E402
+
+
+def gzip_zeros(n_bytes, prefix=b"", suffix=b"", layers=1):
+    """gzip of ``prefix + n_bytes zeros + suffix``, compressed ``layers`` times,
+    without ever holding the zeros (a decompression bomb)."""
+    co = zlib.compressobj(9, zlib.DEFLATED, 31)
+    out = [co.compress(prefix)]
+    block = bytes(1 << 20)
+    for _ in range(n_bytes >> 20):
+        out.append(co.compress(block))
+    out += [co.compress(bytes(n_bytes & ((1 << 20) - 1))), co.compress(suffix), co.flush()]
+    data = b"".join(out)
+    for _ in range(layers - 1):
+        data = gzip.compress(data)
+    return data
+
+
+def gzip_text(line, n_lines):
+    co = zlib.compressobj(9, zlib.DEFLATED, 31)
+    block = line * max(1, (1 << 20) // len(line))
+    per = (1 << 20) // len(line)
+    out = [co.compress(block) for _ in range(n_lines // per)]
+    return b"".join(out + [co.compress(line * (n_lines % per)), co.flush()])
+
+
+class peak_memory:
+    """tracemalloc's high-water mark (bytes) of the block; NumPy reports its
+    buffers to tracemalloc too."""
+
+    def __enter__(self):
+        tracemalloc.start()
+        tracemalloc.reset_peak()
+        return self
+
+    def __exit__(self, *exc):
+        self.peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+
+
+def test_idx_gzip_bomb_stops_at_the_declared_size(tmp_path):
+    head = (0x0803).to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in (10, 28, 28))
+    path = write(tmp_path / "bomb", gzip_zeros(64 << 20, prefix=head))  # 64 MiB inside
+    t = time.perf_counter()
+    with peak_memory() as mem, pytest.raises(ValueError, match=r"too long: its header says "
+                                                 r"shape \(10, 28, 28\) of uint8 \(7,856 bytes"):
+        ds.load_idx(path)
+    assert time.perf_counter() - t < 2.0
+    assert mem.peak < 8 << 20
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_idx_oversized_header_is_refused_before_allocating(tmp_path, gz):
+    head = (0x0803).to_bytes(4, "big") + b"".join(d.to_bytes(4, "big")
+                                                  for d in (2**31, 2**16, 2**16))
+    path = write(tmp_path / "huge", head + bytes(1000), gz)
+    message = "at most" if gz else "the file has 1,016 bytes"
+    with peak_memory() as mem, pytest.raises(ValueError, match=message):
+        ds.read_idx(path)
+    assert mem.peak < 1 << 20
+
+
+def test_idx_header_within_the_gzip_bound_but_truncated(tmp_path):
+    # 1 MiB declared, the gzip file could hold it (1032:1), but the data stops early
+    head = (0x0801).to_bytes(4, "big") + (1 << 20).to_bytes(4, "big")
+    noise = np.random.default_rng(0).bytes(2000)  # incompressible: a 2 KB gzip file
+    path = write(tmp_path / "short", head + noise, gz=True)
+    with pytest.raises(ValueError, match=r"truncated: .*\(1048576,\) of uint8 .* the file has "
+                                         r"2,008 bytes"):
+        ds.load_idx(path, as_float=False)
+
+
+def test_idx_multi_byte_types_round_trip_in_place(tmp_path):
+    a = np.arange(-50, 50, dtype=np.float64).reshape(4, 25) / 7
+    out = ds.read_idx(write(tmp_path / "f8", idx_bytes(a.astype(">f8"), 0x0E02), gz=True))
+    assert out.dtype == np.float64 and out.dtype.isnative and np.array_equal(out, a)
+    i2 = np.array([-32768, -1, 0, 1, 32767], dtype=np.int16)
+    out = ds.read_idx(write(tmp_path / "i2", idx_bytes(i2.astype(">i2"), 0x0B01)))
+    assert out.dtype == np.int16 and np.array_equal(out, i2)
+
+
+def test_idx_concatenated_gzip_members_and_trailing_garbage(tmp_path, digits_idx):
+    images, _ = digits_idx
+    data = idx_bytes(images)
+    two = gzip.compress(data[:100]) + bytes(3) + gzip.compress(data[100:]) + bytes(5)
+    X, _ = ds.load_idx(write(tmp_path / "two", two), as_float=False)  # zero padding too
+    assert np.array_equal(X, images.reshape(12, -1))
+    with pytest.raises(ValueError, match="not another gzip member"):
+        ds.load_idx(write(tmp_path / "junk", gzip.compress(data) + b"junk"))
+
+
+def test_csv_gzip_of_zeros_fails_at_once(tmp_path):
+    path = write(tmp_path / "zeros.csv.gz", gzip_zeros(64 << 20))  # 64 MiB of NUL bytes
+    t = time.perf_counter()
+    with peak_memory() as mem, pytest.raises(ValueError, match="NUL byte at decompressed "
+                                                                "offset 0: it is not a text"):
+        ds.load_csv(path)
+    assert time.perf_counter() - t < 2.0
+    assert mem.peak < 8 << 20
+
+
+def test_csv_max_bytes_stops_a_text_bomb(tmp_path):
+    path = write(tmp_path / "bomb.csv.gz", gzip_text(b"1,0,0,0\n", 8 << 20))  # 64 MiB text
+    with peak_memory() as mem, pytest.raises(ValueError, match=r"larger than max_bytes="
+                                                                r"1,048,576 bytes \(1 MiB\) once "
+                                                                "decompressed"):
+        ds.load_csv(path, max_bytes=1 << 20)
+    assert mem.peak < 4 << 20
+    raw = write(tmp_path / "big.csv", b"1,0,0,0\n" * 1000)
+    with pytest.raises(ValueError, match=r"larger than max_bytes=7,999 bytes"):
+        ds.load_csv(raw, max_bytes=7999)
+    X, y = ds.load_csv(raw, max_bytes=8000, as_float=False)
+    assert X.shape == (1000, 3) and np.all(y == 1)
+
+
+@pytest.mark.parametrize("max_bytes, exc", [(0, ValueError), (-1, ValueError),
+                                            ("1GB", TypeError), (1.5, TypeError),
+                                            (True, TypeError)])
+def test_csv_max_bytes_is_checked(tmp_path, max_bytes, exc):
+    with pytest.raises(exc, match="max_bytes"):
+        ds.load_csv(write(tmp_path / "a.csv", b"1,2\n"), max_bytes=max_bytes)
+
+
+@pytest.mark.parametrize("text, message", [
+    (b"label,a,b\n1,2,3\ninf,4,5\n", r"found inf in data row 2, column 1"),
+    (b"1,2,3\n-1,4,5\n", r"found -1 in data row 2, column 1"),
+    (b"1,2,3\n1e30,4,5\n", r"found 1e\+30 in data row 2, column 1 \(labels are class "
+                           r"indices 0\.\.2147483647\)"),
+    (b"2147483648,0.5\n", "found 2.14748e\\+09 in data row 1"),
+    (b"nan,2,3\n", "found nan in data row 1, column 1"),
+    (b"-inf,2,3\n", "found -inf in data row 1"),
+    (b"1,2,3\n0,nan,5\n", r"data row 2, column 2 holds nan; pixel values must be finite"),
+    (b"1,2,3\n0,4,-inf\n", r"data row 2, column 3 holds -inf"),
+    (b"1,2,1e39\n", r"data row 1, column 3 holds 1e\+39; .*float32 range"),
+    (b"1,-3e38,1e-300\n", r"dividing by the largest pixel value 1e-300 takes the smallest, "
+                          r"-3e\+38, beyond the float32 range"),
+])
+def test_csv_rejects_bad_labels_and_pixels(tmp_path, text, message):
+    with pytest.raises(ValueError, match=message):
+        ds.load_csv(write(tmp_path / "bad.csv", text))
+
+
+def test_csv_large_valid_labels_and_negative_pixels(tmp_path):
+    X, y = ds.load_csv(write(tmp_path / "ok.csv", b"2147483647,-1.5,3\n0,0,-2\n"),
+                       as_float=False)
+    np.testing.assert_array_equal(y, [2147483647, 0])
+    np.testing.assert_array_equal(X, np.array([[-1.5, 3], [0, -2]], np.float32))
+
+
+def slow_route(*, header_delay=0.0, body_delay=0.1, length=10**6, limit=300):
+    """A route that sends its status line (or its body) one byte at a time."""
+    def route(handler):
+        head = (f"HTTP/1.0 200 OK\r\nContent-Length: {length}\r\n\r\n").encode()
+        try:
+            for i in range(limit):
+                if header_delay:
+                    if i < len(head):
+                        handler.wfile.write(head[i:i + 1])
+                    time.sleep(header_delay)
+                else:
+                    if i == 0:
+                        handler.wfile.write(head)
+                    handler.wfile.write(b"0")
+                    time.sleep(body_delay)
+                handler.wfile.flush()
+        except OSError:
+            pass  # the client hung up
+    return route
+
+
+@pytest.mark.parametrize("where", ["body", "headers"])
+def test_mnist_deadline_on_a_server_that_drips(server, cache, where):
+    X, y = make_data()
+    server.publish(X, y)
+    if where == "body":
+        server.routes[ARFF_PATH] = slow_route(body_delay=0.1)
+    else:
+        server.routes[ARFF_PATH] = slow_route(header_delay=0.1)
+    t = time.perf_counter()
+    with pytest.raises(ds.DownloadError, match=r"did not finish within deadline=1\.5 s"):
+        ds.load_mnist(cache_dir=cache, verbose=False, timeout=5, deadline=1.5)
+    assert 1.4 < time.perf_counter() - t < 3.5
+    assert files_in(cache) == []
+
+
+@pytest.mark.parametrize("kwargs, exc, message", [
+    ({"deadline": 0}, ValueError, "deadline must be a positive finite"),
+    ({"deadline": float("inf")}, ValueError, "deadline must be a positive finite"),
+    ({"deadline": "10"}, TypeError, "deadline must be a number of seconds"),
+    ({"timeout": -1}, ValueError, "timeout must be a positive"),
+    ({"timeout": None}, TypeError, "timeout must be a number"),
+])
+def test_mnist_checks_timeout_and_deadline(cache, kwargs, exc, message):
+    with pytest.raises(exc, match=message):
+        ds.load_mnist(cache_dir=cache, verbose=False, **kwargs)
+
+
+def test_mnist_double_gzip_is_refused(server, cache):
+    X, y = make_data()
+    server.publish(X, y)
+    bomb = gzip_zeros(64 << 20, layers=2)  # 64 MiB inside two layers of gzip
+    server.routes[ARFF_PATH] = (200, {"Content-Encoding": "gzip"}, bomb, None)
+    with peak_memory() as mem, pytest.raises(ds.DatasetError, match="a gzip file inside "
+                                                  "Content-Encoding: gzip; nested"):
+        ds.load_mnist(cache_dir=cache, verbose=False)
+    assert mem.peak < 8 << 20
+    assert files_in(cache) == []
+
+
+@pytest.mark.parametrize("encoding", ["gzip, gzip", "br", "deflate", "gzip, deflate"])
+def test_mnist_other_content_encodings_are_refused(server, cache, encoding):
+    X, y = make_data()
+    server.publish(X, y, content_encoding=True)
+    status, headers, body, length = server.routes[ARFF_PATH]
+    server.routes[ARFF_PATH] = (status, {**headers, "Content-Encoding": encoding}, body, length)
+    with pytest.raises(ds.DatasetError, match="only a single gzip encoding is accepted"):
+        ds.load_mnist(cache_dir=cache, verbose=False)
+
+
+def test_mnist_download_limit(server, cache, clean_env):
+    X, y = make_data()
+    server.publish(X, y)
+    clean_env.setattr(openml, "MNIST_MAX_BYTES", 1 << 20)
+    # Content-Encoding: gzip of 64 MiB of text: refused once 1 MiB is decompressed
+    bomb = gzip_text(b"0,0,0,0\n", 8 << 20)
+    server.routes[ARFF_PATH] = (200, {"Content-Encoding": "gzip"}, bomb, None)
+    with peak_memory() as mem, pytest.raises(ds.DatasetError, match=r"decompresses to more "
+                                                  r"than 1 MiB \(1,048,576 bytes\), the limit "
+                                                  "for mnist_784"):
+        ds.load_mnist(cache_dir=cache, verbose=False)
+    assert mem.peak < 6 << 20
+    # a Content-Length above the limit is refused before the body is read
+    server.routes[ARFF_PATH] = (200, {}, b"", 2 << 20)
+    with pytest.raises(ds.DatasetError, match="announces 2,097,152 bytes, more than 1 MiB"):
+        ds.load_mnist(cache_dir=cache, verbose=False, timeout=5)
+    # and a body without a length is cut at the limit
+    server.routes[ARFF_PATH] = lambda h: (h.wfile.write(b"HTTP/1.0 200 OK\r\n\r\n"),
+                                          h.wfile.write(b"1,2,3\n" * 400000))
+    with pytest.raises(ds.DatasetError, match="sends more than 1 MiB"):
+        ds.load_mnist(cache_dir=cache, verbose=False, timeout=5)
+    # a gzip of zeros stops at its first NUL byte
+    server.routes[ARFF_PATH] = (200, {}, gzip_zeros(16 << 20), None)
+    with pytest.raises(ds.DatasetError, match="NUL byte at offset 0"):
+        ds.load_mnist(cache_dir=cache, verbose=False)
+    assert files_in(cache) == []
+
+
+def test_mnist_description_limit(server, cache):
+    server.routes[DESC_PATH] = (200, {}, b" " * (1 << 20) + b"{}", None)
+    with pytest.raises(ds.DatasetError, match="more than 1 MiB .* the limit for the "
+                                              "description of mnist_784"):
+        ds.load_mnist(cache_dir=cache, verbose=False)
+
+
+@pytest.mark.parametrize("url, message", [
+    ("file:///etc/passwd", "only http and https URLs are fetched"),
+    ("ftp://127.0.0.1/mnist.arff", "only http and https URLs"),
+    ("http://data.example.com/mnist.arff", "its host data.example.com is neither OpenML's"),
+    ("http://openml.org.example.com/x", "host openml.org.example.com is neither"),
+    ("http://api.openml.org@localhost/x", "its host localhost is neither"),
+    ("/data/v1/download/1/x.arff", "only http and https"),
+])
+def test_mnist_refuses_urls_outside_openml(server, cache, url, message):
+    X, y = make_data()
+    server.publish(X, y, url=url)
+    with pytest.raises(ds.DatasetError, match=message):
+        ds.load_mnist(cache_dir=cache, verbose=False)
+    assert server.hits == [DESC_PATH]
+    assert files_in(cache) == []
+
+
+def test_mnist_refuses_a_port_or_redirect_elsewhere(server, cache):
+    X, y = make_data()
+    server.publish(X, y, url=f"http://127.0.0.1:{closed_port()}{ARFF_PATH}")
+    with pytest.raises(ds.DatasetError, match="its host 127.0.0.1 is neither"):
+        ds.load_mnist(cache_dir=cache, verbose=False)
+    server.publish(X, y)
+    port = server.httpd.server_port
+    server.routes[ARFF_PATH] = (302, {"Location": f"http://localhost:{port}/x.arff"}, b"", None)
+    with pytest.raises(ds.DatasetError, match=r"localhost.* \(a redirect from http://127"):
+        ds.load_mnist(cache_dir=cache, verbose=False)
+    assert server.hits[-1] == ARFF_PATH  # the redirect was not followed
+    # a redirect on the same server is followed
+    server.routes["/moved.arff"] = server.routes[ARFF_PATH] = None
+    server.publish(X, y)
+    server.routes["/moved.arff"] = server.routes[ARFF_PATH]
+    server.routes[ARFF_PATH] = (302, {"Location": "/moved.arff"}, b"", None)
+    Xu, yu = ds.load_mnist(as_float=False, cache_dir=cache, verbose=False)
+    assert np.array_equal(Xu, X) and np.array_equal(yu, y)
+    assert server.hits[-2:] == [ARFF_PATH, "/moved.arff"]
+
+
+def test_mnist_file_id_and_server_url_are_checked(server, cache, clean_env):
+    X, y = make_data()
+    server.publish(X, y, url="")
+    desc = json.loads(server.routes[DESC_PATH][2])
+    desc["data_set_description"]["file_id"] = "../../etc/passwd"
+    server.routes[DESC_PATH] = (200, {}, json.dumps(desc).encode(), None)
+    with pytest.raises(ds.DatasetError, match="file_id '../../etc/passwd' is not a number"):
+        ds.load_mnist(cache_dir=cache, verbose=False)
+    for bad in ("file:///tmp/openml", "ftp://mirror.example.com", "http://"):
+        clean_env.setenv("XNN_OPENML_URL", bad)
+        with pytest.raises(ds.DatasetError, match="XNN_OPENML_URL"):
+            ds.load_mnist(cache_dir=cache, verbose=False)
+
+
+def test_openml_hosts_are_trusted_without_configuration():
+    check = openml._check_url
+    for url in ("https://api.openml.org/data/v1/download/1", "http://openml.org/x",
+                "https://data.openml.org:8443/datasets/0000/0554/dataset_554.pq"):
+        check(url, base=openml.OPENML_URL)
+    with pytest.raises(ds.DatasetError, match="a server set by \\$XNN_OPENML_URL"):
+        check("https://example.org/x", base=openml.OPENML_URL)
+
+
+def npy_bytes(arr, shape=None):
+    """``np.save`` of ``arr``, its header optionally declaring another shape."""
+    buf = io.BytesIO()
+    np.save(buf, arr)
+    data = buf.getvalue()
+    if shape is None:
+        return data
+    n = int.from_bytes(data[8:10], "little")
+    head = data[10:10 + n].replace(repr(arr.shape).encode(), repr(shape).encode())
+    head = head.rstrip(b" \n")
+    head += b" " * (n - 1 - len(head)) + b"\n"
+    assert len(head) == n
+    return data[:10] + head + data[10 + n:]
+
+
+def write_npz(path, members, compression=zipfile.ZIP_STORED):
+    with zipfile.ZipFile(path, "w", compression=compression) as zf:
+        for key, data in members.items():
+            zf.writestr(key + ".npy", data)
+    return path
+
+
+@pytest.mark.parametrize("shape", [(2**40, 784), (2**26, 784), (4, 784)])
+def test_mnist_cache_declaring_another_size_is_refetched(server, cache, shape):
+    X, y = make_data()
+    server.publish(X, y)
+    cache.mkdir()
+    write_npz(cache / "mnist_784-v1.npz", {"X": npy_bytes(np.zeros((3, 784), np.uint8), shape),
+                                            "y": npy_bytes(np.zeros(3, np.int64))})
+    with peak_memory() as mem, pytest.warns(UserWarning, match=r"declares shape .* but holds "
+                                                                 "2,352 bytes"):
+        Xu, yu = ds.load_mnist(as_float=False, cache_dir=cache, verbose=False)
+    assert np.array_equal(Xu, X) and np.array_equal(yu, y)
+    assert mem.peak < 8 << 20
+
+
+@pytest.mark.parametrize("members, message", [
+    ({"X": npy_bytes(np.zeros((3, 4), np.uint8))}, "has no array 'y'"),
+    ({"X": npy_bytes(np.zeros((3, 4), np.float32)), "y": npy_bytes(np.zeros(3, np.int64))},
+     "X should be a non-empty 2-D uint8 array, got float32"),
+    ({"X": npy_bytes(np.zeros((3, 4), np.uint8)), "y": npy_bytes(np.zeros(2, np.int64))},
+     r"y should be int64 with shape \(3,\)"),
+    ({"X": npy_bytes(np.array([[None]], dtype=object)), "y": npy_bytes(np.zeros(1))},
+     "X should be a non-empty 2-D uint8 array, got object"),
+    ({"X": b"\x93NUMPY\x03\x00" + bytes(20), "y": b""}, r"format version \(3, 0\)"),
+    ({"X": b"not an npy", "y": b""}, "cannot read"),
+])
+def test_cache_reader_rejects(tmp_path, members, message):
+    with pytest.raises(ds.DatasetError, match=message):
+        openml._read_cache(write_npz(tmp_path / "c.npz", members))
+
+
+def test_cache_reader_bounds_compressed_members(tmp_path):
+    X, y = np.arange(12, dtype=np.uint8).reshape(3, 4), np.arange(3, dtype=np.int64)
+    good = write_npz(tmp_path / "z.npz", {"X": npy_bytes(X), "y": npy_bytes(y)},
+                     zipfile.ZIP_DEFLATED)
+    Xc, yc = openml._read_cache(good)
+    assert np.array_equal(Xc, X) and np.array_equal(yc, y)
+    # a deflated member whose directory entry claims more than 1032:1
+    with zipfile.ZipFile(good) as zf:
+        info = zf.getinfo("X.npy")
+    data = bytearray(good.read_bytes())
+    for offset in range(len(data) - 4):  # the uncompressed size, in both headers
+        if int.from_bytes(data[offset:offset + 4], "little") == info.file_size and \
+                int.from_bytes(data[offset - 4:offset], "little") == info.compress_size:
+            data[offset:offset + 4] = (10**9).to_bytes(4, "little")
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(ds.DatasetError, match="more than its file can hold|cannot read"):
+        openml._read_cache(bad)
+
+
+def test_split_calls_scikit_learn(monkeypatch):
+    model_selection = pytest.importorskip("sklearn.model_selection")
+    calls = []
+    original = model_selection.train_test_split
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(model_selection, "train_test_split", spy)
+    X, y = np.arange(20).reshape(10, 2), np.arange(10)
+    ds.split(X, y, test_size=0.3, seed=7)
+    assert calls == [{"test_size": 0.3, "random_state": 7}]

@@ -8,7 +8,7 @@ import xnn.explain as E
 from xnn import reference as ref
 from xnn.explain import composites, rules
 
-TOL = {np.float64: 1e-11, np.float32: 2e-4}
+TOL = {np.float64: 1e-11, np.float32: 2e-6}
 
 
 def make_model(sizes, acts, dtype=np.float64, seed=0, bias=0.1):
@@ -346,9 +346,15 @@ def test_lrp_rules_match_twin(case, dtype, bias, low):
     rels = E.lrp(model, X.astype(dtype), t, rule=_rule_obj(spec), bias=bias, return_layers=True)
     want = ref.lrp(twin(model), X, t, [spec] * 3, bias=bias)
     assert len(rels) == 4
+    # LRP-0 and LRP-γ (ε = 1e-6) divide by sums that can nearly cancel (a
+    # tanh layer's outputs have both signs); float32's rounding of such a
+    # sum is amplified by R / z (measured up to 1.3e-3 of the scale here),
+    # so for them float32 is checked at 2e-3; every stabilised rule at 2e-6
+    tol = 1000 if spec["rule"] in ("zero", "gamma") and dtype == np.float32 else 1
     for got, exp in zip(rels, want):
         assert got.dtype == dtype
-        close(got, exp, dtype)
+        scale = max(1.0, float(np.max(np.abs(exp))))
+        np.testing.assert_allclose(got, exp, rtol=0, atol=tol * TOL[dtype] * scale)
 
 
 @pytest.mark.parametrize("start", ["logit", "onehot", "probability"])

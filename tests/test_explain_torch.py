@@ -1,16 +1,20 @@
 """Cross-checks against Captum and Zennit (skipped without torch, captum or
-zennit). A float64 torch copy of the network must give the same numbers to
-float64 rounding where the conventions coincide (xnn.explain's docstring)."""
+zennit, except under CI=true, where they must run). A float64 torch copy
+of the network must give the same numbers to float64 rounding where the
+conventions coincide (xnn.explain's docstring)."""
 import warnings
 
 import numpy as np
 import pytest
 
+from _deps import require
+from _zennit import import_zennit
+
 import xnn
 import xnn.explain as E
 from xnn.explain import rules
 
-torch = pytest.importorskip("torch")
+torch = require("torch")
 
 SIZES = (30, 24, 16, 6)
 
@@ -57,7 +61,7 @@ def _quiet():
 # ---------------------------------------------------------------- Captum
 
 def test_captum_gradients():
-    ca = pytest.importorskip("captum.attr")
+    ca = require("captum.attr")
     model, tm, X, t = make()
     close(E.saliency(model, X, t), ca.Saliency(tm).attribute(tt(X), target=tt(t), abs=True).detach().numpy())
     close(E.input_x_gradient(model, X, t), ca.InputXGradient(tm).attribute(tt(X), target=tt(t)).detach().numpy())
@@ -68,7 +72,7 @@ def test_captum_gradients():
 @pytest.mark.parametrize("method", ["gausslegendre", "riemann_trapezoid", "riemann_left",
                                     "riemann_right", "riemann_middle"])
 def test_captum_integrated_gradients(method):
-    ca = pytest.importorskip("captum.attr")
+    ca = require("captum.attr")
     model, tm, X, t = make()
     B = np.full(SIZES[0], 0.1)
     ours = E.integrated_gradients(model, X, t, baseline=B, steps=17, method=method, return_error=True)
@@ -86,7 +90,7 @@ def test_captum_integrated_gradients(method):
 
 @pytest.mark.parametrize("kind", ["epsilon", "gamma", "zplus"])
 def test_captum_lrp(kind):
-    pytest.importorskip("captum.attr")
+    require("captum.attr")
     from captum.attr import LRP
     from captum.attr._utils import lrp_rules as CR
     model, tm, X, t = make()
@@ -109,7 +113,7 @@ def test_captum_lrp(kind):
 
 @pytest.mark.parametrize("kind", ["epsilon", "zplus", "alphabeta", "flat", "wsquare", "box"])
 def test_zennit_rules(kind):
-    pytest.importorskip("zennit")
+    import_zennit()
     from zennit import rules as ZR
     from zennit.attribution import Gradient
     from zennit.composites import LayerMapComposite, SpecialFirstLayerMapComposite

@@ -13,7 +13,7 @@ nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-NAMES = ["01_mnist_saliency.ipynb", "02_initialisation.ipynb"]
+NAMES = ["01_mnist_saliency.ipynb", "02_initialisation.ipynb", "04_survey_methods.ipynb"]
 FULL = os.environ.get("XNN_NOTEBOOK_FULL", "") not in ("", "0")
 
 
@@ -57,6 +57,16 @@ def test_initialisation_notebook(tmp_path, monkeypatch):
     for name in ("random", "LeCun", "He", "Xavier"):
         assert f"\n{name:<16}" in "\n" + text
     assert images >= 3  # digits, the curves, compare_inits
+
+
+def test_survey_methods_notebook(tmp_path, monkeypatch):
+    text, images = _run("04_survey_methods.ipynb", tmp_path, monkeypatch)
+    assert "Data used: " in text
+    for name in ("gradient x input", "occlusion", "LIME", "KernelSHAP", "random"):
+        assert f"\n{name:<20}" in "\n" + text          # the AOPC table
+    assert "Counterfactual(found" in text and "RandomizationCheck(cascading" in text
+    assert "breast cancer: test accuracy" in text and "KernelSHAP exact: True" in text
+    assert images >= 10  # activations, 5 rows of maps, LIME/SHAP, curves, sanity, table, text
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -213,11 +213,14 @@ def test_explain_accepts_the_estimator(digits, kind):
                             max_iter=5, random_state=0, dtype="float64").fit(X, y)
         Xe = X[:6].reshape(-1, 1, 8, 8)
     E = xnn.explain
-    for fn, kw in [(E.saliency, {}), (E.lrp, {}), (E.integrated_gradients, {"steps": 8}),
-                   (E.occlusion, {"patch": 2}), (E.gradient, {"target": 3})]:
+    methods = [(E.saliency, {}), (E.lrp, {}), (E.integrated_gradients, {"steps": 8}),
+               (E.occlusion, {"patch": 2}), (E.gradient, {"target": 3}), (E.deeplift, {})]
+    if kind == "cnn":
+        methods += [(E.grad_cam, {}), (E.guided_grad_cam, {})]
+    for fn, kw in methods:
         got = fn(clf, Xe, **kw)
         want = fn(clf.model_, Xe, **kw)
-        assert got.shape == Xe.shape
+        assert got.shape == (Xe.shape if fn not in (E.grad_cam,) else (6, 8, 8))
         np.testing.assert_array_equal(got, want)
     with pytest.raises(TypeError, match="expected an xnn.Sequential"):
         E.saliency(MLPClassifier(), Xe)      # not fitted

@@ -22,7 +22,7 @@ from xnn.widgets import methods as M
 from xnn.widgets import preprocess as P
 from xnn.widgets.session import Session, decode, encode, image_layout
 
-from _optional import need_module, need_program
+from _deps import need_program, require as need_module
 from conftest import subprocess_kwargs
 
 STATIC = Path(widgets.__file__).parent / "static"

@@ -21,7 +21,7 @@ from xnn.widgets import Session
 from xnn.widgets import preprocess as P
 from xnn.widgets.session import decode
 
-from _optional import need_module, need_program
+from _deps import need_program, require as need_module
 from conftest import subprocess_kwargs
 
 STATIC = Path(xnn.widgets.__file__).parent / "static"

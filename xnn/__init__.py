@@ -12,6 +12,7 @@ decide. The maths is hand-written C (``xnn._core``); this package arranges it.
 """
 from . import _core
 from . import datasets, explain, init, layers, losses, ops, optim, plot, reference
+from . import evaluate
 from .network import History, Sequential, load
 
 __version__ = "0.1.0"
@@ -46,6 +47,6 @@ def __getattr__(name):
     raise AttributeError(f"module 'xnn' has no attribute {name!r}")
 
 
-__all__ = ["Sequential", "History", "load", "datasets", "explain", "layers", "init", "optim", "losses", "ops", "plot", "reference",
+__all__ = ["Sequential", "History", "load", "datasets", "explain", "evaluate", "layers", "init", "optim", "losses", "ops", "plot", "reference",
            "set_num_threads", "get_num_threads", "isa", "__version__", "from_torch", "from_onnx",
            "interop", "sklearn"]

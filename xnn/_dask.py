@@ -19,7 +19,9 @@ array is passed.
   gets the noise its own call would, which equals calling ``smoothgrad`` on
   each chunk, not one call on every row.
 - ``return_layers``, ``return_error`` and ``return_targets`` give lists or
-  annotated arrays and are refused for dask input.
+  annotated arrays and are refused for dask input; results that are
+  annotated arrays otherwise (the CAM family's ``.maps``) come back as
+  plain arrays.
 """
 import functools
 import inspect
@@ -84,8 +86,9 @@ def _usable(model):
 def _block(x, model, *rows, fn, names, kwargs):
     """One chunk: the in-memory call."""
     model = _usable(model)
-    kw = dict(kwargs)
-    # blocks received from other processes may be unaligned views of a buffer
+    # arrays received from other processes may be unaligned views of a buffer
+    kw = {k: np.require(v, requirements="CA") if isinstance(v, np.ndarray) else v
+          for k, v in kwargs.items()}
     kw.update((k, np.require(r, requirements="CA")) for k, r in zip(names, rows))
     return np.asarray(fn(model, np.require(x, requirements="CA"), **kw))
 

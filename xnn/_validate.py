@@ -82,11 +82,14 @@ def features(X, name, n_features, dt, finite=False, shape=None):
         raise ValueError(f"{name}: expected {n_features} columns{image}, got shape {np.shape(X)}")
     if arr.shape[0] == 0:
         raise ValueError(f"{name}: expected at least one row, got shape {arr.shape}")
-    out = np.ascontiguousarray(arr, dtype=dt)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.ascontiguousarray(arr, dtype=dt)
     if finite and out.dtype.kind == "f":
         bad = first_nonfinite(out)
         if bad is not None:
-            raise ValueError(f"{name}: expected finite values, got {out[bad]} at row {bad[0]}, "
+            src = arr[bad]
+            why = f"{src!r}, too large for {np.dtype(dt).name}" if np.isfinite(src) else f"{out[bad]}"
+            raise ValueError(f"{name}: expected finite values, got {why} at row {bad[0]}, "
                              f"column {bad[1]} (of the row's {out.shape[1]} values)")
     return out
 

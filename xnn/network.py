@@ -414,6 +414,7 @@ class Sequential:
         bar = _progress(verbose, epochs * n_batches if minibatch else epochs,
                         "step" if minibatch else "epoch")
         epoch, sums, done = 0, [0.0, 0.0, 0.0], 0
+        counted = [0]          # the steps the history has counted
 
         def record(partial):
             if done == 0:
@@ -453,6 +454,7 @@ class Sequential:
                     sums[1] += s_ssr / k
                     sums[2] += correct / k
                     done += 1
+                    counted[0] = trainer.steps
                     if bar is not None and minibatch:
                         bar.update(1)
                 values = record(False)
@@ -466,6 +468,15 @@ class Sequential:
                     line = " ".join(f"{k}={v:.6f}" for k, v in values.items())
                     print(f"epoch {epoch + 1}/{epochs} {line}", flush=True)
         except KeyboardInterrupt:
+            # a step that completed before the interrupt reached Python
+            # (between its return and its accounting) still counts
+            last = trainer.last
+            if last is not None and trainer.steps > counted[0] and last[3]:
+                s_loss, s_ssr, correct, _, k = last
+                sums[0] += s_loss / k
+                sums[1] += s_ssr / k
+                sums[2] += correct / k
+                done += 1
             record(True)
             raise
         finally:

@@ -36,3 +36,12 @@ int XNN_FN(xnn_explain_start_gradient)(XNN_T *G, XNN_T *top, const xnn_plan *pla
    place, with ReLU passed as mode says (XNN_GRAD_*) */
 int XNN_FN(xnn_explain_act_back)(XNN_T *G, const XNN_T *Y, int act, int mode, size_t mc,
                                  size_t out);
+
+/* the backward of a chunk from G = d score / d Z_s (gradient.c): to the
+   input (stop = 0, into dX), or to node stop's input (*result then points
+   at d score / d (that input)); G0 and f for path sums */
+int XNN_FN(xnn_explain_backward)(XNN_T **result, XNN_T *dX, void *const *grads, XNN_T *G,
+                                 XNN_T *G0, XNN_T w, int acc, int times, int absolute,
+                                 const xnn_plan *plan, void *arena, const XNN_T *X,
+                                 const xnn_node *nodes, size_t s, size_t f, size_t stop,
+                                 int mode, int threads, size_t r0, size_t mc);

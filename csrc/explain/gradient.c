@@ -58,20 +58,23 @@ static void XNN_FN(keep)(XNN_T *dst, const XNN_T *src, const XNN_T *V, XNN_T w, 
 }
 
 /* The backward of one chunk of mc rows (row r0 of the batch) after its
- * forward, from G = d score / d Z_s down to the input: dX (mc, in_0),
- * finished by times (x X) and absolute (|.|) when asked; or, with G0,
- * down to node f only: G0 += w d score / d Z_f instead of node f's
- * transpose (path sums). grads as in xnn_explain_gradient, the
- * chunk's rows stored (acc = 0) or added with weight w (acc = 1), times
- * their node's value when times. */
-static int XNN_FN(backward)(XNN_T *dX, void *const *grads, XNN_T *G, XNN_T *G0, XNN_T w,
-                            int acc, int times, int absolute, const xnn_plan *plan, void *arena,
-                            const XNN_T *X, const xnn_node *nodes, size_t s, size_t f,
-                            int mode, int threads, size_t r0, size_t mc)
+ * forward, from G = d score / d Z_s down to node stop: with stop = 0 to the
+ * input, dX (mc, in_0), finished by times (x X) and absolute (|.|) when
+ * asked; with stop > 0 down to node stop's input, whose gradient (before
+ * the activation of the node below) *result then points at; with G0, down
+ * to node f only: G0 += w d score / d Z_f instead of node f's transpose
+ * (path sums). grads as in xnn_explain_gradient, the chunk's rows stored
+ * (acc = 0) or added with weight w (acc = 1), times their node's value
+ * when times. */
+int XNN_FN(xnn_explain_backward)(XNN_T **result, XNN_T *dX, void *const *grads, XNN_T *G,
+                                 XNN_T *G0, XNN_T w, int acc, int times, int absolute,
+                                 const xnn_plan *plan, void *arena, const XNN_T *X,
+                                 const xnn_node *nodes, size_t s, size_t f, size_t stop,
+                                 int mode, int threads, size_t r0, size_t mc)
 {
     void *work = xnn_plan_at(arena, plan->scratch);
     XNN_T *H = G == AT(plan->grad[0]) ? AT(plan->grad[1]) : AT(plan->grad[0]);
-    for (size_t l = s + 1; l-- > 0;) {
+    for (size_t l = s + 1; l-- > stop;) {
         const xnn_node *a = &nodes[l];
         const XNN_FN(xnn_op) *op = XNN_FN(xnn_op_get)(a->op);
         const size_t in = xnn_node_in(a);
@@ -102,6 +105,10 @@ static int XNN_FN(backward)(XNN_T *dX, void *const *grads, XNN_T *G, XNN_T *G0, 
         if (l == 0) break;
         if (grads && grads[l])
             XNN_FN(keep)((XNN_T *)grads[l] + r0 * in, H, times ? A : NULL, w, acc, mc * in);
+        if (l == stop) {
+            *result = H;
+            return XNN_OK;
+        }
         const xnn_node *b = &nodes[l - 1];
         st = XNN_FN(xnn_explain_act_back)(H, AT(plan->node[l - 1].y), b->act, mode, mc,
                                           xnn_node_out(b));
@@ -110,6 +117,7 @@ static int XNN_FN(backward)(XNN_T *dX, void *const *grads, XNN_T *G, XNN_T *G0, 
         G = H;
         H = tmp;
     }
+    if (result) *result = dX;
     return XNN_OK;
 }
 
@@ -145,8 +153,9 @@ int XNN_FN(xnn_explain_gradient)(XNN_T *dX, XNN_T *score, void *const *grads,
             for (size_t i = 0; i < mc * out; i++) top[i] *= V[i];
         }
         if (st == XNN_OK)
-            st = XNN_FN(backward)(dX + r0 * in0, grads, G, NULL, 1, 0, times, absolute, plan,
-                                  arena, Xc, nodes, s, 0, mode, threads, r0, mc);
+            st = XNN_FN(xnn_explain_backward)(NULL, dX + r0 * in0, grads, G, NULL, 1, 0, times,
+                                              absolute, plan, arena, Xc, nodes, s, 0, 0, mode,
+                                              threads, r0, mc);
         if (st != XNN_OK) return st;
     }
     return XNN_OK;
@@ -262,12 +271,12 @@ int XNN_FN(xnn_explain_gradient_sum)(XNN_T *G, void *const *grads, const xnn_pla
                 XNN_FN(keep)((XNN_T *)grads[s + 1] + r0 * out, top, NULL, w, 1, mc * out);
             if (st != XNN_OK) return st;
             if (linear_first) {
-                st = XNN_FN(backward)(NULL, grads, Gs, G0, w, 1, 0, 0, plan, arena, xin, nodes, s,
-                                      f, mode, threads, r0, mc);
+                st = XNN_FN(xnn_explain_backward)(NULL, NULL, grads, Gs, G0, w, 1, 0, 0, plan, arena,
+                                                  xin, nodes, s, f, 0, mode, threads, r0, mc);
             } else {
                 /* no linear first node: the whole backward, every step */
-                st = XNN_FN(backward)(G0, grads, Gs, NULL, w, 1, 0, 0, plan, arena, xin, nodes, s,
-                                      0, mode, threads, r0, mc);
+                st = XNN_FN(xnn_explain_backward)(NULL, G0, grads, Gs, NULL, w, 1, 0, 0, plan, arena,
+                                                  xin, nodes, s, 0, 0, mode, threads, r0, mc);
                 if (st == XNN_OK)
                     for (size_t i = 0; i < len; i++) Gc[i] += w * G0[i];
             }

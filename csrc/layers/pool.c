@@ -13,7 +13,8 @@
  * Relevance (LRP), with stab(z) = z + eps sign(z), sign(0) = +1:
  *
  *   max, winner takes all (XNN_POOL_WTA)  R_in[a_c] += R_c
- *   max, proportional (XNN_POOL_NORM)     R_in[j] += x_j R_c / stab(sum of the window's x)
+ *   max, proportional (XNN_POOL_NORM)     R_in[j] += x_j R_c / (k stab(mean of the window's x)):
+ *                                         the avg rule over the same windows
  *   avg, global                           R_in[j] += x_j R_c / (k stab(y_c)), k the window's
  *                                         size: Zennit's Norm rule, a * f^T(R / stab(f(a)))
  *
@@ -184,13 +185,14 @@ static void XNN_FN(max_rel)(void *ctx, size_t p0, size_t p1)
             continue;
         }
         const XNN_T *x = j->X + p * HW;
+        const XNN_T k = (XNN_T)(n->kh * n->kw);
         for (size_t oh = 0; oh < Ho; oh++)
             for (size_t ow = 0; ow < Wo; ow++) {
                 const size_t h0 = oh * n->sh, w0 = ow * n->sw;
                 XNN_T z = 0;
                 for (size_t i = 0; i < n->kh; i++)
                     for (size_t q = 0; q < n->kw; q++) z += x[(h0 + i) * W + w0 + q];
-                const XNN_T s = XNN_FN(pool_sdiv)(R[oh * Wo + ow], z, j->eps);
+                const XNN_T s = XNN_FN(pool_sdiv)(R[oh * Wo + ow], z / k, j->eps) / k;
                 for (size_t i = 0; i < n->kh; i++)
                     for (size_t q = 0; q < n->kw; q++) {
                         const size_t at = (h0 + i) * W + w0 + q;

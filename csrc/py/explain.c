@@ -10,6 +10,7 @@
  *   explain_noise(like, sigma, seed, stream) -> the noise a path sum adds at a step
  *   lrp(net, X, targets, rules, low, high, start, node=-1, pool=0, eps=1e-6,
  *       bias=True) -> [R_0, ..., R_top]
+ *   cam(net, X, targets, layer, kind, relu=True) -> (maps, channel weights)
  *
  * node is the start node (-1: the last); targets are classes of the last
  * node (-1: the predicted class) or units (channels) of a hidden start
@@ -449,6 +450,127 @@ fail:
     return NULL;
 }
 
+/* cam(net, X, targets, layer, kind, relu=True) -> (maps (m, P), weights (m, C)) */
+static PyObject *py_cam(PyObject *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"net", "X", "targets", "layer", "kind", "relu", NULL};
+    PyObject *onet, *ox, *ot;
+    Py_ssize_t layer;
+    int kind, relu = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOni|p", kwlist, &onet, &ox, &ot, &layer, &kind,
+                                     &relu))
+        return NULL;
+    NetworkObject *net = xnn_network_arg(onet);
+    if (!net || xnn_check_enum(kind, XNN_CAM_GRAD, XNN_CAM_CLASS, "kind")) return NULL;
+    const size_t n = xnn_network_size(net);
+    const xnn_node *nodes = xnn_network_nodes(net);
+    if (layer < 0 || (size_t)layer + 1 >= n) {
+        PyErr_Format(PyExc_ValueError, "layer: expected a node index in [0, %zu), got %zd", n - 1,
+                     layer);
+        return NULL;
+    }
+    const xnn_node *a = &nodes[layer];
+    if (a->out_h * a->out_w == 1) {
+        PyErr_Format(PyExc_ValueError, "layer: node %zd has no positions (output %zu x %zu x %zu)",
+                     layer, a->out_c, a->out_h, a->out_w);
+        return NULL;
+    }
+    if (kind == XNN_CAM_CLASS &&
+        !((size_t)layer + 2 == n - 1 && nodes[layer + 1].op == XNN_OP_GLOBAL_AVGPOOL &&
+          nodes[n - 1].op == XNN_OP_DENSE)) {
+        PyErr_SetString(PyExc_ValueError,
+                        "layer: CAM needs the network to end layer -> global average pool -> dense");
+        return NULL;
+    }
+    PyArrayObject *X = xnn_network_input(net, ox, "X");
+    if (!X) return NULL;
+    const size_t m = DIM(X, 0);
+    PyArrayObject *T = check_targets(net, ot, m, n - 1, 1);
+    if (!T) return NULL;
+    const int t = xnn_network_typenum(net);
+    npy_intp md[2] = {(npy_intp)m, (npy_intp)(a->out_h * a->out_w)}, wd[2] = {(npy_intp)m,
+                                                                             (npy_intp)a->out_c};
+    PyArrayObject *M = xnn_new_array(2, md, t), *Wt = xnn_new_array(2, wd, t);
+    planned p = {NULL, NULL};
+    if (!M || !Wt || make(&p, net, m, XNN_PLAN_EXPLAIN)) goto fail;
+    int st;
+    Py_BEGIN_ALLOW_THREADS
+    xnn_network_read_lock(net);
+    XNN_DISPATCH(st, t, xnn_explain_cam, DATA(M), DATA(Wt), p.plan, p.arena, DATA(X),
+                 (const int64_t *)DATA(T), nodes, n, (size_t)layer, kind, relu, m);
+    xnn_network_unlock(net);
+    Py_END_ALLOW_THREADS
+    done(&p, net);
+    if (xnn_raise_status(st, "cam")) goto fail;
+    return Py_BuildValue("NN", M, Wt);
+fail:
+    done(&p, net);
+    Py_XDECREF(M);
+    Py_XDECREF(Wt);
+    return NULL;
+}
+
+/* deeplift(net, X, B, targets, eps=1e-10, captum=True) -> attributions (m, in_0) */
+static PyObject *py_deeplift(PyObject *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"net", "X", "B", "targets", "eps", "captum", NULL};
+    PyObject *onet, *ox, *ob, *ot;
+    double eps = 1e-10;
+    int captum = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOO|dp", kwlist, &onet, &ox, &ob, &ot, &eps,
+                                     &captum))
+        return NULL;
+    NetworkObject *net = xnn_network_arg(onet);
+    if (!net) return NULL;
+    if (!(eps >= 0) || !isfinite(eps)) {
+        xnn_bad_number("eps", "a finite number >= 0", eps);
+        return NULL;
+    }
+    const size_t n = xnn_network_size(net);
+    const xnn_node *nodes = xnn_network_nodes(net);
+    for (size_t l = 0; l + 1 < n; l++) {
+        if (nodes[l].act == XNN_ACT_SOFTMAX) {
+            PyErr_SetString(PyExc_ValueError, "net: DeepLIFT takes softmax only on the last node");
+            return NULL;
+        }
+        if (captum && nodes[l].op == XNN_OP_MAXPOOL && l > 0 && nodes[l - 1].op == XNN_OP_MAXPOOL) {
+            PyErr_SetString(PyExc_ValueError,
+                            "net: two max pools in a row are not supported with captum=True");
+            return NULL;
+        }
+    }
+    PyArrayObject *X = xnn_network_input(net, ox, "X");
+    if (!X) return NULL;
+    const int t = xnn_network_typenum(net);
+    PyArrayObject *B = xnn_check_array(ob, "baseline", t, 2, PyArray_DIMS(X), 0);
+    if (!B) return NULL;
+    const size_t m = DIM(X, 0);
+    PyArrayObject *T = check_targets(net, ot, m, n - 1, 0);
+    if (!T) return NULL;
+    PyArrayObject *G = xnn_new_array(2, PyArray_DIMS(X), t);
+    planned p = {NULL, NULL};
+    if (!G || make(&p, net, 2 * (m ? m : 1), XNN_PLAN_EXPLAIN | XNN_PLAN_PATH | XNN_PLAN_LRP))
+        goto fail;
+    if (p.plan->rows < 2) {
+        PyErr_SetString(PyExc_MemoryError, "deeplift: the plan holds fewer than 2 rows");
+        goto fail;
+    }
+    int st;
+    Py_BEGIN_ALLOW_THREADS
+    xnn_network_read_lock(net);
+    XNN_DISPATCH(st, t, xnn_explain_deeplift, DATA(G), p.plan, p.arena, DATA(X), DATA(B),
+                 (const int64_t *)DATA(T), nodes, n, eps, captum, m);
+    xnn_network_unlock(net);
+    Py_END_ALLOW_THREADS
+    done(&p, net);
+    if (xnn_raise_status(st, "deeplift")) goto fail;
+    return (PyObject *)G;
+fail:
+    done(&p, net);
+    Py_XDECREF(G);
+    return NULL;
+}
+
 PyMethodDef xnn_explain_methods[] = {
     {"explain_scores", py_explain_scores, METH_VARARGS,
      "explain_scores(net, X, targets, output, node=-1) -> (score (m,), targets used (m,))"},
@@ -462,6 +584,10 @@ PyMethodDef xnn_explain_methods[] = {
      "times_delta, node=-1, layers=False) -> G or the per-node list"},
     {"explain_noise", py_explain_noise, METH_VARARGS,
      "explain_noise(like, sigma, seed, stream) -> the noise a path sum adds at step stream"},
+    {"cam", (PyCFunction)(void (*)(void))py_cam, METH_VARARGS | METH_KEYWORDS,
+     "cam(net, X, targets, layer, kind, relu=True) -> (maps (m, positions), channel weights (m, C))"},
+    {"deeplift", (PyCFunction)(void (*)(void))py_deeplift, METH_VARARGS | METH_KEYWORDS,
+     "deeplift(net, X, B, targets, eps=1e-10, captum=True) -> attributions (m, in_0)"},
     {"lrp", (PyCFunction)(void (*)(void))py_lrp, METH_VARARGS | METH_KEYWORDS,
      "lrp(net, X, targets, rules, low, high, start, node=-1, pool=0, eps=1e-6, bias=True) -> "
      "[R_0, ..., R_top]"},

@@ -455,6 +455,33 @@ fail:
     return NULL;
 }
 
+/* resize(A, height, width, mode) -> A (m, hi, wi) resampled to (m, height, width) */
+static PyObject *py_resize(PyObject *self, PyObject *args)
+{
+    PyObject *oa;
+    Py_ssize_t ho, wo;
+    int mode;
+    if (!PyArg_ParseTuple(args, "Onni", &oa, &ho, &wo, &mode)) return NULL;
+    PyArrayObject *A = xnn_check_array(oa, "A", FLOAT_ANY, 3, NULL, 0);
+    if (!A || xnn_check_enum(mode, XNN_RESIZE_LINEAR, XNN_RESIZE_NEAREST, "mode")) return NULL;
+    if (ho < 1 || wo < 1 || DIM(A, 1) < 1 || DIM(A, 2) < 1) {
+        PyErr_Format(PyExc_ValueError, "size: expected sizes >= 1, got (%zd, %zd) from (%zu, %zu)",
+                     ho, wo, DIM(A, 1), DIM(A, 2));
+        return NULL;
+    }
+    npy_intp od[3] = {PyArray_DIM(A, 0), ho, wo};
+    PyArrayObject *O = xnn_new_array(3, od, PyArray_TYPE(A));
+    if (!O) return NULL;
+    int st;
+    XNN_CALL(st, PyArray_TYPE(A), xnn_resize, DATA(O), DATA(A), mode, DIM(A, 0), DIM(A, 1),
+             DIM(A, 2), (size_t)ho, (size_t)wo);
+    if (xnn_raise_status(st, "resize")) {
+        Py_DECREF(O);
+        return NULL;
+    }
+    return (PyObject *)O;
+}
+
 PyMethodDef xnn_ops_methods[] = {
     {"first_nonfinite", py_first_nonfinite, METH_O,
      "first_nonfinite(a) -> flat index of the first NaN or infinity of a, or -1"},
@@ -477,6 +504,8 @@ PyMethodDef xnn_ops_methods[] = {
      "momentum_update(W, V, dW, lr, momentum, nesterov): in place"},
     {"adam_update", py_adam_update, METH_VARARGS,
      "adam_update(W, M, V, dW, lr, beta1, beta2, eps, t): in place"},
+    {"resize", py_resize, METH_VARARGS,
+     "resize(A, height, width, mode) -> A (m, h, w) resampled as torch's interpolate"},
     {"node_forward", py_node_forward, METH_VARARGS,
      "node_forward(net, node, X, flags=0) -> (Y, Z or None, saved or None)"},
     {"node_backward", py_node_backward, METH_VARARGS,

@@ -34,6 +34,8 @@ typedef struct {
     void *xbuf;              /* (batch, in_0) rows gathered by step(..., rows), or NULL */
     int64_t *lbuf;           /* (batch) their labels */
     int guard;
+    double last[4];          /* the last step's statistics and whether it was finite */
+    size_t last_rows;
     size_t n_guarded;        /* arrays the guard copies */
     void **guarded;          /* each array's data */
     size_t *guarded_bytes;
@@ -280,12 +282,22 @@ static PyObject *Trainer_step(TrainerObject *self, PyObject *args)
     xnn_network_unlock(net);
     Py_END_ALLOW_THREADS
     if (xnn_raise_status(st, "step")) return NULL;
+    self->last[0] = stats[0], self->last[1] = stats[1], self->last[2] = stats[2];
+    self->last[3] = finite;
+    self->last_rows = m;
     return Py_BuildValue("dddO", stats[0], stats[1], stats[2], finite ? Py_True : Py_False);
 }
 
 static PyObject *Trainer_get_step(TrainerObject *self, void *closure)
 {
     return PyLong_FromLongLong((long long)self->cfg.step);
+}
+
+static PyObject *Trainer_get_last(TrainerObject *self, void *closure)
+{
+    if (self->cfg.step == 0) Py_RETURN_NONE;
+    return Py_BuildValue("dddOn", self->last[0], self->last[1], self->last[2],
+                         self->last[3] ? Py_True : Py_False, (Py_ssize_t)self->last_rows);
 }
 
 static PyObject *Trainer_get_rows(TrainerObject *self, void *closure)
@@ -301,6 +313,8 @@ static PyMethodDef Trainer_methods[] = {
 static PyGetSetDef Trainer_getset[] = {
     {"steps", (getter)Trainer_get_step, NULL, "number of steps taken", NULL},
     {"chunk_rows", (getter)Trainer_get_rows, NULL, "rows of one chunk of a step", NULL},
+    {"last", (getter)Trainer_get_last, NULL,
+     "the last step's (sum of loss, sum of SSR, number correct, finite, rows), or None", NULL},
     {NULL, NULL, NULL, NULL, NULL}};
 
 static PyTypeObject TrainerType = {

@@ -11,8 +11,12 @@ A.error                                              # completeness per row
 xnn.explain.conservation(R, model, X).relative       # |Σ R - z_t| / |z_t|
 ```
 
-Every method takes a batch `X` (rows, or images `(m, 28, 28)`) and returns
-an array shaped like `X`; the whole batch is one call into C.
+Every method takes a batch `X` (rows, images `(m, C, H, W)` or `(m, H, W)`,
+signals `(m, C, L)`) of an MLP or a convolutional network and returns an
+array shaped like `X`; the whole batch is one call into C. The gradient
+methods and LRP also take `start_layer=`, `unit=`: the score is then that
+layer's output at the unit (a dense neuron, or the mean of a channel over
+its positions) instead of a class.
 
 | function | what it returns |
 |---|---|
@@ -23,15 +27,24 @@ an array shaped like `X`; the whole batch is one call into C.
 | `integrated_gradients(..., baseline=None, steps=50, method="gausslegendre", return_error=False)` | (x − x') ∫ gradient; `.error` = Σ attribution − (f(x) − f(x')) |
 | `guided_backprop`, `deconvnet` | modified ReLU backward passes |
 | `lrp(..., rule=..., composite=None, bias=True, start="logit", return_layers=False)` | relevance per input |
-| `occlusion(model, X, patch=4, stride=None, baseline=0.0)` | mean score drop of the patches covering a pixel |
+| `deeplift(model, X, baseline=None, maxpool="rescale")`, `deep_shap(model, X, background)` | DeepLIFT's rescale rule, (x − x') · multipliers; `.error` the summation-to-delta error |
+| `grad_cam(model, X, layer=None)`, `grad_cam_plus_plus`, `guided_grad_cam`, `cam` | class activation maps at a conv or pooling layer, upsampled to the input (`.maps` at the layer's resolution) |
+| `upsample(maps, size, mode)` | bilinear / linear / nearest resampling as torch's `interpolate` (align_corners=False) |
+| `occlusion(model, X, patch=4, stride=None, baseline=0.0, per_channel=False)` | mean score drop of the patches covering a pixel |
 | `conservation(R, model, X, target)` | per row Σ R against the start value |
+| `lime(model, X, segmentation="slic", n_samples=1000, baseline=0.0, seed=0)` | LIME for images: superpixel weights of a weighted ridge surrogate, `.map` per pixel |
+| `lime_tabular(model, X, training_data, n_samples=5000)`, `lime_text(predict_proba, texts)` | LIME for table rows (quartile bins) and texts (bag of words); `TextPipeline(vectorizer, model)` classifies texts |
+| `kernel_shap(model, X, background, n_samples=None, segmentation=None)` | KernelSHAP values per feature or superpixel; exact when M ≤ 16; `.additivity_error` |
+| `counterfactual(model, x, target_class, distance="l1")` | Wachter et al.'s closest input of another class; `.found`, `.x_cf` |
+| `superpixels(image, method="slic")` | SLIC, quickshift or grid segments 0..M−1 |
 
 ### Conventions
 
-- **Target.** `target=None` explains each row's predicted class; `target`
-  may be one class for all rows or an array with one class per row.
-  SmoothGrad, integrated gradients and occlusion fix the class predicted for
-  the unperturbed input.
+- **Target.** `target=None` explains each row's predicted class, the
+  arg-max of its logits, for every method; `target` may be one class for
+  all rows or an array with one class per row. SmoothGrad, integrated
+  gradients, DeepLIFT and occlusion fix the class predicted for the
+  unperturbed input.
 - **Start.** Explanations start at the target's **pre-softmax logit** z_t:
   for a softmax (or sigmoid) output layer the gradient and the LRP rule of
   the last layer act on its linear part. `start="onehot"` (relevance 1) and
@@ -44,9 +57,18 @@ an array shaped like `X`; the whole batch is one call into C.
   the bias everywhere.
 - **Stabilisers keep the sign** of the denominator: z + ε·sign(z) with
   sign(0) = +1. LRP-0 passes no relevance through a zero denominator.
-- **Composites** choose a rule per dense layer (first layer special):
-  `epsilon-plus`, `epsilon-plus-flat`, `epsilon-gamma-box`,
-  `epsilon-alpha2-beta1` and `poster` (LRP-0 top, ε middle, α2β1 first).
+- **Convolutions and pooling.** Every rule applies to Dense, Conv1d and
+  Conv2d (for a convolution, output k is one position of one channel, its
+  inputs the kernel's taps on the image, its bias the channel's). Max
+  pooling gives relevance to each window's maximum (`maxpool="wta"`, the
+  default) or in proportion to its inputs (`"norm"`); average and global
+  average pooling share it in proportion (Zennit's Norm); flatten passes it.
+- **Composites** go by layer type, as Zennit's presets: `epsilon-plus`,
+  `epsilon-plus-flat`, `epsilon-gamma-box`, `epsilon-alpha2-beta1`,
+  `epsilon-alpha2-beta1-flat` (see `composites`); by position, for MLPs:
+  `mlp-epsilon-plus`, `mlp-epsilon-plus-flat`, `mlp-epsilon-gamma-box`,
+  `mlp-epsilon-alpha2-beta1` (xnn's earlier meaning of the plain names) and
+  `poster` (LRP-0 top, ε middle, α2β1 first).
 - **Per-layer results.** Every method takes `return_layers=True` and then
   returns `[E_0, E_1, ..., E_L]` from the same C call: `E_0` the usual
   result (shaped like X), `E_l` the same quantity for layer l's input (the
@@ -61,33 +83,53 @@ an array shaped like `X`; the whole batch is one call into C.
 
 ### Agreement with Captum and Zennit
 
-Where the conventions coincide the numbers agree to float64 rounding:
-Captum's `Saliency`, `InputXGradient`, `IntegratedGradients`,
-`GuidedBackprop`, `Deconvolution` and `LRP` with `EpsilonRule` (give both the
-same ε; Captum's default is 1e-9, xnn's 1e-6), `GammaRule` and
-`Alpha1_Beta0_Rule` with `set_bias_to_zero=True` = xnn's `bias=False` (Captum
-modifies only the weights and keeps the raw bias otherwise); Zennit's
-`Epsilon`, `ZPlus`, `AlphaBeta` (bias as here). Zennit's `Gamma` is a
-generalised rule that switches to w + γw⁻ for negative outputs and inputs;
-it equals xnn's where both are non-negative. Captum's `riemann_trapezoid`
-weights sum to (n − 1)/n (end points halved from 1/n); xnn's sum to 1, so
-Captum's values are (n − 1)/n times xnn's. Zennit's presets key z⁺/γ/α-β
-on convolutions and use ε for every Linear layer; xnn's presets use them on
-the hidden dense layers instead.
+Where the conventions coincide the numbers agree to float64 rounding, on
+MLPs and CNNs: Captum's `Saliency`, `InputXGradient`, `IntegratedGradients`,
+`GuidedBackprop`, `Deconvolution`, `LayerGradCam` (on the ReLU module after
+the conv, `relu_attributions=True`, then `LayerAttribution.interpolate` with
+the same mode), `GuidedGradCam`, `DeepLift` and `DeepLiftShap` (with
+`maxpool="captum"` where a max pool follows an activation) and `LRP` with
+`EpsilonRule` (give both the same ε; Captum's default is 1e-9, xnn's 1e-6),
+`GammaRule` and `Alpha1_Beta0_Rule` with `set_bias_to_zero=True` = xnn's
+`bias=False` (Captum modifies only the weights and keeps the raw bias
+otherwise); Zennit's rules (`Epsilon`, `ZPlus`, `AlphaBeta`, `Flat`,
+`WSquare`, `ZBox`, and its generalised `Gamma` as
+`rules.Gamma(generalized=True)`) and its presets `EpsilonPlus`,
+`EpsilonPlusFlat`, `EpsilonGammaBox`, `EpsilonAlpha2Beta1`,
+`EpsilonAlpha2Beta1Flat` with their defaults (ε = stabiliser = 1e-6,
+γ = 0.25). The textbook `rules.Gamma()` equals Zennit's where inputs are
+non-negative and outputs positive. Captum's `riemann_trapezoid` weights sum
+to (n − 1)/n (end points halved from 1/n); xnn's sum to 1, so Captum's
+values are (n − 1)/n times xnn's. Captum 0.9's `DeepLift` rescales the
+plain gradient through an activation that feeds a max pool (its hooks see
+that), so its attributions then miss the score difference; xnn's default
+`maxpool="rescale"` chains the pool's multipliers and sums to it.
 """
 from . import composites, rules
 from .gradients import (IntegratedGradients, deconvnet, gradient, guided_backprop,
                         input_x_gradient, integrated_gradients, saliency, score, smoothgrad)
 from .lrp import Conservation, conservation, lrp
 from .perturbation import occlusion
+from .cam import CAM, cam, grad_cam, grad_cam_plus_plus, guided_grad_cam, upsample
+from .deeplift import DeepLift, deep_shap, deeplift
+from .agnostic import (Explanations, LimeExplanation, ShapExplanation, kernel_shap, lime,
+                       lime_tabular, superpixels)
+from .counterfactual import Counterfactual, CounterfactualNotFound, counterfactual
+from .text import TextPipeline, lime_text
 from .._dask import rows_aware as _rows_aware
 
-# every per-row method also takes a dask.array of rows (xnn._dask)
+# every method that returns one array per row also takes a dask.array of rows (xnn._dask)
 (gradient, saliency, input_x_gradient, smoothgrad, integrated_gradients, guided_backprop,
- deconvnet, lrp, occlusion, score) = map(_rows_aware, (
+ deconvnet, lrp, occlusion, score, cam, grad_cam, grad_cam_plus_plus, guided_grad_cam,
+ deeplift, deep_shap) = map(_rows_aware, (
     gradient, saliency, input_x_gradient, smoothgrad, integrated_gradients, guided_backprop,
-    deconvnet, lrp, occlusion, score))
+    deconvnet, lrp, occlusion, score, cam, grad_cam, grad_cam_plus_plus, guided_grad_cam,
+    deeplift, deep_shap))
 
 __all__ = ["gradient", "saliency", "input_x_gradient", "smoothgrad", "integrated_gradients",
            "IntegratedGradients", "guided_backprop", "deconvnet", "lrp", "conservation",
-           "Conservation", "occlusion", "score", "rules", "composites"]
+           "Conservation", "occlusion", "score", "rules", "composites",
+           "lime", "lime_tabular", "lime_text", "TextPipeline", "kernel_shap", "superpixels",
+           "counterfactual", "Counterfactual", "CounterfactualNotFound", "Explanations",
+           "LimeExplanation", "ShapExplanation", "cam", "grad_cam", "grad_cam_plus_plus",
+           "guided_grad_cam", "upsample", "CAM", "deeplift", "deep_shap", "DeepLift"]

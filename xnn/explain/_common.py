@@ -65,7 +65,8 @@ def targets_of(target, m, n_classes, name="target"):
     if arr.ndim == 0 and arr.dtype.kind in "iu":
         return targets_of(int(arr), m, n_classes, name)
     if arr.dtype.kind not in "iu":
-        if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+        if (arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr))
+                and np.all(np.abs(arr) < 2**62)):
             arr = arr.astype(np.int64)
         else:
             raise TypeError(f"{name}: expected integer class indices, got dtype {arr.dtype}")
@@ -178,7 +179,9 @@ def representable(value, dtype, name):
     """A float parameter that must fit the model's dtype (1e39 is finite in
     float64 but infinite in float32)."""
     v = V.finite_float(value, name)
-    if not np.isfinite(np.asarray(v, dtype=dtype)):
+    with np.errstate(over="ignore"):
+        cast = np.asarray(v, dtype=dtype)
+    if not np.isfinite(cast):
         raise ValueError(f"{name}: {v!r} is too large for the model's dtype "
                          f"{np.dtype(dtype).name}")
     return v

@@ -1,0 +1,191 @@
+/* cam.c: class activation maps, and the resampling that brings a map to
+ * the input's size.
+ *
+ * For the output A (C, P) of a node (after its activation; P positions)
+ * and g = d z_t / d A, the gradient of the target's logit:
+ *
+ *   Grad-CAM     w_c = mean_p g[c, p],               map_p = ReLU(sum_c w_c A[c, p])
+ *   Grad-CAM++   a = g^2 / (2 g^2 + (sum_p A[c, p]) g^3 + 1e-6), 0 where g = 0,
+ *                w_c = sum_p a relu(g),              map_p = ReLU(sum_c w_c A[c, p])
+ *                (Chattopadhay et al. 2018, as pytorch-grad-cam computes it)
+ *   CAM          w_c = W[c, t] of the dense layer after a global average pool,
+ *                map_p = sum_c w_c A[c, p]           (no bias, no ReLU: the map's
+ *                mean over positions plus the bias is the logit)
+ *
+ * Resampling follows torch.nn.functional.interpolate: linear (bilinear
+ * for 2-D) with align_corners = False, source = max((i + 0.5) in / out -
+ * 0.5, 0), and nearest, source = min(floor(i in / out), in - 1) with the
+ * scale computed in float (as its CPU kernel does). Rows of maps are
+ * independent: threads split them.
+ */
+#ifndef XNN_T
+#include <string.h>
+#include "xnn.h"
+#include "core/parallel.h"
+#include "explain/explain.h"
+#define XNN_SELF "explain/cam.c"
+#include "core/template.h"
+#else
+
+#define AT(off) ((XNN_T *)xnn_plan_at(arena, (off)))
+
+/* maps and weights of rows [i0, i1) of a chunk */
+typedef struct {
+    XNN_T *maps, *weights;
+    const XNN_T *A, *G, *Wd;     /* Wd: the dense weights (C, classes) for CAM */
+    const int64_t *t;
+    size_t C, P, classes;
+    int kind, relu;
+} XNN_FN(cam_ctx);
+
+static void XNN_FN(cam_rows)(void *p, size_t i0, size_t i1)
+{
+    const XNN_FN(cam_ctx) *c = (const XNN_FN(cam_ctx) *)p;
+    const size_t C = c->C, P = c->P;
+    for (size_t i = i0; i < i1; i++) {
+        const XNN_T *A = c->A + i * C * P, *G = c->G ? c->G + i * C * P : NULL;
+        XNN_T *w = c->weights ? c->weights + i * C : NULL;
+        XNN_T *map = c->maps + i * P;
+        for (size_t q = 0; q < P; q++) map[q] = 0;
+        for (size_t ch = 0; ch < C; ch++) {
+            const XNN_T *a = A + ch * P;
+            XNN_T wc = 0;
+            if (c->kind == XNN_CAM_CLASS) {
+                wc = c->Wd[ch * c->classes + (size_t)c->t[i]];
+            } else if (c->kind == XNN_CAM_GRAD) {
+                const XNN_T *g = G + ch * P;
+                for (size_t q = 0; q < P; q++) wc += g[q];
+                wc /= (XNN_T)P;
+            } else {
+                const XNN_T *g = G + ch * P;
+                XNN_T sa = 0;
+                for (size_t q = 0; q < P; q++) sa += a[q];
+                for (size_t q = 0; q < P; q++) {
+                    const XNN_T g1 = g[q], g2 = g1 * g1, g3 = g2 * g1;
+                    const XNN_T alpha = g1 != 0 ? g2 / (2 * g2 + sa * g3 + (XNN_T)1e-6) : 0;
+                    wc += alpha * (g1 > 0 ? g1 : 0);
+                }
+            }
+            if (w) w[ch] = wc;
+            for (size_t q = 0; q < P; q++) map[q] += wc * a[q];
+        }
+        if (c->relu)
+            for (size_t q = 0; q < P; q++) map[q] = map[q] > 0 ? map[q] : 0;
+    }
+}
+
+int XNN_FN(xnn_explain_cam)(XNN_T *maps, XNN_T *weights, const xnn_plan *plan, void *arena,
+                            const XNN_T *X, const int64_t *targets, const xnn_node *nodes,
+                            size_t n, size_t layer, int kind, int relu, size_t m)
+{
+    const xnn_start top = {n - 1, XNN_START_LOGIT};
+    if (xnn_explain_check(plan, nodes, n, &top, XNN_PLAN_EXPLAIN, sizeof(XNN_T)) != XNN_OK)
+        return XNN_EINVAL;
+    if (layer + 1 >= n || kind < XNN_CAM_GRAD || kind > XNN_CAM_CLASS) return XNN_EINVAL;
+    const xnn_node *a = &nodes[layer];
+    if (a->out_h * a->out_w < 1 || (a->out_h == 1 && a->out_w == 1 && kind != XNN_CAM_CLASS))
+        return XNN_EINVAL;      /* no positions: a dense or pooled-away output */
+    if (kind == XNN_CAM_CLASS &&
+        !(layer + 2 == n - 1 && nodes[layer + 1].op == XNN_OP_GLOBAL_AVGPOOL &&
+          nodes[n - 1].op == XNN_OP_DENSE))
+        return XNN_EINVAL;
+    const int threads = XNN_FN(xnn_explain_threads)(plan);
+    const size_t in0 = xnn_node_in(&nodes[0]), C = a->out_c, P = a->out_h * a->out_w;
+    int64_t *resolved = (int64_t *)xnn_plan_at(arena, plan->targets);
+    for (size_t r0 = 0; r0 < m; r0 += plan->rows) {
+        const size_t mc = m - r0 < plan->rows ? m - r0 : plan->rows;
+        const XNN_T *Xc = X + r0 * in0;
+        int st = XNN_FN(xnn_explain_forward_chunk)(plan, arena, Xc, nodes, n - 1, 0, 0, threads,
+                                                   mc);
+        if (st == XNN_OK)
+            st = XNN_FN(xnn_explain_start_scores)(NULL, resolved, plan, arena, targets + r0, nodes,
+                                                  n, &top, mc);
+        XNN_T *G = NULL;
+        if (st == XNN_OK && kind != XNN_CAM_CLASS) {
+            XNN_T *G0 = AT(plan->grad[0]);
+            st = XNN_FN(xnn_explain_start_gradient)(G0, NULL, plan, arena, resolved, nodes, n,
+                                                    &top, XNN_GRAD_PLAIN, mc);
+            if (st == XNN_OK)
+                st = XNN_FN(xnn_explain_backward)(&G, NULL, NULL, G0, NULL, 1, 0, 0, 0, plan,
+                                                  arena, Xc, nodes, n - 1, 0, layer + 1,
+                                                  XNN_GRAD_PLAIN, threads, 0, mc);
+        }
+        if (st != XNN_OK) return st;
+        XNN_FN(cam_ctx) c = {maps + r0 * P, weights ? weights + r0 * C : NULL,
+                             AT(plan->node[layer].y), G,
+                             kind == XNN_CAM_CLASS ? (const XNN_T *)nodes[n - 1].W : NULL,
+                             resolved, C, P, nodes[n - 1].out_c, kind, relu};
+        xnn_parallel_range(XNN_FN(cam_rows), &c, mc, mc * C * P);
+    }
+    return XNN_OK;
+}
+
+/* torch's source coordinates of an output axis: index lo, hi and the
+   weight of hi, for align_corners = False (linear) */
+static void XNN_FN(linear_src)(size_t in, size_t out, size_t i, size_t *lo, size_t *hi, XNN_T *w)
+{
+    const XNN_T scale = (XNN_T)in / (XNN_T)out;
+    XNN_T src = scale * ((XNN_T)i + (XNN_T)0.5) - (XNN_T)0.5;
+    if (src < 0) src = 0;
+    size_t i0 = (size_t)src;
+    if (i0 > in - 1) i0 = in - 1;
+    *lo = i0;
+    *hi = i0 + 1 < in ? i0 + 1 : in - 1;
+    *w = src - (XNN_T)i0;
+}
+
+static size_t XNN_FN(nearest_src)(size_t in, size_t out, size_t i)
+{
+    const float scale = (float)in / (float)out;
+    size_t s = (size_t)floorf((float)i * scale);
+    return s < in ? s : in - 1;
+}
+
+typedef struct {
+    XNN_T *out;
+    const XNN_T *in;
+    int mode;
+    size_t hi, wi, ho, wo;
+} XNN_FN(resize_ctx);
+
+static void XNN_FN(resize_rows)(void *p, size_t i0, size_t i1)
+{
+    const XNN_FN(resize_ctx) *c = (const XNN_FN(resize_ctx) *)p;
+    const size_t hi = c->hi, wi = c->wi, ho = c->ho, wo = c->wo;
+    for (size_t r = i0; r < i1; r++) {
+        const XNN_T *src = c->in + r * hi * wi;
+        XNN_T *dst = c->out + r * ho * wo;
+        for (size_t y = 0; y < ho; y++) {
+            if (c->mode == XNN_RESIZE_NEAREST) {
+                const XNN_T *row = src + XNN_FN(nearest_src)(hi, ho, y) * wi;
+                for (size_t x = 0; x < wo; x++) dst[y * wo + x] = row[XNN_FN(nearest_src)(wi, wo, x)];
+                continue;
+            }
+            size_t y0, y1;
+            XNN_T ly;
+            XNN_FN(linear_src)(hi, ho, y, &y0, &y1, &ly);
+            const XNN_T hy = 1 - ly;
+            for (size_t x = 0; x < wo; x++) {
+                size_t x0, x1;
+                XNN_T lx;
+                XNN_FN(linear_src)(wi, wo, x, &x0, &x1, &lx);
+                const XNN_T hx = 1 - lx;
+                dst[y * wo + x] = hy * (hx * src[y0 * wi + x0] + lx * src[y0 * wi + x1]) +
+                                  ly * (hx * src[y1 * wi + x0] + lx * src[y1 * wi + x1]);
+            }
+        }
+    }
+}
+
+int XNN_FN(xnn_resize)(XNN_T *out, const XNN_T *in, int mode, size_t m, size_t hi, size_t wi,
+                       size_t ho, size_t wo)
+{
+    if (mode != XNN_RESIZE_LINEAR && mode != XNN_RESIZE_NEAREST) return XNN_EINVAL;
+    if (hi == 0 || wi == 0 || ho == 0 || wo == 0) return m == 0 ? XNN_OK : XNN_EINVAL;
+    XNN_FN(resize_ctx) c = {out, in, mode, hi, wi, ho, wo};
+    xnn_parallel_range(XNN_FN(resize_rows), &c, m, m * ho * wo);
+    return XNN_OK;
+}
+
+#undef AT
+#endif

@@ -1,0 +1,184 @@
+"""The convolution, pooling and flatten ops in C against their NumPy twins
+(xnn.reference), over a sample of kernels, strides, paddings, channels and
+sizes (odd, prime, one, larger than any blocking), both dtypes; threads
+change no bit."""
+import itertools
+
+import numpy as np
+import pytest
+
+import xnn
+from xnn import _core
+from xnn import reference as R
+from conftest import DTYPES, assert_close
+
+L = xnn.layers
+
+#: (C, H, W, O, k, stride, padding): a sample of the grid, not its full product
+CONV_CASES = [
+    (1, 5, 5, 1, 1, 1, 0), (3, 7, 7, 2, 3, 1, 1), (1, 28, 28, 6, 5, 1, 2), (6, 14, 14, 16, 5, 1, 0),
+    (2, 13, 11, 3, 3, 2, 1), (5, 17, 19, 4, 7, 3, 2), (3, 9, 9, 5, 3, 3, 0), (4, 11, 7, 3, 5, 2, 2),
+    (1, 31, 29, 7, 3, 1, 0), (7, 8, 8, 9, 1, 2, 0), (2, 6, 6, 3, 7, 1, 2), (3, 23, 5, 2, 5, 1, 2),
+    (32, 13, 13, 64, 3, 1, 0), (1, 1, 1, 4, 1, 1, 0), (2, 5, 5, 3, 5, 1, 1),
+]
+#: rows: one, odd, and more than a group of unfolded images
+ROWS = [1, 3, 37]
+
+
+def node(op, in_shape, out_shape, act=0, kernel=(1, 1), stride=(1, 1), padding=(0, 0), W=None,
+         b=None):
+    return (op, act, 1.0, in_shape, out_shape, kernel, stride, padding, W, b)
+
+
+def conv_net(C, H, W, O, k, s, p, dtype, rng, act=_core.ACT_LINEAR, kh=None):
+    kh = k if kh is None else kh
+    Ho, Wo = (H + 2 * p - kh) // s + 1, (W + 2 * p - k) // s + 1
+    Wt = (rng.normal(size=(O, C, kh, k)) / np.sqrt(C * kh * k)).astype(dtype)
+    b = rng.normal(size=O).astype(dtype)
+    ph = p if kh == k else 0
+    sh = s if kh == k else 1
+    n = node(_core.OP_CONV, (C, H, W), (O, Ho, Wo), act, (kh, k), (sh, s), (ph, p), Wt, b)
+    return _core.Network([n], np.dtype(dtype).name), Wt, b, (O, Ho, Wo)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", CONV_CASES)
+def test_conv2d_forward_backward_match_twin(case, dtype, rng):
+    C, H, W, O, k, s, p = case
+    net, Wt, b, out = conv_net(C, H, W, O, k, s, p, dtype, rng, act=_core.ACT_RELU)
+    for m in ROWS:
+        X = rng.normal(size=(m, C, H, W)).astype(dtype)
+        Z64 = R.conv2d_forward(X.astype(float), Wt.astype(float), b.astype(float), s, p)
+        Y, Z, saved = _core.node_forward(net, 0, X.reshape(m, -1), _core.PLAN_EXPLAIN if hasattr(_core, "PLAN_EXPLAIN") else 2)
+        assert_close(Z.reshape(Z64.shape), Z64, dtype)
+        assert_close(Y.reshape(Z64.shape), np.maximum(Z64, 0), dtype)
+        Yt, _, saved = _core.node_forward(net, 0, X.reshape(m, -1), 1)   # training: keeps the unfolded input
+        np.testing.assert_array_equal(Yt, Y)
+        dZ = rng.normal(size=Z64.shape).astype(dtype)
+        dX, dW, db = _core.node_backward(net, 0, dZ.reshape(m, -1), X.reshape(m, -1), saved)
+        edX, edW, edb = R.conv2d_backward(dZ.astype(float), X.astype(float), Wt.astype(float), s, p)
+        scale = np.sqrt(m * np.prod(out))        # the sums grow with the rows and positions
+        assert_close(dX.reshape(edX.shape), edX, dtype)
+        assert_close(dW.reshape(edW.shape), edW, dtype, scale=scale * np.abs(edW).max() / max(1, scale))
+        assert_close(db, edb, dtype, scale=np.abs(edb).max())
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", [(3, 40, 4, 5, 2, 1), (1, 7, 2, 7, 1, 3), (5, 101, 8, 3, 3, 0),
+                                  (2, 1, 3, 1, 1, 0)])
+def test_conv1d_matches_twin(case, dtype, rng):
+    C, Ln, O, k, s, p = case
+    Lo = (Ln + 2 * p - k) // s + 1
+    Wt = rng.normal(size=(O, C, k)).astype(dtype)
+    b = rng.normal(size=O).astype(dtype)
+    net = _core.Network([node(_core.OP_CONV, (C, 1, Ln), (O, 1, Lo), 0, (1, k), (1, s), (0, p), Wt, b)],
+                        np.dtype(dtype).name)
+    m = 5
+    X = rng.normal(size=(m, C, Ln)).astype(dtype)
+    Y, _, saved = _core.node_forward(net, 0, X.reshape(m, -1), 1)
+    e = R.conv1d_forward(X.astype(float), Wt.astype(float), b.astype(float), s, p)
+    assert_close(Y.reshape(e.shape), e, dtype)
+    dZ = rng.normal(size=e.shape).astype(dtype)
+    dX, dW, db = _core.node_backward(net, 0, dZ.reshape(m, -1), X.reshape(m, -1), saved)
+    edX, edW, edb = R.conv1d_backward(dZ.astype(float), X.astype(float), Wt.astype(float), s, p)
+    assert_close(dX.reshape(edX.shape), edX, dtype)
+    assert_close(dW.reshape(edW.shape), edW, dtype)
+    assert_close(db, edb, dtype)
+
+
+POOL_CASES = [(1, 4, 4, 2, 2), (3, 7, 7, 2, 2), (2, 9, 11, 3, 2), (4, 13, 13, 3, 3), (1, 5, 5, 5, 1),
+              (3, 8, 6, 1, 1), (2, 12, 12, 4, 3)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kind", ["max", "avg"])
+@pytest.mark.parametrize("case", POOL_CASES)
+def test_pooling_matches_twin(case, kind, dtype, rng):
+    C, H, W, k, s = case
+    Ho, Wo = (H - k) // s + 1, (W - k) // s + 1
+    op = _core.OP_MAXPOOL if kind == "max" else _core.OP_AVGPOOL
+    net = _core.Network([node(op, (C, H, W), (C, Ho, Wo), 0, (k, k), (s, s))], np.dtype(dtype).name)
+    for m in ROWS:
+        # ties (repeated values) test the first-maximum rule
+        X = rng.integers(-3, 4, size=(m, C, H, W)).astype(dtype) if kind == "max" else \
+            rng.normal(size=(m, C, H, W)).astype(dtype)
+        Y, _, saved = _core.node_forward(net, 0, X.reshape(m, -1), 1)
+        dY = rng.normal(size=(m, C, Ho, Wo)).astype(dtype)
+        dX, dW, db = _core.node_backward(net, 0, dY.reshape(m, -1), X.reshape(m, -1), saved)
+        assert dW is None and db is None
+        if kind == "max":
+            eY, arg = R.maxpool2d_forward(X.astype(float), k, s)
+            edX = R.maxpool2d_backward(dY.astype(float), arg, X.shape)
+            np.testing.assert_array_equal(Y.reshape(eY.shape), eY)
+            np.testing.assert_array_equal(saved.view(np.int32).reshape(arg.shape), arg)
+        else:
+            eY = R.avgpool2d_forward(X.astype(float), k, s)
+            edX = R.avgpool2d_backward(dY.astype(float), X.shape, k, s)
+            assert_close(Y.reshape(eY.shape), eY, dtype)
+        assert_close(dX.reshape(edX.shape), edX, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_global_average_pooling_and_flatten_match_twins(dtype, rng):
+    C, H, W, m = 5, 7, 3, 4
+    X = rng.normal(size=(m, C, H, W)).astype(dtype)
+    net = _core.Network([node(_core.OP_GLOBAL_AVGPOOL, (C, H, W), (C, 1, 1)),
+                         node(_core.OP_FLATTEN, (C, 1, 1), (C, 1, 1))], np.dtype(dtype).name)
+    Y, _, _ = _core.node_forward(net, 0, X.reshape(m, -1))
+    assert_close(Y, R.global_avgpool2d_forward(X.astype(float)), dtype)
+    dY = rng.normal(size=(m, C)).astype(dtype)
+    dX, _, _ = _core.node_backward(net, 0, dY, X.reshape(m, -1), None)
+    assert_close(dX.reshape(X.shape), R.global_avgpool2d_backward(dY.astype(float), X.shape), dtype)
+    F, _, _ = _core.node_forward(net, 1, Y)
+    np.testing.assert_array_equal(F, Y)
+    dF, _, _ = _core.node_backward(net, 1, dY, Y, None)
+    np.testing.assert_array_equal(dF, dY)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_fused_relu_derivative_of_the_node_below(dtype, rng):
+    """backward(relu=A) multiplies dX by [A > 0], for conv and pools"""
+    net, Wt, b, out = conv_net(3, 9, 9, 4, 3, 1, 1, dtype, rng)
+    m = 6
+    X = rng.normal(size=(m, 3 * 81)).astype(dtype)
+    _, _, saved = _core.node_forward(net, 0, X, 1)
+    dZ = rng.normal(size=(m, int(np.prod(out)))).astype(dtype)
+    relu = np.maximum(rng.normal(size=X.shape), 0).astype(dtype)
+    plain, _, _ = _core.node_backward(net, 0, dZ, X, saved)
+    fused, _, _ = _core.node_backward(net, 0, dZ, X, saved, relu)
+    np.testing.assert_array_equal(fused, np.where(relu > 0, plain, 0))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_threads_change_no_bit(dtype, rng):
+    net, Wt, b, out = conv_net(8, 15, 15, 16, 3, 1, 1, dtype, rng, act=_core.ACT_RELU)
+    m = 64
+    X = rng.normal(size=(m, 8 * 225)).astype(dtype)
+    dZ = rng.normal(size=(m, int(np.prod(out)))).astype(dtype)
+    results = []
+    for t in (1, 2, 3):
+        xnn.set_num_threads(t)
+        Y, _, saved = _core.node_forward(net, 0, X, 1)
+        results.append((Y,) + _core.node_backward(net, 0, dZ, X, saved))
+    for r in results[1:]:
+        for a, b_ in zip(results[0], r):
+            np.testing.assert_array_equal(a, b_)
+
+
+def test_bad_nodes_are_refused():
+    W = np.zeros((2, 1, 3, 3), np.float32)
+    b = np.zeros(2, np.float32)
+    with pytest.raises(ValueError, match=r"nodes\[0\]: the output shape"):
+        _core.Network([node(_core.OP_CONV, (1, 5, 5), (2, 4, 4), 0, (3, 3), (1, 1), (0, 0), W, b)])
+    with pytest.raises(ValueError, match=r"nodes\[0\] W: expected size"):
+        _core.Network([node(_core.OP_CONV, (1, 5, 5), (2, 3, 3), 0, (3, 3), (1, 1), (0, 0),
+                            np.zeros((2, 1, 2, 2), np.float32), b)])
+    with pytest.raises(ValueError, match="no parameters"):
+        _core.Network([node(_core.OP_FLATTEN, (1, 2, 2), (4, 1, 1), W=W, b=b)])
+    with pytest.raises(ValueError, match=">= 1"):
+        _core.Network([node(_core.OP_FLATTEN, (0, 2, 2), (0, 1, 1))])
+    with pytest.raises(ValueError, match="next node's input"):
+        _core.Network([node(_core.OP_FLATTEN, (1, 2, 2), (4, 1, 1)),
+                       node(_core.OP_FLATTEN, (2, 2, 1), (4, 1, 1))])
+    with pytest.raises(TypeError, match=r"nodes\[0\]: expected a tuple"):
+        _core.Network([[1, 2, 3]])
