@@ -13,14 +13,16 @@ the worker, and only those sums (4 bytes a row) come back.
               dask.array, xnn.explain.lrp(model, X).sum(axis=1).compute()
 
 Both compute the same numbers (checked, to the bit). Their throughputs
-(rows/s) and the ratio dask / in-process are printed for each chunk size;
+(rows/s, the median of --repeats interleaved rounds) and the ratio
+dask / in-process are printed for each chunk size;
 a ratio near 1 means Dask's overhead (scheduling, shipping the model once
 per worker, returning the sums) is small against the work.
 
-    python benchmarks/bench_dask.py [--rows 1000000] [--chunks 10000 50000]
+    python benchmarks/bench_dask.py [--rows 1000000] [--chunks 10000 50000] [--repeats 3]
 """
 import argparse
 import os
+import statistics
 import sys
 import time
 
@@ -80,6 +82,7 @@ def main(argv=None):
     p.add_argument("--chunks", type=int, nargs="+", default=[10_000, 50_000])
     p.add_argument("--threads", type=int, default=2, help="xnn threads in-process")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--repeats", type=int, default=3, help="interleaved rounds (median)")
     args = p.parse_args(argv)
     import distributed
 
@@ -94,11 +97,17 @@ def main(argv=None):
         client.run(xnn.set_num_threads, 1)
         on_dask(client, net, 4 * min(args.chunks), min(args.chunks), args.seed)   # warm up
         for chunk in args.chunks:
-            t_mem, s_mem = in_process(net, args.rows, chunk, args.seed)
-            t_dask, s_dask = on_dask(client, net, args.rows, chunk, args.seed)
-            same = np.array_equal(s_mem, s_dask)
-            rows.append((chunk, -(-args.rows // chunk), args.rows / t_mem, args.rows / t_dask,
-                         t_mem / t_dask, same))
+            # interleaved rounds, so that a slow spell of a shared machine falls on both
+            t_mem, t_dask, same = [], [], True
+            for _ in range(args.repeats):
+                t, s_mem = in_process(net, args.rows, chunk, args.seed)
+                t_mem.append(t)
+                t, s_dask = on_dask(client, net, args.rows, chunk, args.seed)
+                t_dask.append(t)
+                same &= np.array_equal(s_mem, s_dask)
+            tm, td = statistics.median(t_mem), statistics.median(t_dask)
+            rows.append((chunk, -(-args.rows // chunk), args.rows / tm, args.rows / td, tm / td,
+                         same))
     print(f"{'chunk':>8} {'chunks':>7} {'in-process rows/s':>18} {'dask rows/s':>12} "
           f"{'dask/in-process':>16} {'equal':>6}")
     for chunk, k, r_mem, r_dask, ratio, same in rows:
