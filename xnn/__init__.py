@@ -35,5 +35,18 @@ def isa():
     return _core.isa()
 
 
+def __getattr__(name):
+    """``xnn.from_torch``, ``xnn.from_onnx``, ``xnn.interop`` and
+    ``xnn.sklearn``, imported on first use (``import xnn`` imports neither
+    torch, onnx, dask nor scikit-learn's estimators)."""
+    import importlib
+    if name in ("from_torch", "from_onnx"):
+        return getattr(importlib.import_module(".interop", __name__), name)
+    if name in ("interop", "sklearn"):
+        return importlib.import_module("." + name, __name__)
+    raise AttributeError(f"module 'xnn' has no attribute {name!r}")
+
+
 __all__ = ["Sequential", "History", "load", "datasets", "explain", "evaluate", "layers", "init", "optim", "losses", "ops", "plot", "reference", "visualize",
-           "set_num_threads", "get_num_threads", "isa", "__version__"]
+           "set_num_threads", "get_num_threads", "isa", "__version__", "from_torch", "from_onnx",
+           "interop", "sklearn"]

@@ -308,12 +308,18 @@ class Sequential:
 
     def predict_proba(self, X):
         """The output layer's values for X, ``(m, n_out)`` (class
-        probabilities for a softmax output)."""
+        probabilities for a softmax output). A ``dask.array`` of rows gives a
+        lazy ``dask.array`` (see ``xnn._dask``)."""
+        if hasattr(X, "__dask_graph__"):
+            from ._dask import map_rows; return map_rows(Sequential.predict_proba, self, X)  # noqa: E702
         X = self._X(X)
         return self._network().forward(X)
 
     def predict(self, X):
-        """Predicted class per row: the arg-max of ``predict_proba``."""
+        """Predicted class per row: the arg-max of ``predict_proba`` (lazy for
+        a ``dask.array``)."""
+        if hasattr(X, "__dask_graph__"):
+            from ._dask import map_rows; return map_rows(Sequential.predict, self, X)  # noqa: E702
         return np.argmax(self.predict_proba(X), axis=1)
 
     def evaluate(self, X, y, loss="cross_entropy"):
@@ -510,6 +516,14 @@ class Sequential:
                 os.unlink(tmp)
             raise
         return path
+
+    def to_torch(self):
+        """An equivalent ``torch.nn.Sequential`` (see ``xnn.interop.to_torch``)."""
+        from .interop import to_torch; return to_torch(self)  # noqa: E702
+
+    def to_onnx(self, path, opset=13):
+        """Write the model as an ONNX file (see ``xnn.interop.to_onnx``)."""
+        from .interop import to_onnx; return to_onnx(self, path, opset)  # noqa: E702
 
     def __getstate__(self):
         state = dict(self.__dict__)

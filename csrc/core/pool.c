@@ -16,8 +16,10 @@
  * training step starts at once (reading it without a lock), then sleep on
  * a condition variable. xnn_pool_release ends an epoch: every worker of
  * it exits once it is idle (lowering the thread count gives the threads
- * back), and later calls start new workers. POSIX threads; on other
- * systems every call runs on the calling thread.
+ * back), and later calls start new workers. POSIX threads, or on Windows
+ * the same pool over a slim reader-writer lock, a condition variable and
+ * CreateThread (POOL_* below); without C11 atomics every call runs on the
+ * calling thread.
  */
 #if defined(__unix__) || defined(__APPLE__)
 #define _POSIX_C_SOURCE 200809L
@@ -31,6 +33,31 @@
 #if (defined(__unix__) || defined(__APPLE__)) && XNN_THREADED && !defined(XNN_NO_POOL)
 #include <pthread.h>
 #include <sched.h>
+#define XNN_POOL 1
+#define POOL_MUTEX pthread_mutex_t
+#define POOL_COND pthread_cond_t
+#define POOL_MUTEX_INIT PTHREAD_MUTEX_INITIALIZER
+#define POOL_COND_INIT PTHREAD_COND_INITIALIZER
+#define POOL_LOCK(m) pthread_mutex_lock(m)
+#define POOL_UNLOCK(m) pthread_mutex_unlock(m)
+#define POOL_WAIT(c, m) pthread_cond_wait((c), (m))
+#define POOL_BROADCAST(c) pthread_cond_broadcast(c)
+#define POOL_YIELD() sched_yield()
+#elif defined(_WIN32) && XNN_THREADED && !defined(XNN_NO_POOL)
+#include <windows.h>
+#define XNN_POOL 1
+#define POOL_MUTEX SRWLOCK
+#define POOL_COND CONDITION_VARIABLE
+#define POOL_MUTEX_INIT SRWLOCK_INIT
+#define POOL_COND_INIT CONDITION_VARIABLE_INIT
+#define POOL_LOCK(m) AcquireSRWLockExclusive(m)
+#define POOL_UNLOCK(m) ReleaseSRWLockExclusive(m)
+#define POOL_WAIT(c, m) SleepConditionVariableSRW((c), (m), INFINITE, 0)
+#define POOL_BROADCAST(c) WakeAllConditionVariable(c)
+#define POOL_YIELD() SwitchToThread()
+#endif
+
+#if defined(XNN_POOL)
 
 #define POOL_MAX 64           /* workers at most */
 #define POOL_SPIN 20000       /* polls of a worker before it sleeps */
@@ -44,8 +71,8 @@
 typedef void (*chunk_fn)(void *, size_t);
 
 static struct {
-    pthread_mutex_t lock;               /* for sleeping workers and creation */
-    pthread_cond_t wake;
+    POOL_MUTEX lock;                    /* for sleeping workers and creation */
+    POOL_COND wake;
     int started;                        /* workers of this epoch */
     atomic_uint epoch;                  /* bumped by xnn_pool_release */
     atomic_uint_fast64_t gen;           /* job generation, published last */
@@ -59,8 +86,7 @@ static struct {
     atomic_uint_fast64_t ticket;
     atomic_size_t done;                 /* chunks finished */
     atomic_flag busy;                   /* a caller owns the pool */
-} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, NULL, NULL, 0, 0, 0,
-          0, ATOMIC_FLAG_INIT};
+} pool = {.lock = POOL_MUTEX_INIT, .wake = POOL_COND_INIT, .busy = ATOMIC_FLAG_INIT};
 
 static void run_chunks(uint64_t gen, chunk_fn fn, void *arg, size_t n)
 {
@@ -90,17 +116,17 @@ static void *worker(void *p)
         for (int s = 0; g == seen && s < POOL_SPIN; s++) {
             if (s % 64 == 63) {
                 if (EPOCH() != epoch) return NULL;
-                sched_yield();
+                POOL_YIELD();
             } else {
                 RELAX();
             }
             g = atomic_load(&pool.gen);
         }
         if (g == seen) {
-            pthread_mutex_lock(&pool.lock);
+            POOL_LOCK(&pool.lock);
             while ((g = atomic_load(&pool.gen)) == seen && EPOCH() == epoch)
-                pthread_cond_wait(&pool.wake, &pool.lock);
-            pthread_mutex_unlock(&pool.lock);
+                POOL_WAIT(&pool.wake, &pool.lock);
+            POOL_UNLOCK(&pool.lock);
         }
         if (EPOCH() != epoch) return NULL;
         const chunk_fn fn = atomic_load(&pool.fn);
@@ -112,6 +138,13 @@ static void *worker(void *p)
     }
 }
 
+#if defined(_WIN32)
+static DWORD WINAPI worker_win32(LPVOID p)
+{
+    worker(p);
+    return 0;
+}
+#else
 static void after_fork_child(void)
 {
     /* the child has none of the parent's workers */
@@ -121,16 +154,17 @@ static void after_fork_child(void)
     atomic_fetch_add(&pool.epoch, 1);
     atomic_flag_clear(&pool.busy);
 }
+#endif
 
 void xnn_pool_release(void)
 {
     /* wait until no caller owns the pool: a job in flight keeps its workers */
-    while (atomic_flag_test_and_set(&pool.busy)) sched_yield();
-    pthread_mutex_lock(&pool.lock);
+    while (atomic_flag_test_and_set(&pool.busy)) POOL_YIELD();
+    POOL_LOCK(&pool.lock);
     atomic_fetch_add(&pool.epoch, 1);
     pool.started = 0;
-    pthread_cond_broadcast(&pool.wake);
-    pthread_mutex_unlock(&pool.lock);
+    POOL_BROADCAST(&pool.wake);
+    POOL_UNLOCK(&pool.lock);
     atomic_flag_clear(&pool.busy);
 }
 
@@ -145,21 +179,29 @@ void xnn_parallel_for(void (*fn)(void *arg, size_t i), void *arg, size_t n, int 
     if ((size_t)want > n - 1) want = (int)(n - 1);
     if (want > POOL_MAX) want = POOL_MAX;
 
-    pthread_mutex_lock(&pool.lock);
+    POOL_LOCK(&pool.lock);
+#if !defined(_WIN32)
     static int registered = 0;
     if (!registered) {
         pthread_atfork(NULL, NULL, after_fork_child);
         registered = 1;
     }
+#endif
     const unsigned epoch = EPOCH();
     while (pool.started < want) {
+        void *wa = (void *)(((uintptr_t)epoch << 16) | (uintptr_t)pool.started);
+#if defined(_WIN32)
+        HANDLE th = CreateThread(NULL, 0, worker_win32, wa, 0, NULL);
+        const int err = th == NULL;
+        if (th) CloseHandle(th);        /* detached: the thread runs on */
+#else
         pthread_t th;
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        void *wa = (void *)(((uintptr_t)epoch << 16) | (uintptr_t)pool.started);
         const int err = pthread_create(&th, &attr, worker, wa);
         pthread_attr_destroy(&attr);
+#endif
         if (err) break;                 /* fewer workers: the caller does more */
         pool.started++;
     }
@@ -174,19 +216,19 @@ void xnn_parallel_for(void (*fn)(void *arg, size_t i), void *arg, size_t n, int 
     atomic_store(&pool.workers, want);
     atomic_store(&pool.done, 0);
     atomic_store(&pool.gen, gen);
-    pthread_cond_broadcast(&pool.wake);
-    pthread_mutex_unlock(&pool.lock);
+    POOL_BROADCAST(&pool.wake);
+    POOL_UNLOCK(&pool.lock);
 
     run_chunks(gen, fn, arg, n);
     /* chunks claimed by workers are running: wait for them only */
     for (unsigned s = 1; atomic_load(&pool.done) < n; s++) {
-        if (s % 64 == 0) sched_yield();
+        if (s % 64 == 0) POOL_YIELD();
         else RELAX();
     }
     atomic_flag_clear(&pool.busy);
 }
 
-#else /* no POSIX threads or C11 atomics: every call on the calling thread */
+#else /* no threads of the system or no C11 atomics: every call on the calling thread */
 
 void xnn_parallel_for(void (*fn)(void *arg, size_t i), void *arg, size_t n, int threads)
 {

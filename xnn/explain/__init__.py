@@ -116,6 +116,15 @@ from .agnostic import (Explanations, LimeExplanation, ShapExplanation, kernel_sh
                        lime_tabular, superpixels)
 from .counterfactual import Counterfactual, CounterfactualNotFound, counterfactual
 from .text import TextPipeline, lime_text
+from .._dask import rows_aware as _rows_aware
+
+# every method that returns one array per row also takes a dask.array of rows (xnn._dask)
+(gradient, saliency, input_x_gradient, smoothgrad, integrated_gradients, guided_backprop,
+ deconvnet, lrp, occlusion, score, cam, grad_cam, grad_cam_plus_plus, guided_grad_cam,
+ deeplift, deep_shap) = map(_rows_aware, (
+    gradient, saliency, input_x_gradient, smoothgrad, integrated_gradients, guided_backprop,
+    deconvnet, lrp, occlusion, score, cam, grad_cam, grad_cam_plus_plus, guided_grad_cam,
+    deeplift, deep_shap))
 
 __all__ = ["gradient", "saliency", "input_x_gradient", "smoothgrad", "integrated_gradients",
            "IntegratedGradients", "guided_backprop", "deconvnet", "lrp", "conservation",
