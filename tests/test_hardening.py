@@ -289,3 +289,34 @@ def test_a_model_is_safe_to_share_between_threads():
         t.join()
     for wa, wb in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_array_equal(wa, wb)
+
+
+def _unaligned(a):
+    """a copy of a whose data pointer is not aligned to its item size"""
+    buf = np.zeros(a.nbytes + 1, dtype=np.uint8)[1:]
+    out = buf.view(a.dtype).reshape(a.shape)
+    out[...] = a
+    assert a.itemsize == 1 or not out.flags.aligned
+    return out
+
+
+def test_unaligned_inputs_targets_and_read_only_weights_are_accepted():
+    import pickle
+    rng = np.random.default_rng(0)
+    model = xnn.Sequential([xnn.layers.Dense(6, 5, activation="relu"),
+                            xnn.layers.Dense(5, 3, activation="softmax")], seed=1)
+    X = rng.random((4, 6)).astype(np.float32)
+    t = np.array([0, 1, 2, 1], dtype=np.int64)
+    ref = xnn.explain.saliency(model, X, target=t)
+    np.testing.assert_array_equal(xnn.explain.saliency(model, _unaligned(X), target=_unaligned(t)),
+                                  ref)
+    np.testing.assert_array_equal(model.predict_proba(_unaligned(X)), model.predict_proba(X))
+    # weights that come back read-only and unaligned (pickle protocol 5 buffers, mmap)
+    bufs = []
+    data = pickle.dumps(model, protocol=5, buffer_callback=bufs.append)
+    ro = [pickle.PickleBuffer(memoryview(_unaligned(np.frombuffer(b.raw(), np.uint8)))
+                              .toreadonly()) for b in bufs]
+    clone = pickle.loads(data, buffers=ro)
+    assert all(p.flags.writeable and p.flags.aligned for ly in clone.layers for p in ly.params)
+    np.testing.assert_array_equal(clone.predict_proba(X), model.predict_proba(X))
+    clone.fit(X, t, epochs=1, verbose=0)               # trains in place without complaint

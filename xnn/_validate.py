@@ -83,7 +83,7 @@ def features(X, name, n_features, dt, finite=False, shape=None):
     if arr.shape[0] == 0:
         raise ValueError(f"{name}: expected at least one row, got shape {arr.shape}")
     with np.errstate(over="ignore", invalid="ignore"):
-        out = np.ascontiguousarray(arr, dtype=dt)
+        out = np.require(arr, dtype=dt, requirements="CAE")   # C-contiguous, aligned, ndarray
     if finite and out.dtype.kind == "f":
         bad = first_nonfinite(out)
         if bad is not None:
@@ -131,4 +131,4 @@ def labels(y, name, m, n_classes):
     if arr.size and (arr.min() < 0 or arr.max() >= n_classes):
         bad = arr[(arr < 0) | (arr >= n_classes)][0]
         raise ValueError(f"{name}: expected labels in [0, {n_classes}), got {bad}")
-    return np.ascontiguousarray(arr, dtype=np.int64)
+    return np.require(arr, dtype=np.int64, requirements="CAE")

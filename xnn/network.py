@@ -530,6 +530,16 @@ class Sequential:
         state["_c"] = _Transient()
         return state
 
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        # unpickled buffers (out-of-band pickle 5, joblib's mmap_mode) may be
+        # read-only or unaligned; the C core trains the weights in place
+        for layer in self.layers:
+            params = layer.params
+            if params and any(not (p.flags.aligned and p.flags.writeable and p.flags.c_contiguous)
+                              for p in params):
+                layer._set_params([np.require(p, requirements="CAWO") for p in params])
+
     def __repr__(self):
         inner = ",\n    ".join(repr(layer) for layer in self.layers)
         shape = "" if isinstance(self.layers[0], layers_mod.Dense) and len(self.input_shape) == 1 \

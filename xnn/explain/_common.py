@@ -41,7 +41,7 @@ def targets_of(target, m, n_classes, name="target"):
     if target is None:
         return np.full(m, -1, dtype=np.int64)
     if (type(target) is np.ndarray and target.dtype == np.int64 and target.shape == (m,)
-            and target.flags.c_contiguous):
+            and target.flags.c_contiguous and target.flags.aligned):
         # the common case of one class per row, already int64
         if m == 1:
             if 0 <= target.item(0) < n_classes:
@@ -79,7 +79,7 @@ def targets_of(target, m, n_classes, name="target"):
     elif arr.min() < 0 or arr.max() >= n_classes:
         bad = arr[(arr < 0) | (arr >= n_classes)][0]
         raise ValueError(f"{name}: expected classes in [0, {n_classes}), got {bad}")
-    return np.ascontiguousarray(arr, dtype=np.int64)
+    return np.require(arr, dtype=np.int64, requirements="CAE")
 
 
 def layer_index(model, layer, name="layer"):
