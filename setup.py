@@ -1,6 +1,8 @@
 """Build of xnn's C extension, xnn._core.
 
-Flags: -O3 -std=c11 -Wall -Wextra, never fast-math. XNN_WERROR=1 turns
+Flags: -O3 -std=c11 -Wall -Wextra, never fast-math, no contraction of a * b
++ c into an FMA outside the kernels that ask for one (-ffp-contract=off:
+GCC already does so in ISO C mode, clang does not). XNN_WERROR=1 turns
 warnings into errors (CI sets it); XNN_NATIVE=1 adds -march=native (opt-in,
 the wheel then runs only on machines like the build machine);
 XNN_SANITIZE=1 builds with AddressSanitizer and UndefinedBehaviorSanitizer
@@ -8,7 +10,7 @@ XNN_SANITIZE=1 builds with AddressSanitizer and UndefinedBehaviorSanitizer
 be preloaded into Python. A build also
 leaves a copy of the extension in the source tree's xnn/, as an in-place
 build would, so that commands run inside a checkout find it. Threads come
-from a small pthread pool of xnn's own (csrc/gemm/pool.c), shared by the
+from a small pthread pool of xnn's own (csrc/core/pool.c), shared by the
 GEMM and the large elementwise passes; no OpenMP runtime is linked.
 """
 import os
@@ -55,7 +57,7 @@ class IsaBuildExt(build_ext):
         if ctype == "msvc":
             base = ["/O2", "/W3"]
         else:
-            base = ["-O3", "-std=c11", "-Wall", "-Wextra", "-fno-fast-math"]
+            base = ["-O3", "-std=c11", "-Wall", "-Wextra", "-fno-fast-math", "-ffp-contract=off"]
             if _flag("XNN_WERROR"):
                 base.append("-Werror")
             if _flag("XNN_NATIVE"):

@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mapfile -t SOURCES < <(find csrc -name '*.c' -not -path 'csrc/py/*' | sort)
-BASE=(-std=c11 -O2 -Wall -Wextra -Werror -fno-fast-math -Icsrc)
+BASE=(-std=c11 -O2 -Wall -Wextra -Werror -fno-fast-math -ffp-contract=off -Icsrc)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

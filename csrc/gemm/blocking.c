@@ -7,7 +7,8 @@
  *   mc   rows of packed A kept in L2 (mc x kc)
  *   nc   columns of packed B kept in L3 (kc x nc)
  *
- * Each row also names the instruction set's one-row products (gemv).
+ * Each row also names the instruction set's one-row products (gemv) and
+ * the direct convolution's loops (conv_body.h).
  *
  * Sizes chosen for an AMD EPYC (Zen, 32 KB L1d and 512 KB L2 per core):
  * kc = 256 keeps a float (256, 16) B panel (16 KB) and a (6, 256) A panel
@@ -18,21 +19,27 @@
 
 static const xnn_gemm_cfg_f32 cfg_f32[] = {
     /* ref    */ {XNN_REF_MR, XNN_REF_NR_F32, 128, 256, 2048, xnn_ukr_ref_f32, xnn_gemv_xw_ref_f32,
-                  xnn_gemv_wt_ref_f32},
+                  xnn_gemv_wt_ref_f32,
+                  xnn_conv_wide_ref_f32, xnn_conv_dw_ref_f32},
 #if XNN_GEMM_X86
-    /* avx2   */ {6, 16, 144, 256, 4080, xnn_ukr_avx2_f32, xnn_gemv_xw_avx2_f32, xnn_gemv_wt_avx2_f32},
+    /* avx2   */ {6, 16, 144, 256, 4080, xnn_ukr_avx2_f32, xnn_gemv_xw_avx2_f32, xnn_gemv_wt_avx2_f32,
+                  xnn_conv_wide_avx2_f32, xnn_conv_dw_avx2_f32},
     /* avx512 */ {12, 32, 144, 256, 4064, xnn_ukr_avx512_f32, xnn_gemv_xw_avx512_f32,
-                  xnn_gemv_wt_avx512_f32},
+                  xnn_gemv_wt_avx512_f32,
+                  xnn_conv_wide_avx512_f32, xnn_conv_dw_avx512_f32},
 #endif
 };
 
 static const xnn_gemm_cfg_f64 cfg_f64[] = {
     /* ref    */ {XNN_REF_MR, XNN_REF_NR_F64, 64, 256, 2048, xnn_ukr_ref_f64, xnn_gemv_xw_ref_f64,
-                  xnn_gemv_wt_ref_f64},
+                  xnn_gemv_wt_ref_f64,
+                  xnn_conv_wide_ref_f64, xnn_conv_dw_ref_f64},
 #if XNN_GEMM_X86
-    /* avx2   */ {6, 8, 72, 256, 4080, xnn_ukr_avx2_f64, xnn_gemv_xw_avx2_f64, xnn_gemv_wt_avx2_f64},
+    /* avx2   */ {6, 8, 72, 256, 4080, xnn_ukr_avx2_f64, xnn_gemv_xw_avx2_f64, xnn_gemv_wt_avx2_f64,
+                  xnn_conv_wide_avx2_f64, xnn_conv_dw_avx2_f64},
     /* avx512 */ {12, 16, 72, 256, 4080, xnn_ukr_avx512_f64, xnn_gemv_xw_avx512_f64,
-                  xnn_gemv_wt_avx512_f64},
+                  xnn_gemv_wt_avx512_f64,
+                  xnn_conv_wide_avx512_f64, xnn_conv_dw_avx512_f64},
 #endif
 };
 

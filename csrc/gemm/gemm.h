@@ -53,6 +53,10 @@ typedef void (*xnn_tile_fn)(void *ctx, size_t i, size_t j, size_t mr, size_t nr)
    c = aux > 0 ? c : 0 */
 enum { XNN_EPI_NONE = 0, XNN_EPI_RELU = 1, XNN_EPI_RELU_GRAD = 2 };
 
+/* bytes of the direct convolution's blocks of output positions
+   (conv_body.h): 16 float or 8 double lanes */
+#define XNN_CONV_BYTES 64
+
 /* reference kernel tile (portable C) */
 #define XNN_REF_MR 4
 #define XNN_REF_NR_F32 8

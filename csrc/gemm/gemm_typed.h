@@ -12,12 +12,22 @@ typedef void (*XNN_FN(xnn_gemv_xw_t))(XNN_T *C, const XNN_T *x, const XNN_T *W, 
 typedef void (*XNN_FN(xnn_gemv_wt_t))(XNN_T *C, const XNN_T *s, const XNN_T *W,
                                       const XNN_T *A, XNN_T beta, size_t k, size_t n);
 
+/* the direct convolution's loops (conv_body.h) */
+typedef void (*XNN_FN(xnn_conv_wide_t))(XNN_T *Y, size_t ldy, const XNN_T *x, size_t ldx,
+                                        size_t Wp, const XNN_T *w, size_t O, size_t C,
+                                        size_t kh, size_t kw, size_t nq);
+typedef void (*XNN_FN(xnn_conv_dw_t))(XNN_T *dw, const XNN_T *dz, size_t ldz, const XNN_T *x,
+                                      size_t ldx, size_t Wp, size_t O, size_t C, size_t kh,
+                                      size_t kw, size_t nq);
+
 typedef struct XNN_FN(xnn_gemm_cfg) {
     size_t mr, nr;     /* register tile of the micro-kernel */
     size_t mc, kc, nc; /* cache blocks: mc % mr == 0, nc % nr == 0 */
     XNN_FN(xnn_ukr_t) ukr;
     XNN_FN(xnn_gemv_xw_t) gemv_xw;
     XNN_FN(xnn_gemv_wt_t) gemv_wt;
+    XNN_FN(xnn_conv_wide_t) conv_wide;
+    XNN_FN(xnn_conv_dw_t) conv_dw;
 } XNN_FN(xnn_gemm_cfg);
 
 const XNN_FN(xnn_gemm_cfg) *XNN_FN(xnn_gemm_config)(int isa);
@@ -44,6 +54,25 @@ void XNN_FN(xnn_gemv_xw_avx512)(XNN_T *C, const XNN_T *x, const XNN_T *W, XNN_T 
                                 size_t n, size_t k);
 void XNN_FN(xnn_gemv_wt_avx512)(XNN_T *C, const XNN_T *s, const XNN_T *W, const XNN_T *A,
                                 XNN_T beta, size_t k, size_t n);
+
+void XNN_FN(xnn_conv_wide_ref)(XNN_T *Y, size_t ldy, const XNN_T *x, size_t ldx, size_t Wp,
+                              const XNN_T *w, size_t O, size_t C, size_t kh, size_t kw,
+                              size_t nq);
+void XNN_FN(xnn_conv_dw_ref)(XNN_T *dw, const XNN_T *dz, size_t ldz, const XNN_T *x,
+                            size_t ldx, size_t Wp, size_t O, size_t C, size_t kh, size_t kw,
+                            size_t nq);
+void XNN_FN(xnn_conv_wide_avx2)(XNN_T *Y, size_t ldy, const XNN_T *x, size_t ldx, size_t Wp,
+                              const XNN_T *w, size_t O, size_t C, size_t kh, size_t kw,
+                              size_t nq);
+void XNN_FN(xnn_conv_dw_avx2)(XNN_T *dw, const XNN_T *dz, size_t ldz, const XNN_T *x,
+                            size_t ldx, size_t Wp, size_t O, size_t C, size_t kh, size_t kw,
+                            size_t nq);
+void XNN_FN(xnn_conv_wide_avx512)(XNN_T *Y, size_t ldy, const XNN_T *x, size_t ldx, size_t Wp,
+                              const XNN_T *w, size_t O, size_t C, size_t kh, size_t kw,
+                              size_t nq);
+void XNN_FN(xnn_conv_dw_avx512)(XNN_T *dw, const XNN_T *dz, size_t ldz, const XNN_T *x,
+                            size_t ldx, size_t Wp, size_t O, size_t C, size_t kh, size_t kw,
+                            size_t nq);
 
 /* Ap: ceil(mc/mr) panels (kc, mr), rows past mc zero */
 void XNN_FN(xnn_pack_a)(XNN_T *Ap, const XNN_T *A, ptrdiff_t rsa, ptrdiff_t csa, size_t mc,

@@ -68,4 +68,11 @@ void XNN_FN(xnn_ukr_ref)(size_t mr, size_t nr, size_t kc, const XNN_T *a, ptrdif
 #include "gemm/gemv_body.h"
 #undef GEMV_XW
 #undef GEMV_WT
+#define CONV_WIDE XNN_FN(xnn_conv_wide_ref)
+#define CONV_DW XNN_FN(xnn_conv_dw_ref)
+#define CONV_LANES XNN_FN(conv_lanes_ref)
+#include "gemm/conv_body.h"
+#undef CONV_WIDE
+#undef CONV_DW
+#undef CONV_LANES
 #endif

@@ -23,18 +23,115 @@
  * group size changes no bit (each output sums its K taps in the GEMM's
  * fixed order). Training keeps the unfolded input of every image,
  * (K, m P), for the backward.
+ *
+ * The direct path (stride 1, padding smaller than the kernel) skips the
+ * unfolding: each image is copied into a zero-padded (C, Hp, Wp) buffer and
+ * gemm/conv_body.h sums the taps straight from it over the "wide" grid of
+ * Ho x Wp positions (the Wp - Wo extra columns are computed and dropped):
+ *
+ *   forward    Z[o, q] = sum over t = (c, i, j) of W[o, t] xp[c, q + i Wp + j]
+ *   backward   dX = the same loops on dZ padded by (kh - 1 - ph, kw - 1 - pw)
+ *              with the flipped weights Wf[c, o, i, j] = W[o, c, kh-1-i, kw-1-j]
+ *              dW[o, t] = sum over images (in order) and q of dZ[o, q] xp[c, q + i Wp + j]
+ *
+ * It keeps nothing for the backward (it reads the input again). Images
+ * split among threads for the forward and dX, output channels for dW:
+ * again no sum is split. Each path gives the same bits on every thread
+ * count; the two paths round differently (the GEMM fuses multiply-adds).
+ * XNN_CONV=gemm or XNN_CONV=direct in the environment (read once) forces
+ * one path wherever it applies; by default the direct path runs where it
+ * is faster (direct_pays below).
  */
 #ifndef XNN_T
+#include <stdlib.h>
 #include <string.h>
 #include "xnn.h"
+#include "core/atomic.h"
 #include "core/parallel.h"
 #include "gemm/gemm.h"
 #include "layers/op.h"
 
 /* unfolded input of a group, in bytes */
-#define GROUP_BYTES (192u * 1024u)
+#define GROUP_BYTES (512u * 1024u)
 
 static size_t align64(size_t b) { return (b + 63) & ~(size_t)63; }
+
+/* ---- which path ---- */
+
+enum { CONV_AUTO = 0, CONV_GEMM = 1, CONV_DIRECT = 2 };
+static XNN_ATOMIC_INT g_conv_mode = -1;
+
+static int conv_mode(void)
+{
+    int mode = xnn_atomic_load(&g_conv_mode);
+    if (mode < 0) {
+        const char *env = getenv("XNN_CONV");
+        mode = CONV_AUTO;
+        if (env && strcmp(env, "gemm") == 0) mode = CONV_GEMM;
+        if (env && strcmp(env, "direct") == 0) mode = CONV_DIRECT;
+        xnn_atomic_store(&g_conv_mode, mode);
+    }
+    return mode;
+}
+
+/* where the direct path is faster: few taps per output (the GEMM's
+   unfolding then costs more than its products) */
+static int direct_pays(const xnn_node *n)
+{
+    return n->in_c * n->kh * n->kw <= 64;
+}
+
+/* whether node n runs the direct path */
+static int use_direct(const xnn_node *n)
+{
+    if (n->sh != 1 || n->sw != 1 || n->ph >= n->kh || n->pw >= n->kw) return 0;
+    switch (conv_mode()) {
+    case CONV_GEMM: return 0;
+    case CONV_DIRECT: return 1;
+    default: return direct_pays(n);
+    }
+}
+
+/* the direct path's buffers, in elements */
+typedef struct {
+    size_t Hp, Wp, ldx, xlen; /* padded input: C planes (Hp, Wp) ldx apart, xlen readable */
+    size_t nq;                /* wide output positions (Ho Wp in whole blocks) */
+    size_t ah, aw;            /* padding of dZ for dX */
+    size_t Hq, Wq, ldd, dlen; /* padded dZ: O planes (Hq, Wq) ldd apart, dlen readable */
+    size_t nqd;               /* wide dX positions (H Wq rounded up) */
+    size_t slice;             /* bytes of one thread's slice */
+    size_t shared;            /* bytes before the slices: Wf and dW, (O K) each */
+} direct_geo;
+
+/* v rounded up to whole blocks of XNN_CONV_BYTES */
+static size_t round_q(size_t v, size_t elem)
+{
+    const size_t q = XNN_CONV_BYTES / elem;
+    return (v + q - 1) / q * q;
+}
+
+static direct_geo direct_of(const xnn_node *n, size_t elem)
+{
+    direct_geo g;
+    const size_t C = n->in_c, O = n->out_c, kh = n->kh, kw = n->kw;
+    g.Hp = n->in_h + 2 * n->ph, g.Wp = n->in_w + 2 * n->pw;
+    g.ldx = g.Hp * g.Wp;
+    g.nq = round_q(n->out_h * g.Wp, elem);
+    /* the last tap of the last block reads xp[(C-1) ldx + (kh-1) Wp + kw-1 + nq-1] */
+    g.xlen = (C - 1) * g.ldx + (kh - 1) * g.Wp + kw - 1 + g.nq;
+    if (g.xlen < C * g.ldx) g.xlen = C * g.ldx;
+    g.ah = kh - 1 - n->ph, g.aw = kw - 1 - n->pw;
+    g.Hq = n->out_h + 2 * g.ah, g.Wq = n->out_w + 2 * g.aw;
+    g.ldd = g.Hq * g.Wq;
+    g.nqd = round_q(n->in_h * g.Wq, elem);
+    g.dlen = (O - 1) * g.ldd + (kh - 1) * g.Wq + kw - 1 + g.nqd;
+    if (g.dlen < O * g.ldd) g.dlen = O * g.ldd;
+    const size_t fwd = align64(g.xlen * elem) + align64(O * g.nq * elem);
+    const size_t dx = align64(g.dlen * elem) + align64(C * g.nqd * elem);
+    g.slice = fwd > dx ? fwd : dx;
+    g.shared = 2 * align64(O * C * kh * kw * elem);
+    return g;
+}
 
 typedef struct {
     size_t C, H, W, O, Ho, Wo, K, P, in, out;
@@ -103,6 +200,10 @@ static conv_scratch scratch_of(const xnn_node *n, size_t m, int flags, size_t el
 
 size_t xnn_conv_scratch_bytes(const xnn_node *n, size_t m, int flags, int threads, size_t elem)
 {
+    if (use_direct(n)) {
+        const direct_geo g = direct_of(n, elem);
+        return g.shared + (size_t)(threads > 0 ? threads : 1) * g.slice;
+    }
     conv_scratch s = scratch_of(n, m, flags, elem);
     return s.slices + (size_t)(threads > 0 ? threads : 1) * s.slice;
 }
@@ -183,6 +284,28 @@ static inline XNN_T XNN_FN(act1)(XNN_T v, int act)
     }
 }
 
+/* y (Ho, Wo) = act(z), z = the wide rows src (Ho, Wp) + *bias (bias may
+   be NULL), z stored too when not NULL */
+static void XNN_FN(wide_out)(XNN_T *restrict y, XNN_T *restrict z, const XNN_T *restrict src,
+                             size_t Wp, size_t Ho, size_t Wo, const XNN_T *bias, int act)
+{
+    const XNN_T b = bias ? *bias : 0;
+    for (size_t oh = 0; oh < Ho; oh++, y += Wo, src += Wp) {
+        if (bias)
+            for (size_t ow = 0; ow < Wo; ow++) y[ow] = src[ow] + b;
+        else
+            memcpy(y, src, Wo * sizeof(XNN_T));
+        if (z) {
+            memcpy(z, y, Wo * sizeof(XNN_T));
+            z += Wo;
+        }
+        if (act == XNN_ACT_RELU)
+            for (size_t ow = 0; ow < Wo; ow++) y[ow] = y[ow] < 0 ? 0 : y[ow];
+        else if (act != XNN_ACT_LINEAR)
+            for (size_t ow = 0; ow < Wo; ow++) y[ow] = XNN_FN(act1)(y[ow], act);
+    }
+}
+
 /* One forward (or product) over images [0, m): Y = act(f(X; W) + b), Z =
    the pre-activation when not NULL; cols (K, m P) receives the unfolded
    input when not NULL (training). */
@@ -234,22 +357,141 @@ static void XNN_FN(fwd_slice)(void *p, size_t t)
         }
         /* scatter (O, gn P) to NCHW with the activation */
         for (size_t i = 0; i < gn; i++)
-            for (size_t o = 0; o < O; o++) {
-                const XNN_T *src = zg + o * gn * P + i * P;
-                XNN_T *y = jb->Y + (n0 + i) * d->out + o * P;
-                if (jb->Z && jb->Z != jb->Y) {
-                    XNN_T *z = jb->Z + (n0 + i) * d->out + o * P;
-                    memcpy(z, src, P * sizeof(XNN_T));
-                }
-                for (size_t q = 0; q < P; q++) y[q] = XNN_FN(act1)(src[q], jb->act);
-            }
+            for (size_t o = 0; o < O; o++)
+                XNN_FN(wide_out)(jb->Y + (n0 + i) * d->out + o * P,
+                                 jb->Z && jb->Z != jb->Y ? jb->Z + (n0 + i) * d->out + o * P
+                                                         : NULL,
+                                 zg + o * gn * P + i * P, P, 1, P, NULL, jb->act);
     }
+}
+
+/* ---- the direct path ---- */
+
+/* xp (C planes (Hp, Wp), ldx apart; xlen elements) = image x zero-padded */
+static void XNN_FN(pad_image)(XNN_T *xp, const XNN_T *x, const xnn_node *n, const direct_geo *g)
+{
+    const size_t H = n->in_h, W = n->in_w;
+    memset(xp, 0, g->xlen * sizeof(XNN_T));
+    for (size_t c = 0; c < n->in_c; c++)
+        for (size_t h = 0; h < H; h++)
+            memcpy(xp + c * g->ldx + (h + n->ph) * g->Wp + n->pw, x + (c * H + h) * W,
+                   W * sizeof(XNN_T));
+}
+
+typedef struct {
+    XNN_T *out, *Z, *dwt;      /* Y or dX; Z (forward) or NULL; dW's sums */
+    char *work;
+    const XNN_T *in, *W, *b;   /* X or dZ; W or Wf; b */
+    const XNN_T *relu, *A, *X; /* dX: mask and factor; dW: the input */
+    const xnn_node *n;
+    const XNN_FN(xnn_gemm_cfg) *cfg;
+    direct_geo g;
+    size_t m, slices, blocks;
+    int act, absolute;
+} XNN_FN(direct_job);
+
+/* forward of images [m t / T, m (t + 1) / T) */
+static void XNN_FN(direct_fwd_slice)(void *p, size_t t)
+{
+    XNN_FN(direct_job) *jb = (XNN_FN(direct_job) *)p;
+    const xnn_node *n = jb->n;
+    const direct_geo *g = &jb->g;
+    const size_t O = n->out_c, Ho = n->out_h, Wo = n->out_w, P = Ho * Wo;
+    const size_t in = n->in_c * n->in_h * n->in_w, out = O * P;
+    char *slice = jb->work + g->shared + t * g->slice;
+    XNN_T *xp = (XNN_T *)slice, *yw = (XNN_T *)(slice + align64(g->xlen * sizeof(XNN_T)));
+    const size_t i0 = jb->m * t / jb->slices, i1 = jb->m * (t + 1) / jb->slices;
+    for (size_t i = i0; i < i1; i++) {
+        XNN_FN(pad_image)(xp, jb->in + i * in, n, g);
+        jb->cfg->conv_wide(yw, g->nq, xp, g->ldx, g->Wp, jb->W, O, n->in_c, n->kh, n->kw, g->nq);
+        for (size_t o = 0; o < O; o++)
+            XNN_FN(wide_out)(jb->out + i * out + o * P,
+                             jb->Z && jb->Z != jb->out ? jb->Z + i * out + o * P : NULL,
+                             yw + o * g->nq, g->Wp, Ho, Wo, jb->b ? jb->b + o : NULL, jb->act);
+    }
+}
+
+/* dX of images [m t / T, m (t + 1) / T): the wide loops on padded dZ with Wf */
+static void XNN_FN(direct_dx_slice)(void *p, size_t t)
+{
+    XNN_FN(direct_job) *jb = (XNN_FN(direct_job) *)p;
+    const xnn_node *n = jb->n;
+    const direct_geo *g = &jb->g;
+    const size_t C = n->in_c, H = n->in_h, W = n->in_w, O = n->out_c;
+    const size_t Ho = n->out_h, Wo = n->out_w, in = C * H * W, out = O * Ho * Wo;
+    char *slice = jb->work + g->shared + t * g->slice;
+    XNN_T *dp = (XNN_T *)slice, *xw = (XNN_T *)(slice + align64(g->dlen * sizeof(XNN_T)));
+    const size_t i0 = jb->m * t / jb->slices, i1 = jb->m * (t + 1) / jb->slices;
+    for (size_t i = i0; i < i1; i++) {
+        const XNN_T *dz = jb->in + i * out;
+        memset(dp, 0, g->dlen * sizeof(XNN_T));
+        for (size_t o = 0; o < O; o++)
+            for (size_t oh = 0; oh < Ho; oh++)
+                memcpy(dp + o * g->ldd + (oh + g->ah) * g->Wq + g->aw, dz + (o * Ho + oh) * Wo,
+                       Wo * sizeof(XNN_T));
+        jb->cfg->conv_wide(xw, g->nqd, dp, g->ldd, g->Wq, jb->W, C, O, n->kh, n->kw, g->nqd);
+        XNN_T *dx = jb->out + i * in;
+        for (size_t c = 0; c < C; c++)
+            for (size_t h = 0; h < H; h++)
+                memcpy(dx + (c * H + h) * W, xw + c * g->nqd + h * g->Wq, W * sizeof(XNN_T));
+        if (jb->relu) {
+            const XNN_T *r = jb->relu + i * in;
+            for (size_t q = 0; q < in; q++) dx[q] = r[q] > 0 ? dx[q] : 0;
+        }
+        if (jb->A) {
+            const XNN_T *a = jb->A + i * in;
+            for (size_t q = 0; q < in; q++) dx[q] *= a[q];
+        }
+        if (jb->absolute)
+            for (size_t q = 0; q < in; q++) dx[q] = XNN_M(fabs)(dx[q]);
+    }
+}
+
+/* dW's sums for the blocks of 4 output channels [B t / T, B (t + 1) / T),
+   every image in order */
+static void XNN_FN(direct_dw_slice)(void *p, size_t t)
+{
+    XNN_FN(direct_job) *jb = (XNN_FN(direct_job) *)p;
+    const xnn_node *n = jb->n;
+    const direct_geo *g = &jb->g;
+    const size_t O = n->out_c, Ho = n->out_h, Wo = n->out_w, P = Ho * Wo;
+    const size_t K = n->in_c * n->kh * n->kw, in = n->in_c * n->in_h * n->in_w;
+    const size_t b0 = jb->blocks * t / jb->slices, b1 = jb->blocks * (t + 1) / jb->slices;
+    const size_t o0 = 4 * b0, o1 = 4 * b1 < O ? 4 * b1 : O;
+    if (o0 >= o1) return;
+    char *slice = jb->work + g->shared + t * g->slice;
+    XNN_T *xp = (XNN_T *)slice, *zw = (XNN_T *)(slice + align64(g->xlen * sizeof(XNN_T)));
+    memset(zw, 0, (o1 - o0) * g->nq * sizeof(XNN_T));   /* the dropped columns stay 0 */
+    for (size_t i = 0; i < jb->m; i++) {
+        XNN_FN(pad_image)(xp, jb->X + i * in, n, g);
+        for (size_t o = o0; o < o1; o++)
+            for (size_t oh = 0; oh < Ho; oh++)
+                memcpy(zw + (o - o0) * g->nq + oh * g->Wp, jb->in + (i * O + o) * P + oh * Wo,
+                       Wo * sizeof(XNN_T));
+        jb->cfg->conv_dw(jb->dwt + o0 * K, zw, g->nq, xp, g->ldx, g->Wp, o1 - o0, n->in_c,
+                         n->kh, n->kw, g->nq);
+    }
+}
+
+static size_t XNN_FN(slices_of)(size_t work, int threads)
+{
+    size_t t = (size_t)(threads > 0 ? threads : 1);
+    return t < work ? t : (work ? work : 1);
 }
 
 static int XNN_FN(conv_run)(XNN_T *Y, XNN_T *Z, XNN_T *cols, void *work, const XNN_T *X,
                             const XNN_T *W, const XNN_T *b, int act, const xnn_node *n,
                             int flags, int threads, size_t m)
 {
+    if (use_direct(n)) {
+        XNN_FN(direct_job) jb = {0};
+        jb.out = Y, jb.Z = Z, jb.work = (char *)work, jb.in = X, jb.W = W, jb.b = b;
+        jb.n = n, jb.cfg = XNN_FN(xnn_gemm_config)(xnn_isa()), jb.act = act, jb.m = m;
+        jb.g = direct_of(n, sizeof(XNN_T));
+        jb.slices = XNN_FN(slices_of)(m, threads);
+        xnn_parallel_for(XNN_FN(direct_fwd_slice), &jb, jb.slices, threads);
+        return XNN_OK;
+    }
     XNN_FN(fwd_job) jb;
     jb.Y = Y, jb.Z = Z, jb.cols = cols, jb.work = (char *)work;
     jb.X = X, jb.W = W, jb.b = b, jb.n = n, jb.act = act, jb.m = m, jb.status = XNN_OK;
@@ -264,7 +506,7 @@ static int XNN_FN(conv_run)(XNN_T *Y, XNN_T *Z, XNN_T *cols, void *work, const X
 
 static size_t XNN_FN(conv_saved)(const xnn_node *n, size_t m, int flags)
 {
-    if (!(flags & XNN_PLAN_TRAIN)) return 0;
+    if (!(flags & XNN_PLAN_TRAIN) || use_direct(n)) return 0;
     conv_dims d = dims_of(n);
     return d.K * m * d.P * sizeof(XNN_T);
 }
@@ -277,8 +519,8 @@ static size_t XNN_FN(conv_scratch)(const xnn_node *n, size_t m, int flags, int t
 static int XNN_FN(conv_forward)(XNN_T *Y, XNN_T *Z, void *saved, void *work, const XNN_T *X,
                                 const xnn_node *n, int flags, int threads, size_t m)
 {
-    XNN_T *cols = (flags & XNN_PLAN_TRAIN) ? (XNN_T *)saved : NULL;
-    if ((flags & XNN_PLAN_TRAIN) && !cols) return XNN_EINVAL;
+    XNN_T *cols = (flags & XNN_PLAN_TRAIN) && !use_direct(n) ? (XNN_T *)saved : NULL;
+    if ((flags & XNN_PLAN_TRAIN) && !use_direct(n) && !cols) return XNN_EINVAL;
     return XNN_FN(conv_run)(Y, Z, cols, work, X, (const XNN_T *)n->W, (const XNN_T *)n->b,
                             n->act, n, flags, threads, m);
 }
@@ -353,10 +595,33 @@ static void XNN_FN(transpose_w)(XNN_T *Wt, const XNN_T *W, size_t O, size_t K)
         for (size_t k = 0; k < K; k++) Wt[k * O + o] = W[o * K + k];
 }
 
+/* Wf (C, O, kh, kw) = W (O, C, kh, kw) with the taps flipped */
+static void XNN_FN(flip_w)(XNN_T *Wf, const XNN_T *W, const xnn_node *n)
+{
+    const size_t C = n->in_c, O = n->out_c, kh = n->kh, kw = n->kw;
+    for (size_t o = 0; o < O; o++)
+        for (size_t c = 0; c < C; c++)
+            for (size_t i = 0; i < kh; i++)
+                for (size_t j = 0; j < kw; j++)
+                    Wf[((c * O + o) * kh + i) * kw + j] =
+                        W[((o * C + c) * kh + (kh - 1 - i)) * kw + (kw - 1 - j)];
+}
+
 static int XNN_FN(conv_dx)(XNN_T *dX, void *work, const XNN_T *dZ, const XNN_T *W,
                            const XNN_T *relu, const XNN_T *A, int absolute, const xnn_node *n,
                            int flags, int threads, size_t m)
 {
+    if (use_direct(n)) {
+        XNN_FN(direct_job) jb = {0};
+        jb.g = direct_of(n, sizeof(XNN_T));
+        XNN_T *Wf = (XNN_T *)work;
+        XNN_FN(flip_w)(Wf, W, n);
+        jb.out = dX, jb.work = (char *)work, jb.in = dZ, jb.W = Wf, jb.relu = relu, jb.A = A;
+        jb.absolute = absolute, jb.n = n, jb.cfg = XNN_FN(xnn_gemm_config)(xnn_isa()), jb.m = m;
+        jb.slices = XNN_FN(slices_of)(m, threads);
+        xnn_parallel_for(XNN_FN(direct_dx_slice), &jb, jb.slices, threads);
+        return XNN_OK;
+    }
     XNN_FN(bwd_job) jb;
     jb.dX = dX, jb.work = (char *)work, jb.dZ = dZ, jb.relu = relu, jb.A = A;
     jb.n = n, jb.m = m, jb.absolute = absolute, jb.status = XNN_OK;
@@ -395,12 +660,32 @@ static void XNN_FN(gather_rows)(void *p, size_t o0, size_t o1)
                    g->P * sizeof(XNN_T));
 }
 
+/* db (O) = (db +) the sum of dZ (m, O, P) over images and positions: 16
+   partial sums (position q of an image goes to lane q mod 16), images in
+   order, the lanes added as a tree */
+static void XNN_FN(conv_db)(XNN_T *db, const XNN_T *dZ, size_t m, size_t O, size_t P, int add)
+{
+    for (size_t o = 0; o < O; o++) {
+        XNN_T a[16] = {0};
+        for (size_t i = 0; i < m; i++) {
+            const XNN_T *r = dZ + (i * O + o) * P;
+            size_t q = 0;
+            for (; q + 16 <= P; q += 16)
+                for (int l = 0; l < 16; l++) a[l] += r[q + l];
+            for (int l = 0; q + (size_t)l < P; l++) a[l] += r[q + l];
+        }
+        for (int l = 0; l < 8; l++) a[l] += a[l + 8];
+        for (int l = 0; l < 4; l++) a[l] += a[l + 4];
+        const XNN_T sum = (a[0] + a[2]) + (a[1] + a[3]);
+        db[o] = add ? db[o] + sum : sum;
+    }
+}
+
 static int XNN_FN(conv_backward)(XNN_T *dX, XNN_T *dW, XNN_T *db, void *work, const XNN_T *dZ,
                                  const void *saved, const XNN_T *X, const XNN_T *relu,
                                  const xnn_node *n, const XNN_FN(xnn_update) *update, int add,
                                  int threads, size_t m)
 {
-    (void)X;
     const conv_dims d = dims_of(n);
     const conv_scratch s = scratch_of(n, m, XNN_PLAN_TRAIN, sizeof(XNN_T));
     int st;
@@ -410,11 +695,29 @@ static int XNN_FN(conv_backward)(XNN_T *dX, XNN_T *dW, XNN_T *db, void *work, co
         if (st != XNN_OK) return st;
     }
     if (!dW && !db) return XNN_OK;
+    if (use_direct(n)) {
+        const size_t K = d.K, O = d.O;
+        if (dW) {
+            XNN_FN(direct_job) jb = {0};
+            jb.g = direct_of(n, sizeof(XNN_T));
+            XNN_T *dwt = (XNN_T *)((char *)work + jb.g.shared / 2);
+            memset(dwt, 0, O * K * sizeof(XNN_T));
+            jb.dwt = dwt, jb.work = (char *)work, jb.in = dZ, jb.X = X, jb.n = n, jb.m = m;
+            jb.cfg = XNN_FN(xnn_gemm_config)(xnn_isa());
+            jb.blocks = (O + 3) / 4;
+            jb.slices = XNN_FN(slices_of)(jb.blocks, threads);
+            xnn_parallel_for(XNN_FN(direct_dw_slice), &jb, jb.slices, threads);
+            for (size_t q = 0; q < O * K; q++) dW[q] = add ? dW[q] + dwt[q] : dwt[q];
+        }
+        if (db) XNN_FN(conv_db)(db, dZ, m, O, d.P, add);
+        if (update) return XNN_FN(xnn_update_params)(update, n);
+        return XNN_OK;
+    }
     if (!saved) return XNN_EINVAL;
-    XNN_T *dzcn = (XNN_T *)((char *)work + s.dzcn), *dwt = (XNN_T *)((char *)work + s.dwt);
-    XNN_FN(gather_job) gj = {dzcn, dZ, m, d.O, d.P};
-    xnn_parallel_range(XNN_FN(gather_rows), &gj, d.O, m * d.out);
     if (dW) {
+        XNN_T *dzcn = (XNN_T *)((char *)work + s.dzcn), *dwt = (XNN_T *)((char *)work + s.dwt);
+        XNN_FN(gather_job) gj = {dzcn, dZ, m, d.O, d.P};
+        xnn_parallel_range(XNN_FN(gather_rows), &gj, d.O, m * d.out);
         /* dW^T (K, O) = cols (K, m P) . dzcn^T */
         st = XNN_FN(xnn_gemm)(dwt, (const XNN_T *)saved, dzcn, 0, 0, 1, d.K, d.O, m * d.P);
         if (st != XNN_OK) return st;
@@ -424,15 +727,7 @@ static int XNN_FN(conv_backward)(XNN_T *dX, XNN_T *dW, XNN_T *db, void *work, co
                 dW[o * d.K + k] = add ? dW[o * d.K + k] + v : v;
             }
     }
-    if (db) {
-        const size_t len = m * d.P;
-        for (size_t o = 0; o < d.O; o++) {
-            const XNN_T *r = dzcn + o * len;
-            XNN_T sum = add ? db[o] : 0;
-            for (size_t q = 0; q < len; q++) sum += r[q];
-            db[o] = sum;
-        }
-    }
+    if (db) XNN_FN(conv_db)(db, dZ, m, d.O, d.P, add);
     if (update) return XNN_FN(xnn_update_params)(update, n);
     return XNN_OK;
 }

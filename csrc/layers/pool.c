@@ -52,11 +52,50 @@ typedef struct {
 
 /* ---- forward: planes [p0, p1) ---- */
 
+/* 2 x 2 windows at stride 2, the common case, without branches: the same
+   comparisons in the same order as the general loop below */
+static void XNN_FN(max_fwd_2x2)(const XNN_FN(pool_job) *j, size_t p0, size_t p1)
+{
+    const xnn_node *n = j->n;
+    const size_t H = n->in_h, W = n->in_w, Ho = n->out_h, Wo = n->out_w;
+    for (size_t p = p0; p < p1; p++) {
+        const XNN_T *x = j->in + p * H * W;
+        XNN_T *restrict y = j->out + p * Ho * Wo;
+        int32_t *restrict a = j->arg ? j->arg + p * Ho * Wo : NULL;
+        for (size_t oh = 0; oh < Ho; oh++) {
+            const XNN_T *r0 = x + 2 * oh * W, *r1 = r0 + W;
+            const int32_t base = (int32_t)(2 * oh * W);
+            for (size_t ow = 0; ow < Wo; ow++) {
+                const XNN_T v0 = r0[2 * ow], v1 = r0[2 * ow + 1], v2 = r1[2 * ow],
+                            v3 = r1[2 * ow + 1];
+                XNN_T v = v0;
+                int32_t k = 0, c;
+                /* k = c ? new : k, as masks: a select the CPU cannot mispredict */
+                c = -(int32_t)(v1 > v);
+                k ^= (k ^ 1) & c;
+                v = v1 > v ? v1 : v;
+                c = -(int32_t)(v2 > v);
+                k ^= (k ^ (int32_t)W) & c;
+                v = v2 > v ? v2 : v;
+                c = -(int32_t)(v3 > v);
+                k ^= (k ^ ((int32_t)W + 1)) & c;
+                v = v3 > v ? v3 : v;
+                y[oh * Wo + ow] = v;
+                if (a) a[oh * Wo + ow] = base + (int32_t)(2 * ow) + k;
+            }
+        }
+    }
+}
+
 static void XNN_FN(max_fwd)(void *ctx, size_t p0, size_t p1)
 {
     const XNN_FN(pool_job) *j = (const XNN_FN(pool_job) *)ctx;
     const xnn_node *n = j->n;
     const size_t H = n->in_h, W = n->in_w, Ho = n->out_h, Wo = n->out_w;
+    if (n->kh == 2 && n->kw == 2 && n->sh == 2 && n->sw == 2) {
+        XNN_FN(max_fwd_2x2)(j, p0, p1);
+        return;
+    }
     for (size_t p = p0; p < p1; p++) {
         const XNN_T *x = j->in + p * H * W;
         XNN_T *y = j->out + p * Ho * Wo;

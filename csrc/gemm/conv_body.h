@@ -1,0 +1,210 @@
+/* conv_body.h: the direct convolution's inner loops, written once and
+ * compiled by each instruction set's kernel file (kernel_ref.c,
+ * kernel_avx2.c, kernel_avx512.c), which names them CONV_WIDE and CONV_DW
+ * and, for the vector ISAs, gives the vector type and operations (V, VL,
+ * LD, ST, BC, MUL, ADD, ZERO). layers/conv.c drives them.
+ *
+ * Both work on the "wide" grid of a padded plane: a channel c of the input
+ * is stored (Hp, Wp) row-major at x + c ldx, an output position (oh, ow)
+ * with ow < Wp gets the flat index q = oh Wp + ow, and the tap (c, i, j)
+ * reads x[c ldx + i Wp + j + q]: one contiguous run of q for every tap.
+ * Positions with ow >= Wo are computed too and thrown away (or, for dW,
+ * carry a zero gradient). q runs in blocks of XNN_CONV_Q(T) lanes (64
+ * bytes), each lane a sum of its own held in registers: a multiply, then
+ * an add (never a fused multiply-add), the taps in increasing order. The
+ * lanes never mix until dW's final tree, written out below, so every ISA
+ * gives the same bits. */
+
+#define Q (XNN_IS_F32 ? 16 : 8)   /* 64 bytes */
+
+/* the Q lanes of a, added as a tree: (l, l + Q/2), ..., then
+   (a0 + a2) + (a1 + a3) */
+static inline XNN_T CONV_LANES(XNN_T *a)
+{
+    for (int h = Q / 2; h > 2; h /= 2)
+        for (int l = 0; l < h; l++) a[l] += a[l + h];
+    return (a[0] + a[2]) + (a[1] + a[3]);
+}
+
+#ifdef VL
+/* ---- vector ISAs: NV vectors of VL lanes per block ---- */
+#define NV (Q / VL)
+
+/* Y[o ldy + q] = sum over the taps t = (c, i, j) in increasing order of
+ * w[o K + t] x[c ldx + i Wp + j + q], for o < O and q < nq (a multiple of
+ * Q; x must be readable that far), K = C kh kw */
+void CONV_WIDE(XNN_T *Y, size_t ldy, const XNN_T *x, size_t ldx, size_t Wp, const XNN_T *w,
+               size_t O, size_t C, size_t kh, size_t kw, size_t nq)
+{
+    const size_t K = C * kh * kw;
+    size_t o = 0;
+#if NV <= 2
+    for (; o + 4 <= O; o += 4) {   /* 4 channels: 4 NV accumulators */
+        const XNN_T *w0 = w + o * K;
+        for (size_t q0 = 0; q0 < nq; q0 += Q) {
+            V a0[NV], a1[NV], a2[NV], a3[NV];
+            for (int v = 0; v < NV; v++) a0[v] = a1[v] = a2[v] = a3[v] = ZERO();
+            size_t t = 0;
+            for (size_t c = 0; c < C; c++)
+                for (size_t i = 0; i < kh; i++) {
+                    const XNN_T *r = x + c * ldx + i * Wp + q0;
+                    for (size_t j = 0; j < kw; j++, t++) {
+                        const V b0 = BC(w0 + t), b1 = BC(w0 + K + t), b2 = BC(w0 + 2 * K + t),
+                                b3 = BC(w0 + 3 * K + t);
+                        for (int v = 0; v < NV; v++) {
+                            const V s = LD(r + j + v * VL);
+                            a0[v] = ADD(a0[v], MUL(b0, s));
+                            a1[v] = ADD(a1[v], MUL(b1, s));
+                            a2[v] = ADD(a2[v], MUL(b2, s));
+                            a3[v] = ADD(a3[v], MUL(b3, s));
+                        }
+                    }
+                }
+            for (int v = 0; v < NV; v++) {
+                ST(Y + o * ldy + q0 + v * VL, a0[v]);
+                ST(Y + (o + 1) * ldy + q0 + v * VL, a1[v]);
+                ST(Y + (o + 2) * ldy + q0 + v * VL, a2[v]);
+                ST(Y + (o + 3) * ldy + q0 + v * VL, a3[v]);
+            }
+        }
+    }
+#endif
+    for (; o + 2 <= O; o += 2) {   /* 2 channels */
+        const XNN_T *w0 = w + o * K;
+        for (size_t q0 = 0; q0 < nq; q0 += Q) {
+            V a0[NV], a1[NV];
+            for (int v = 0; v < NV; v++) a0[v] = a1[v] = ZERO();
+            size_t t = 0;
+            for (size_t c = 0; c < C; c++)
+                for (size_t i = 0; i < kh; i++) {
+                    const XNN_T *r = x + c * ldx + i * Wp + q0;
+                    for (size_t j = 0; j < kw; j++, t++) {
+                        const V b0 = BC(w0 + t), b1 = BC(w0 + K + t);
+                        for (int v = 0; v < NV; v++) {
+                            const V s = LD(r + j + v * VL);
+                            a0[v] = ADD(a0[v], MUL(b0, s));
+                            a1[v] = ADD(a1[v], MUL(b1, s));
+                        }
+                    }
+                }
+            for (int v = 0; v < NV; v++) {
+                ST(Y + o * ldy + q0 + v * VL, a0[v]);
+                ST(Y + (o + 1) * ldy + q0 + v * VL, a1[v]);
+            }
+        }
+    }
+    for (; o < O; o++) {
+        const XNN_T *w0 = w + o * K;
+        for (size_t q0 = 0; q0 < nq; q0 += Q) {
+            V a0[NV];
+            for (int v = 0; v < NV; v++) a0[v] = ZERO();
+            size_t t = 0;
+            for (size_t c = 0; c < C; c++)
+                for (size_t i = 0; i < kh; i++) {
+                    const XNN_T *r = x + c * ldx + i * Wp + q0;
+                    for (size_t j = 0; j < kw; j++, t++) {
+                        const V b0 = BC(w0 + t);
+                        for (int v = 0; v < NV; v++)
+                            a0[v] = ADD(a0[v], MUL(b0, LD(r + j + v * VL)));
+                    }
+                }
+            for (int v = 0; v < NV; v++) ST(Y + o * ldy + q0 + v * VL, a0[v]);
+        }
+    }
+}
+
+/* dw[o K + t] += sum over q < nq of dz[o ldz + q] x[c ldx + i Wp + j + q]
+ * for o < O and every tap t = (c, i, j): Q partial sums per product, the
+ * blocks of q in increasing order, the lanes added as CONV_LANES does */
+void CONV_DW(XNN_T *dw, const XNN_T *dz, size_t ldz, const XNN_T *x, size_t ldx, size_t Wp,
+             size_t O, size_t C, size_t kh, size_t kw, size_t nq)
+{
+    const size_t K = C * kh * kw;
+    XNN_T lanes[Q];
+    size_t o = 0;
+    for (; o + 2 <= O; o += 2) {   /* 2 channels share each load of x */
+        const XNN_T *z0 = dz + o * ldz, *z1 = z0 + ldz;
+        size_t t = 0;
+        for (size_t c = 0; c < C; c++)
+            for (size_t i = 0; i < kh; i++)
+                for (size_t j = 0; j < kw; j++, t++) {
+                    const XNN_T *s = x + c * ldx + i * Wp + j;
+                    V a0[NV], a1[NV];
+                    for (int v = 0; v < NV; v++) a0[v] = a1[v] = ZERO();
+                    for (size_t q0 = 0; q0 < nq; q0 += Q)
+                        for (int v = 0; v < NV; v++) {
+                            const V xv = LD(s + q0 + v * VL);
+                            a0[v] = ADD(a0[v], MUL(LD(z0 + q0 + v * VL), xv));
+                            a1[v] = ADD(a1[v], MUL(LD(z1 + q0 + v * VL), xv));
+                        }
+                    for (int v = 0; v < NV; v++) ST(lanes + v * VL, a0[v]);
+                    dw[o * K + t] += CONV_LANES(lanes);
+                    for (int v = 0; v < NV; v++) ST(lanes + v * VL, a1[v]);
+                    dw[(o + 1) * K + t] += CONV_LANES(lanes);
+                }
+    }
+    for (; o < O; o++) {
+        const XNN_T *z0 = dz + o * ldz;
+        size_t t = 0;
+        for (size_t c = 0; c < C; c++)
+            for (size_t i = 0; i < kh; i++)
+                for (size_t j = 0; j < kw; j++, t++) {
+                    const XNN_T *s = x + c * ldx + i * Wp + j;
+                    V a0[NV];
+                    for (int v = 0; v < NV; v++) a0[v] = ZERO();
+                    for (size_t q0 = 0; q0 < nq; q0 += Q)
+                        for (int v = 0; v < NV; v++)
+                            a0[v] = ADD(a0[v], MUL(LD(z0 + q0 + v * VL), LD(s + q0 + v * VL)));
+                    for (int v = 0; v < NV; v++) ST(lanes + v * VL, a0[v]);
+                    dw[o * K + t] += CONV_LANES(lanes);
+                }
+    }
+}
+#undef NV
+
+#else
+/* ---- portable C: the same sums, lane by lane ---- */
+
+void CONV_WIDE(XNN_T *Y, size_t ldy, const XNN_T *x, size_t ldx, size_t Wp, const XNN_T *w,
+               size_t O, size_t C, size_t kh, size_t kw, size_t nq)
+{
+    const size_t K = C * kh * kw;
+    for (size_t o = 0; o < O; o++) {
+        const XNN_T *w0 = w + o * K;
+        for (size_t q0 = 0; q0 < nq; q0 += Q) {
+            XNN_T a[Q] = {0};
+            size_t t = 0;
+            for (size_t c = 0; c < C; c++)
+                for (size_t i = 0; i < kh; i++) {
+                    const XNN_T *r = x + c * ldx + i * Wp + q0;
+                    for (size_t j = 0; j < kw; j++, t++) {
+                        const XNN_T b = w0[t];
+                        for (int l = 0; l < Q; l++) a[l] += b * r[j + l];
+                    }
+                }
+            for (int l = 0; l < Q; l++) Y[o * ldy + q0 + l] = a[l];
+        }
+    }
+}
+
+void CONV_DW(XNN_T *dw, const XNN_T *dz, size_t ldz, const XNN_T *x, size_t ldx, size_t Wp,
+             size_t O, size_t C, size_t kh, size_t kw, size_t nq)
+{
+    const size_t K = C * kh * kw;
+    for (size_t o = 0; o < O; o++) {
+        const XNN_T *z0 = dz + o * ldz;
+        size_t t = 0;
+        for (size_t c = 0; c < C; c++)
+            for (size_t i = 0; i < kh; i++)
+                for (size_t j = 0; j < kw; j++, t++) {
+                    const XNN_T *s = x + c * ldx + i * Wp + j;
+                    XNN_T a[Q] = {0};
+                    for (size_t q0 = 0; q0 < nq; q0 += Q)
+                        for (int l = 0; l < Q; l++) a[l] += z0[q0 + l] * s[q0 + l];
+                    dw[o * K + t] += CONV_LANES(a);
+                }
+    }
+}
+#endif
+
+#undef Q
