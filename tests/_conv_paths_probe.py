@@ -1,0 +1,42 @@
+"""Run by test_conv_paths.py in a fresh process (XNN_CONV is read once per
+process): the convolution's forward, dX, dW, db and transpose on every
+stride-1 case of test_conv.py, each instruction set, both dtypes, 1 and 2
+threads; the results saved to the .npz file named by argv[1]."""
+import sys
+
+import numpy as np
+
+import xnn
+from xnn import _core
+from test_conv import CONV_CASES, conv_net
+
+out = {}
+def _available(isa):
+    try:
+        _core.set_isa(isa)
+    except ValueError:          # the processor lacks it
+        return False
+    return True
+
+
+isas = [i for i in ("ref", "avx2", "avx512") if _available(i)]
+for ci, (C, H, W, O, k, s, p) in enumerate(CONV_CASES):
+    if s != 1 or p >= k:
+        continue
+    for dtype in (np.float32, np.float64):
+        rng = np.random.default_rng(ci)
+        net, Wt, b, shape = conv_net(C, H, W, O, k, s, p, dtype, rng, act=_core.ACT_RELU)
+        m = 5
+        X = rng.normal(size=(m, C * H * W)).astype(dtype)
+        dZ = rng.normal(size=(m, int(np.prod(shape)))).astype(dtype)
+        for isa in isas:
+            _core.set_isa(isa)
+            for threads in (1, 2):
+                xnn.set_num_threads(threads)
+                Y, Z, saved = _core.node_forward(net, 0, X, 1)
+                dX, dW, db = _core.node_backward(net, 0, dZ, X, saved)
+                key = f"{ci}-{np.dtype(dtype).name}-{isa}-{threads}"
+                out[key + "-Y"], out[key + "-dX"], out[key + "-dW"], out[key + "-db"] = Y, dX, dW, db
+                out[key + "-X"], out[key + "-dZ"] = X, dZ
+                out[key + "-W"], out[key + "-b"] = Wt, b
+np.savez(sys.argv[1], isas=np.array(isas), **out)
