@@ -52,8 +52,14 @@ def test_conv2d_forward_backward_match_twin(case, dtype, rng):
         Y, Z, saved = _core.node_forward(net, 0, X.reshape(m, -1), _core.PLAN_EXPLAIN if hasattr(_core, "PLAN_EXPLAIN") else 2)
         assert_close(Z.reshape(Z64.shape), Z64, dtype)
         assert_close(Y.reshape(Z64.shape), np.maximum(Z64, 0), dtype)
-        Yt, _, saved = _core.node_forward(net, 0, X.reshape(m, -1), 1)   # training: keeps the unfolded input
-        np.testing.assert_array_equal(Yt, Y)
+        Yt, _, saved = _core.node_forward(net, 0, X.reshape(m, -1), 1)   # training
+        if s == 1 and p < k and C * k * k > 64:
+            # a many-tap layer trains through unfolding + GEMM (which keeps the
+            # unfolded input for dW) and predicts through the direct loops:
+            # the two agree to rounding
+            assert_close(Yt.reshape(Z64.shape), np.maximum(Z64, 0), dtype)
+        else:
+            np.testing.assert_array_equal(Yt, Y)
         dZ = rng.normal(size=Z64.shape).astype(dtype)
         dX, dW, db = _core.node_backward(net, 0, dZ.reshape(m, -1), X.reshape(m, -1), saved)
         edX, edW, edb = R.conv2d_backward(dZ.astype(float), X.astype(float), Wt.astype(float), s, p)

@@ -38,9 +38,12 @@
  * split among threads for the forward and dX, output channels for dW:
  * again no sum is split. Each path gives the same bits on every thread
  * count; the two paths round differently (the GEMM fuses multiply-adds).
- * XNN_CONV=gemm or XNN_CONV=direct in the environment (read once) forces
- * one path wherever it applies; by default the direct path runs where it
- * is faster (direct_pays below).
+ * By default the forward and product run the direct path wherever it
+ * applies, and the backward (dX, dW, the transpose) where the taps are few
+ * (direct_pays below); training a many-tap layer runs its forward through
+ * unfolding + GEMM, which keeps the unfolded input for dW in passing (the
+ * two forwards agree to rounding). XNN_CONV=gemm or XNN_CONV=direct in the
+ * environment (read once) forces one path everywhere it applies.
  */
 #ifndef XNN_T
 #include <stdlib.h>
@@ -81,15 +84,22 @@ static int direct_pays(const xnn_node *n)
     return n->in_c * n->kh * n->kw <= 64;
 }
 
-/* whether node n runs the direct path */
-static int use_direct(const xnn_node *n)
+/* whether node n's forward (and product) may run the direct path: wherever
+   it applies it measured at least as fast as unfolding + GEMM, except in
+   training when the backward is the GEMM's (conv_run) */
+static int direct_fwd(const xnn_node *n)
 {
     if (n->sh != 1 || n->sw != 1 || n->ph >= n->kh || n->pw >= n->kw) return 0;
-    switch (conv_mode()) {
-    case CONV_GEMM: return 0;
-    case CONV_DIRECT: return 1;
-    default: return direct_pays(n);
-    }
+    return conv_mode() != CONV_GEMM;
+}
+
+/* whether its backward (dX, dW, the transpose) does: with few taps; with
+   many the GEMM's products win, and the forward then also keeps the
+   unfolded input for dW */
+static int use_direct(const xnn_node *n)
+{
+    if (!direct_fwd(n)) return 0;
+    return conv_mode() == CONV_DIRECT || direct_pays(n);
 }
 
 /* the direct path's buffers, in elements */
@@ -198,14 +208,28 @@ static conv_scratch scratch_of(const xnn_node *n, size_t m, int flags, size_t el
     return s;
 }
 
+/* channels [o0, o1) of chunk cb of nb: whole blocks of 4 */
+static void chunk_of(size_t O, size_t cb, size_t nb, size_t *o0, size_t *o1)
+{
+    const size_t blocks = (O + 3) / 4;
+    *o0 = 4 * (blocks * cb / nb);
+    *o1 = 4 * (blocks * (cb + 1) / nb);
+    if (*o1 > O) *o1 = O;
+}
+
 size_t xnn_conv_scratch_bytes(const xnn_node *n, size_t m, int flags, int threads, size_t elem)
 {
-    if (use_direct(n)) {
+    const size_t T = (size_t)(threads > 0 ? threads : 1);
+    size_t direct = 0, gemm = 0;
+    if (direct_fwd(n)) {
         const direct_geo g = direct_of(n, elem);
-        return g.shared + (size_t)(threads > 0 ? threads : 1) * g.slice;
+        direct = g.shared + T * g.slice;
     }
-    conv_scratch s = scratch_of(n, m, flags, elem);
-    return s.slices + (size_t)(threads > 0 ? threads : 1) * s.slice;
+    if (!use_direct(n)) {
+        conv_scratch s = scratch_of(n, m, flags, elem);
+        gemm = s.slices + T * s.slice;
+    }
+    return direct > gemm ? direct : gemm;
 }
 
 #define XNN_SELF "layers/conv.c"
@@ -390,24 +414,37 @@ typedef struct {
     int act, absolute;
 } XNN_FN(direct_job);
 
-/* forward of images [m t / T, m (t + 1) / T) */
+/* forward of the items [I t / T, I (t + 1) / T), item = image i times
+   chunk cb of nb of the output channels (nb > 1 when there are fewer
+   images than threads) */
 static void XNN_FN(direct_fwd_slice)(void *p, size_t t)
 {
     XNN_FN(direct_job) *jb = (XNN_FN(direct_job) *)p;
     const xnn_node *n = jb->n;
     const direct_geo *g = &jb->g;
     const size_t O = n->out_c, Ho = n->out_h, Wo = n->out_w, P = Ho * Wo;
-    const size_t in = n->in_c * n->in_h * n->in_w, out = O * P;
+    const size_t in = n->in_c * n->in_h * n->in_w, out = O * P, K = n->in_c * n->kh * n->kw;
     char *slice = jb->work + g->shared + t * g->slice;
     XNN_T *xp = (XNN_T *)slice, *yw = (XNN_T *)(slice + align64(g->xlen * sizeof(XNN_T)));
-    const size_t i0 = jb->m * t / jb->slices, i1 = jb->m * (t + 1) / jb->slices;
-    for (size_t i = i0; i < i1; i++) {
-        XNN_FN(pad_image)(xp, jb->in + i * in, n, g);
-        jb->cfg->conv_wide(yw, g->nq, xp, g->ldx, g->Wp, jb->W, O, n->in_c, n->kh, n->kw, g->nq);
-        for (size_t o = 0; o < O; o++)
+    const size_t nb = jb->blocks, items = jb->m * nb;
+    const size_t k0 = items * t / jb->slices, k1 = items * (t + 1) / jb->slices;
+    size_t padded = (size_t)-1;
+    for (size_t k = k0; k < k1; k++) {
+        const size_t i = k / nb, cb = k % nb;
+        size_t o0, o1;
+        chunk_of(O, cb, nb, &o0, &o1);
+        if (o0 >= o1) continue;
+        if (padded != i) {
+            XNN_FN(pad_image)(xp, jb->in + i * in, n, g);
+            padded = i;
+        }
+        jb->cfg->conv_wide(yw, g->nq, xp, g->ldx, g->Wp, jb->W + o0 * K, o1 - o0, n->in_c, n->kh,
+                           n->kw, g->nq);
+        for (size_t o = o0; o < o1; o++)
             XNN_FN(wide_out)(jb->out + i * out + o * P,
                              jb->Z && jb->Z != jb->out ? jb->Z + i * out + o * P : NULL,
-                             yw + o * g->nq, g->Wp, Ho, Wo, jb->b ? jb->b + o : NULL, jb->act);
+                             yw + (o - o0) * g->nq, g->Wp, Ho, Wo, jb->b ? jb->b + o : NULL,
+                             jb->act);
     }
 }
 
@@ -483,12 +520,17 @@ static int XNN_FN(conv_run)(XNN_T *Y, XNN_T *Z, XNN_T *cols, void *work, const X
                             const XNN_T *W, const XNN_T *b, int act, const xnn_node *n,
                             int flags, int threads, size_t m)
 {
-    if (use_direct(n)) {
+    /* training a node whose backward is the GEMM's: unfold + GEMM, which
+       keeps the unfolded input in passing */
+    if (direct_fwd(n) && !cols) {
         XNN_FN(direct_job) jb = {0};
-        jb.out = Y, jb.Z = Z, jb.work = (char *)work, jb.in = X, jb.W = W, jb.b = b;
-        jb.n = n, jb.cfg = XNN_FN(xnn_gemm_config)(xnn_isa()), jb.act = act, jb.m = m;
+        jb.out = Y, jb.Z = Z, jb.work = (char *)work, jb.in = X, jb.W = W;
+        jb.b = b, jb.n = n, jb.cfg = XNN_FN(xnn_gemm_config)(xnn_isa()), jb.act = act, jb.m = m;
         jb.g = direct_of(n, sizeof(XNN_T));
-        jb.slices = XNN_FN(slices_of)(m, threads);
+        const size_t T = (size_t)(threads > 0 ? threads : 1);
+        /* fewer images than threads: split the output channels too */
+        jb.blocks = m >= T ? 1 : (T + m - 1) / m;
+        jb.slices = XNN_FN(slices_of)(m * jb.blocks, threads);
         xnn_parallel_for(XNN_FN(direct_fwd_slice), &jb, jb.slices, threads);
         return XNN_OK;
     }
