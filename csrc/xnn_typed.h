@@ -170,13 +170,15 @@ int XNN_FN(xnn_explain_lrp)(void *const *rel, const xnn_plan *plan, void *arena,
                             int pool, double eps, int bias, size_t m);
 /* Class activation maps of the output A (m, C, H', W') of node `layer`
  * (after its activation; 1-D: H' = 1), for the targets' logits: maps (m,
- * H' W') and, when not NULL, the channel weights (m, C); kind XNN_CAM_*;
- * relu applies ReLU to the weighted sum (Grad-CAM, Grad-CAM++). For
- * XNN_CAM_CLASS the network must end layer -> global average pool -> dense.
- * plan: XNN_PLAN_EXPLAIN. */
-int XNN_FN(xnn_explain_cam)(XNN_T *maps, XNN_T *weights, const xnn_plan *plan, void *arena,
-                            const XNN_T *X, const int64_t *targets, const xnn_node *nodes,
-                            size_t n, size_t layer, int kind, int relu, size_t m);
+ * H' W') and, when not NULL, the channel weights (m, C) and the classes
+ * explained (m) (targets with -1 resolved to the arg-max of the logits);
+ * kind XNN_CAM_*; relu applies ReLU to the weighted sum (Grad-CAM,
+ * Grad-CAM++). For XNN_CAM_CLASS the network must end layer -> global
+ * average pool -> dense. plan: XNN_PLAN_EXPLAIN. */
+int XNN_FN(xnn_explain_cam)(XNN_T *maps, XNN_T *weights, int64_t *explained,
+                            const xnn_plan *plan, void *arena, const XNN_T *X,
+                            const int64_t *targets, const xnn_node *nodes, size_t n,
+                            size_t layer, int kind, int relu, size_t m);
 /* out (m, Ho, Wo) = in (m, Hi, Wi) resampled (XNN_RESIZE_*), as
  * torch.nn.functional.interpolate with align_corners = False (1-D: Hi = Ho = 1) */
 int XNN_FN(xnn_resize)(XNN_T *out, const XNN_T *in, int mode, size_t m, size_t hi, size_t wi,

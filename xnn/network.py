@@ -172,7 +172,7 @@ class Sequential:
     # ------------------------------------------------------------ shapes
     @property
     def n_in(self):
-        return int(np.prod(self.input_shape))
+        return math.prod(self.input_shape)
 
     @property
     def n_out(self):
@@ -301,7 +301,7 @@ class Sequential:
         """Every layer's output for X (no dropout): a list of arrays shaped
         ``(m,) + layer.output_shape_``, the last one the network's output."""
         X = self._X(X)
-        outs = [np.empty((X.shape[0], int(np.prod(layer.output_shape_))), dtype=self.dtype)
+        outs = [np.empty((X.shape[0], math.prod(layer.output_shape_)), dtype=self.dtype)
                 for layer in self.layers]
         self._network().forward(X, outs)
         return [self._shaped(o, i) for i, o in enumerate(outs)]

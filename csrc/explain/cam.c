@@ -74,9 +74,10 @@ static void XNN_FN(cam_rows)(void *p, size_t i0, size_t i1)
     }
 }
 
-int XNN_FN(xnn_explain_cam)(XNN_T *maps, XNN_T *weights, const xnn_plan *plan, void *arena,
-                            const XNN_T *X, const int64_t *targets, const xnn_node *nodes,
-                            size_t n, size_t layer, int kind, int relu, size_t m)
+int XNN_FN(xnn_explain_cam)(XNN_T *maps, XNN_T *weights, int64_t *explained,
+                            const xnn_plan *plan, void *arena, const XNN_T *X,
+                            const int64_t *targets, const xnn_node *nodes, size_t n,
+                            size_t layer, int kind, int relu, size_t m)
 {
     const xnn_start top = {n - 1, XNN_START_LOGIT};
     if (xnn_explain_check(plan, nodes, n, &top, XNN_PLAN_EXPLAIN, sizeof(XNN_T)) != XNN_OK)
@@ -111,6 +112,7 @@ int XNN_FN(xnn_explain_cam)(XNN_T *maps, XNN_T *weights, const xnn_plan *plan, v
                                                   XNN_GRAD_PLAIN, threads, 0, mc);
         }
         if (st != XNN_OK) return st;
+        if (explained) memcpy(explained + r0, resolved, mc * sizeof(int64_t));
         XNN_FN(cam_ctx) c = {maps + r0 * P, weights ? weights + r0 * C : NULL,
                              AT(plan->node[layer].y), G,
                              kind == XNN_CAM_CLASS ? (const XNN_T *)nodes[n - 1].W : NULL,

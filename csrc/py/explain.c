@@ -10,7 +10,7 @@
  *   explain_noise(like, sigma, seed, stream) -> the noise a path sum adds at a step
  *   lrp(net, X, targets, rules, low, high, start, node=-1, pool=0, eps=1e-6,
  *       bias=True) -> [R_0, ..., R_top]
- *   cam(net, X, targets, layer, kind, relu=True) -> (maps, channel weights)
+ *   cam(net, X, targets, layer, kind, relu=True) -> (maps, channel weights, classes)
  *
  * node is the start node (-1: the last); targets are classes of the last
  * node (-1: the predicted class) or units (channels) of a hidden start
@@ -450,7 +450,8 @@ fail:
     return NULL;
 }
 
-/* cam(net, X, targets, layer, kind, relu=True) -> (maps (m, P), weights (m, C)) */
+/* cam(net, X, targets, layer, kind, relu=True) -> (maps (m, P), weights (m, C),
+   the classes explained (m,): -1 resolved to the arg-max of the logits) */
 static PyObject *py_cam(PyObject *self, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"net", "X", "targets", "layer", "kind", "relu", NULL};
@@ -490,23 +491,27 @@ static PyObject *py_cam(PyObject *self, PyObject *args, PyObject *kw)
     const int t = xnn_network_typenum(net);
     npy_intp md[2] = {(npy_intp)m, (npy_intp)(a->out_h * a->out_w)}, wd[2] = {(npy_intp)m,
                                                                              (npy_intp)a->out_c};
+    npy_intp rd[1] = {(npy_intp)m};
     PyArrayObject *M = xnn_new_array(2, md, t), *Wt = xnn_new_array(2, wd, t);
+    PyArrayObject *Rt = xnn_new_array(1, rd, NPY_INT64);
     planned p = {NULL, NULL};
-    if (!M || !Wt || make(&p, net, m, XNN_PLAN_EXPLAIN)) goto fail;
+    if (!M || !Wt || !Rt || make(&p, net, m, XNN_PLAN_EXPLAIN)) goto fail;
     int st;
     Py_BEGIN_ALLOW_THREADS
     xnn_network_read_lock(net);
-    XNN_DISPATCH(st, t, xnn_explain_cam, DATA(M), DATA(Wt), p.plan, p.arena, DATA(X),
-                 (const int64_t *)DATA(T), nodes, n, (size_t)layer, kind, relu, m);
+    XNN_DISPATCH(st, t, xnn_explain_cam, DATA(M), DATA(Wt), (int64_t *)DATA(Rt), p.plan,
+                 p.arena, DATA(X), (const int64_t *)DATA(T), nodes, n, (size_t)layer, kind,
+                 relu, m);
     xnn_network_unlock(net);
     Py_END_ALLOW_THREADS
     done(&p, net);
     if (xnn_raise_status(st, "cam")) goto fail;
-    return Py_BuildValue("NN", M, Wt);
+    return Py_BuildValue("NNN", M, Wt, Rt);
 fail:
     done(&p, net);
     Py_XDECREF(M);
     Py_XDECREF(Wt);
+    Py_XDECREF(Rt);
     return NULL;
 }
 
@@ -585,7 +590,8 @@ PyMethodDef xnn_explain_methods[] = {
     {"explain_noise", py_explain_noise, METH_VARARGS,
      "explain_noise(like, sigma, seed, stream) -> the noise a path sum adds at step stream"},
     {"cam", (PyCFunction)(void (*)(void))py_cam, METH_VARARGS | METH_KEYWORDS,
-     "cam(net, X, targets, layer, kind, relu=True) -> (maps (m, positions), channel weights (m, C))"},
+     "cam(net, X, targets, layer, kind, relu=True) -> (maps (m, positions), channel weights "
+     "(m, C), the classes explained (m,))"},
     {"deeplift", (PyCFunction)(void (*)(void))py_deeplift, METH_VARARGS | METH_KEYWORDS,
      "deeplift(net, X, B, targets, eps=1e-10, captum=True) -> attributions (m, in_0)"},
     {"lrp", (PyCFunction)(void (*)(void))py_lrp, METH_VARARGS | METH_KEYWORDS,

@@ -1,4 +1,5 @@
 """Argument handling shared by the explanation methods."""
+import math
 import numbers
 
 import numpy as np
@@ -149,7 +150,7 @@ def resolve(net, Xc, targets, node):
 
 def shaped(A, shape):
     """A (m, n_in) back in the caller's shape of X, when it had another one."""
-    if shape is not None and len(shape) != 2 and int(np.prod(shape)) == A.size:
+    if shape is not None and len(shape) != 2 and math.prod(shape) == A.size:
         return A.reshape(shape)
     return A
 

@@ -15,6 +15,8 @@ default, ``interpolate="nearest"`` as Captum's
 the layer's resolution. The result also carries ``.maps`` (the layer's
 resolution), ``.weights`` (the channel weights) and ``.targets``.
 """
+import math
+
 import numpy as np
 
 from .. import _core
@@ -43,7 +45,7 @@ class CAM(np.ndarray):
 
 def _spatial(model, i):
     shape = model.layers[i].output_shape_
-    return len(shape) >= 2 and int(np.prod(shape[1:])) > 1
+    return len(shape) >= 2 and math.prod(shape[1:]) > 1
 
 
 def _layer(model, layer, what):
@@ -104,8 +106,7 @@ def _run(model, X, target, layer, kind, relu, interpolate, what):
     model = C.check_model(model)
     i = _layer(model, layer, what)
     net, Xc, node, targets, _ = C.prepare(model, X, target)
-    targets = C.resolve(net, Xc, targets, node)
-    maps, weights = _core.cam(net, Xc, targets, i, kind, bool(relu))
+    maps, weights, targets = _core.cam(net, Xc, targets, i, kind, bool(relu))
     fshape = model.layers[i].output_shape_[1:]
     maps = maps.reshape((maps.shape[0],) + tuple(fshape))
     if interpolate is None:
@@ -113,7 +114,11 @@ def _run(model, X, target, layer, kind, relu, interpolate, what):
     else:
         size = _input_size(model)
         mode = interpolate if interpolate != "bilinear" or len(size) == 2 else "linear"
-        out = upsample(maps, size if len(size) == 2 else size[0], mode)
+        if mode not in _MODES:
+            upsample(maps, size if len(size) == 2 else size[0], mode)   # raises, naming mode
+        src = maps if len(size) == 2 else maps.reshape(maps.shape[0], 1, -1)
+        out = _core.resize(src, *(size if len(size) == 2 else (1,) + size),
+                           _MODES[mode]).reshape((maps.shape[0],) + tuple(size))
     out = out.view(CAM)
     out.maps, out.weights, out.layer, out.targets = maps, weights, i, targets
     return out

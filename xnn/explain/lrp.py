@@ -56,17 +56,20 @@ def _rules(model, rule, composite, params):
     return rules
 
 
-#: (rule name, model's layer types, parameters) -> the C rule tuples, for
-#: rules given by name with hashable parameters (the common call lrp(model, x))
+#: (rule name, preset name, model's layer types, parameters) -> the C rule
+#: tuples, for rules and presets given by name with hashable parameters (the
+#: common calls lrp(model, x) and lrp(model, x, composite="epsilon-plus-flat"))
 _RULE_TUPLES = {}
 
 
 def _rule_tuples(model, rule, composite, params):
     """[(code, epsilon, gamma, alpha, beta)] per layer, and the z^B rule if any."""
     key = None
-    if composite is None and (rule is None or isinstance(rule, str)) and "low" not in params \
-            and "high" not in params:
-        key = (rule, tuple(type(ly) for ly in model.layers), tuple(sorted(params.items())))
+    named = (composite is None and (rule is None or isinstance(rule, str))) or \
+        (rule is None and isinstance(composite, str))
+    if named and "low" not in params and "high" not in params:
+        key = (rule, composite.lower() if isinstance(composite, str) else None,
+               tuple(type(ly) for ly in model.layers), tuple(sorted(params.items())))
         try:
             hit = _RULE_TUPLES.get(key)
         except TypeError:       # unhashable parameters: no cache
