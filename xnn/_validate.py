@@ -82,8 +82,12 @@ def features(X, name, n_features, dt, finite=False, shape=None):
         raise ValueError(f"{name}: expected {n_features} columns{image}, got shape {np.shape(X)}")
     if arr.shape[0] == 0:
         raise ValueError(f"{name}: expected at least one row, got shape {arr.shape}")
-    with np.errstate(over="ignore", invalid="ignore"):
-        out = np.require(arr, dtype=dt, requirements="CAE")   # C-contiguous, aligned, ndarray
+    if type(arr) is np.ndarray and arr.dtype == dt and arr.flags.c_contiguous \
+            and arr.flags.aligned:
+        out = arr
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = np.require(arr, dtype=dt, requirements="CAE")   # C-contiguous, aligned, ndarray
     if finite and out.dtype.kind == "f":
         bad = first_nonfinite(out)
         if bad is not None:
