@@ -45,11 +45,7 @@ typedef int xnn_kernel_avx2_unused;  /* not an x86-64 GCC/Clang build */
 
 #include "gemm/kernel_simd.h"
 
-#if XNN_IS_F32
-#define MUL _mm256_mul_ps
-#else
-#define MUL _mm256_mul_pd
-#endif
+#define MADD(a, b, c) FMA((b), (c), (a))   /* a + b c, one rounding */
 #define CONV_WIDE XNN_FN(xnn_conv_wide_avx2)
 #define CONV_DW XNN_FN(xnn_conv_dw_avx2)
 #define CONV_LANES XNN_FN(conv_lanes_avx2)
@@ -57,7 +53,7 @@ typedef int xnn_kernel_avx2_unused;  /* not an x86-64 GCC/Clang build */
 #undef CONV_WIDE
 #undef CONV_DW
 #undef CONV_LANES
-#undef MUL
+#undef MADD
 
 #undef V
 #undef VL

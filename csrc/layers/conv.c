@@ -37,7 +37,7 @@
  * It keeps nothing for the backward (it reads the input again). Images
  * split among threads for the forward and dX, output channels for dW:
  * again no sum is split. Each path gives the same bits on every thread
- * count; the two paths round differently (the GEMM fuses multiply-adds).
+ * count; the two paths round differently (their sums run in other orders).
  * By default the forward and product run the direct path wherever it
  * applies, and the backward (dX, dW, the transpose) where the taps are few
  * (direct_pays below); training a many-tap layer runs its forward through
