@@ -85,14 +85,22 @@ int XNN_FN(xnn_explain_backward)(XNN_T **result, XNN_T *dX, void *const *grads, 
         }
         const XNN_T *A = XNN_FN(xnn_explain_input)(plan, arena, X, l);
         XNN_T *out = l == 0 ? dX : H;
+        /* the plain gradient through a ReLU node below: the op applies the
+           derivative as it writes (the same [y > 0] as xnn_explain_act_back,
+           so the same bits), unless this gradient is kept before it; one
+           row through a dense node keeps its one-row product */
+        const int fused = l > 0 && l != stop && mode == XNN_GRAD_PLAIN &&
+                          nodes[l - 1].act == XNN_ACT_RELU && !(grads && grads[l]) &&
+                          (mc > 1 || a->op != XNN_OP_DENSE);
+        const XNN_T *relu = fused ? AT(plan->node[l - 1].y) : NULL;
         int st;
-        if (xnn_node_linear(a)) {
+        if (xnn_node_linear(a) && !fused) {
             const int fin = l == 0;
             st = op->transpose(out, work, G, fin && times ? A : NULL, (const XNN_T *)a->W,
                                fin && absolute, a, threads, mc);
         } else {
             st = op->backward(out, NULL, NULL, work, G, xnn_plan_at(arena, plan->node[l].saved), A,
-                              NULL, a, NULL, 0, threads, mc);
+                              relu, a, NULL, 0, threads, mc);
             if (st == XNN_OK && l == 0 && (times || absolute)) {
                 const size_t len = mc * in;
                 if (times)
@@ -110,9 +118,11 @@ int XNN_FN(xnn_explain_backward)(XNN_T **result, XNN_T *dX, void *const *grads, 
             return XNN_OK;
         }
         const xnn_node *b = &nodes[l - 1];
-        st = XNN_FN(xnn_explain_act_back)(H, AT(plan->node[l - 1].y), b->act, mode, mc,
-                                          xnn_node_out(b));
-        if (st != XNN_OK) return st;
+        if (!fused) {
+            st = XNN_FN(xnn_explain_act_back)(H, AT(plan->node[l - 1].y), b->act, mode, mc,
+                                              xnn_node_out(b));
+            if (st != XNN_OK) return st;
+        }
         XNN_T *tmp = G;
         G = H;
         H = tmp;
