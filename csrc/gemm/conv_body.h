@@ -95,9 +95,25 @@ void CONV_WIDE(XNN_T *Y, size_t ldy, const XNN_T *x, size_t ldx, size_t Wp, cons
             }
         }
     }
-    for (; o < O; o++) {
+    for (; o < O; o++) {        /* one channel: 4 blocks of q share each broadcast */
         const XNN_T *w0 = w + o * K;
-        for (size_t q0 = 0; q0 < nq; q0 += Q) {
+        size_t q0 = 0;
+        for (; q0 + 4 * Q <= nq; q0 += 4 * Q) {
+            V a0[4 * NV];
+            for (int v = 0; v < 4 * NV; v++) a0[v] = ZERO();
+            size_t t = 0;
+            for (size_t c = 0; c < C; c++)
+                for (size_t i = 0; i < kh; i++) {
+                    const XNN_T *r = x + c * ldx + i * Wp + q0;
+                    for (size_t j = 0; j < kw; j++, t++) {
+                        const V b0 = BC(w0 + t);
+                        for (int v = 0; v < 4 * NV; v++)
+                            a0[v] = MADD(a0[v], b0, LD(r + j + v * VL));
+                    }
+                }
+            for (int v = 0; v < 4 * NV; v++) ST(Y + o * ldy + q0 + v * VL, a0[v]);
+        }
+        for (; q0 < nq; q0 += Q) {
             V a0[NV];
             for (int v = 0; v < NV; v++) a0[v] = ZERO();
             size_t t = 0;
