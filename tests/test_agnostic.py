@@ -2,10 +2,8 @@
 counterfactuals. Oracles: closed forms on linear models, brute-force
 Shapley values, and the lime and shap packages given the same samples
 (float64 models: the numbers agree to rounding)."""
-import importlib
 import itertools
 import math
-import os
 import warnings
 
 import numpy as np
@@ -13,18 +11,8 @@ import pytest
 
 import xnn
 import xnn.explain as E
+from _deps import require
 from xnn.explain import _perturb
-
-
-def requires(name):
-    """Import an optional test dependency: skip without it, but fail under
-    CI=true, where the test extras install it."""
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{name} is needed by this test (pip install '.[test]')")
-        pytest.skip(f"{name} is not installed")
 
 
 @pytest.fixture(autouse=True)
@@ -112,7 +100,7 @@ def test_superpixels_grid_and_skimage():
     np.testing.assert_array_equal(g, (np.arange(28)[:, None] // 4) * 7 + np.arange(28)[None] // 4)
     g = E.superpixels(np.zeros(64), "grid", grid=(2, 4))
     assert g.shape == (8, 8) and g.max() == 7 and g[0, 0] == 0 and g[7, 7] == 7
-    requires("skimage")
+    require("skimage")
     img = np.random.default_rng(0).random((28, 28))
     for method in ("slic", "quickshift"):
         s = E.superpixels(img, method)
@@ -158,7 +146,7 @@ def test_lime_on_a_linear_model_recovers_its_coefficients():
 
 
 def test_lime_equals_the_lime_package(digits_model):
-    lime_image = requires("lime.lime_image")
+    lime_image = require("lime.lime_image")
     model, X = digits_model
     x = X[7].reshape(8, 8)
     seg = E.superpixels(x, "grid", grid=(4, 4))
@@ -234,7 +222,7 @@ def wine_model():
 
 @pytest.mark.parametrize("discretize", [True, False])
 def test_lime_tabular_equals_the_lime_package(wine_model, discretize):
-    lt = requires("lime.lime_tabular")
+    lt = require("lime.lime_tabular")
     model, X, names = wine_model
     r = E.lime_tabular(model, X[5], X, n_samples=1500, seed=4, feature_names=names,
                        discretize=discretize)
@@ -290,7 +278,7 @@ def test_text_pipeline_and_lime_text(kind):
     words = dict(r.as_list())
     assert words["good"] > 0 > words["bad"]                       # the evidence the model learned
     if kind == "count":
-        lt = requires("lime.lime_text")
+        lt = require("lime.lime_text")
         e = lt.LimeTextExplainer(random_state=1).explain_instance(
             text, pipe.predict_proba, labels=(r.target,), num_features=10, num_samples=800)
         lw = dict(e.as_list(label=r.target))
@@ -371,7 +359,7 @@ def test_kernel_shap_exact_equals_brute_force_superpixels():
 
 
 def test_kernel_shap_sampled_equals_the_shap_package():
-    shap = requires("shap")
+    shap = require("shap")
     model = dense((20, 8, 3), ("relu", "softmax"), seed=2)
     rng = np.random.RandomState(3)
     bg, x = rng.rand(5, 20), rng.rand(20)
@@ -385,7 +373,7 @@ def test_kernel_shap_sampled_equals_the_shap_package():
 
 
 def test_kernel_shap_top_features_agree_with_shap_on_a_trained_model(digits_model):
-    shap = requires("shap")
+    shap = require("shap")
     model, X = digits_model
     bg = X[100:120]
     r = E.kernel_shap(model, X[3], bg, n_samples=600, seed=11)

@@ -12,7 +12,6 @@ from _torchnet import conv1d_net, gap_cnn, lenet5, small_cnn, torch_model, tt
 from _zennit import import_zennit
 from conftest import model_of
 
-import xnn
 import xnn.explain as E
 
 torch = require("torch")

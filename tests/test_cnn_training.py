@@ -3,13 +3,11 @@ and load, summarise themselves, and refuse what does not fit with errors
 that name the layer."""
 import json
 import os
-import zipfile
 
 import numpy as np
 import pytest
 
 import xnn
-from xnn import _core
 
 L = xnn.layers
 

@@ -2,7 +2,6 @@
 (xnn.reference), over a sample of kernels, strides, paddings, channels and
 sizes (odd, prime, one, larger than any blocking), both dtypes; threads
 change no bit."""
-import itertools
 
 import numpy as np
 import pytest

@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
+from _deps import require
 
 from xnn import datasets as ds
 from xnn.datasets.openml import _parse_arff
@@ -181,7 +182,7 @@ def test_mnist_gzip_compressed_arff(server, cache, how):
 
 
 def test_mnist_unquoted_labels_crlf_and_progress_bar(server, cache, capsys):
-    pytest.importorskip("tqdm")
+    require("tqdm")
     X, y = make_data(seed=2)
     server.publish(X, y, arff=make_arff(X, y, quote_labels=False, newline="\r\n"))
     Xu, yu = ds.load_mnist(as_float=False, cache_dir=cache, verbose=True)
@@ -536,7 +537,7 @@ def test_csv_missing_file(tmp_path):
 
 
 def test_digits():
-    pytest.importorskip("sklearn")
+    require("sklearn")
     X, y = ds.load_digits()
     assert X.shape == (1797, 64) and X.dtype == np.float32
     assert X.min() == 0.0 and X.max() == 1.0
@@ -552,7 +553,7 @@ def test_digits():
 @pytest.mark.parametrize("test_size", [0.2, 0.25, 0.33, 0.5, 1])
 @pytest.mark.parametrize("seed", [0, 42])
 def test_split_equals_train_test_split(n, test_size, seed):
-    model_selection = pytest.importorskip("sklearn.model_selection")
+    model_selection = require("sklearn.model_selection")
     X = np.arange(n * 3, dtype=np.float64).reshape(n, 3)
     y = np.arange(n) % 10
     ours = ds.split(X, y, test_size=test_size, seed=seed)
@@ -563,7 +564,7 @@ def test_split_equals_train_test_split(n, test_size, seed):
 
 
 def test_split_accepts_a_random_state():
-    model_selection = pytest.importorskip("sklearn.model_selection")
+    model_selection = require("sklearn.model_selection")
     X, y = np.arange(40).reshape(20, 2), np.arange(20)
     ours = ds.split(X, y, 0.3, seed=np.random.RandomState(3))
     theirs = model_selection.train_test_split(X, y, test_size=0.3,
@@ -1027,7 +1028,7 @@ def test_cache_reader_bounds_compressed_members(tmp_path):
 
 
 def test_split_calls_scikit_learn(monkeypatch):
-    model_selection = pytest.importorskip("sklearn.model_selection")
+    model_selection = require("sklearn.model_selection")
     calls = []
     original = model_selection.train_test_split
 

@@ -1,7 +1,6 @@
 """`python -m xnn demo`: tiny runs on the offline digits and on IDX files the
 test writes; no network (OpenML is pointed at a closed local port)."""
 import gzip
-import os
 import socket
 import struct
 import subprocess

@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _deps import require
 
 import xnn
 import xnn.evaluate as EV
@@ -246,7 +247,7 @@ def test_infidelity_and_sensitivity_bad_inputs(digits_model):
 
 
 def torch_twin(model):
-    torch = pytest.importorskip("torch")
+    torch = require("torch")
     mods = []
     for i, ly in enumerate(model.layers):
         lin = torch.nn.Linear(ly.n_in, ly.n_out).double()
@@ -263,7 +264,7 @@ def torch_twin(model):
 def test_infidelity_equals_captum(digits_model, normalize):
     model, X = digits_model
     torch, tm = torch_twin(model)
-    metrics = pytest.importorskip("captum.metrics")
+    metrics = require("captum.metrics")
     G = xnn.explain.gradient(model, X) * np.random.default_rng(0).random(X.shape)
     t = model.predict(X)
     I = np.random.default_rng(5).normal(0, 0.1, size=(40, 7, 64))
@@ -283,8 +284,8 @@ def test_infidelity_equals_captum(digits_model, normalize):
 def test_sensitivity_max_equals_captum(digits_model):
     model, X = digits_model
     torch, tm = torch_twin(model)
-    metrics = pytest.importorskip("captum.metrics")
-    attr = pytest.importorskip("captum.attr")
+    metrics = require("captum.metrics")
+    attr = require("captum.attr")
     t = model.predict(X)
     D = np.random.default_rng(6).uniform(-0.3, 0.3, size=(40, 5, 64))
     sal = attr.Saliency(tm)

@@ -23,7 +23,6 @@ from hypothesis.extra import numpy as hnp
 import xnn
 import xnn.explain as E
 from xnn import _core
-from conftest import dense_node
 
 L = xnn.layers
 LONG = os.environ.get("XNN_FUZZ_LONG", "").strip() not in ("", "0")

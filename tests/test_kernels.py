@@ -6,7 +6,7 @@ import pytest
 
 from xnn import _core
 from xnn import reference as ref
-from conftest import DTYPES, SIZES, assert_close, dense_network
+from conftest import DTYPES, assert_close, dense_network
 
 ACTS = {"linear": _core.ACT_LINEAR, "relu": _core.ACT_RELU, "tanh": _core.ACT_TANH,
         "sigmoid": _core.ACT_SIGMOID, "softmax": _core.ACT_SOFTMAX}

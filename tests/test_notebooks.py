@@ -5,12 +5,13 @@ import os
 from pathlib import Path
 
 import pytest
+from _deps import require
 
 import xnn
 
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
-pytest.importorskip("ipykernel")
+nbformat = require("nbformat")
+nbclient = require("nbclient")
+require("ipykernel")
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 NAMES = ["01_mnist_saliency.ipynb", "02_initialisation.ipynb", "03_lrp_poster.ipynb",

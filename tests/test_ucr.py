@@ -4,7 +4,6 @@ when aeon is installed, every .ts file aeon ships against aeon's own reader."""
 import gzip
 import importlib
 import importlib.util
-import os
 
 import numpy as np
 import pytest

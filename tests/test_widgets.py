@@ -4,7 +4,6 @@ for every method, errors, the HTTP server, ``python -m xnn explore``, the
 widget's message loop, and the page module's throttle under node."""
 import base64
 import json
-import os
 import re
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _deps import require
 
 import xnn
 from xnn import widgets
@@ -115,7 +115,7 @@ def test_mnist_l_shape_by_hand():
 def test_mnist_grey_ink_against_an_independent_computation(rng):
     """Random grey ink in a 200 x 120 box (scale exactly 1/10): block means,
     scipy's centre of mass, a whole-pixel shift to (14, 14)."""
-    ndimage = pytest.importorskip("scipy.ndimage")
+    ndimage = require("scipy.ndimage")
     bm = np.zeros((300, 300), np.uint8)
     ink = rng.integers(1, 256, (200, 120)).astype(np.uint8)
     bm[37:237, 91:211] = ink

@@ -39,8 +39,6 @@ a few minutes); --epochs, --lr and --train-rows change one setting."""
 # ---------------------------------------------------------------- data
 def _load_data(args):
     """(X, y, description, image shape) of the first available data set."""
-    import numpy as np
-
     from xnn import datasets
 
     if args.data is not None:
@@ -135,8 +133,6 @@ def _relevances(model, x, target):
 
 # ---------------------------------------------------------------- demo
 def _demo(args):
-    import numpy as np
-
     import xnn
     from xnn import datasets
 

@@ -88,28 +88,6 @@ def get_data_home(cache_dir=None):
 
 
 def _openml_base():
-    return os.environ.get("XNN_OPENML_URL", "").strip().rstrip("/") or OPENML_URL
-
-
-def _offline_help(cache_file):
-    return (
-        f"No usable cached copy at {cache_file}.\n"
-        "To work offline, use one of:\n"
-        "  * xnn.datasets.load_digits()  - scikit-learn's bundled 8x8 digits, "
-        "no download;\n"
-        "  * xnn.datasets.load_idx_dir(directory) or "
-        "xnn.datasets.load_idx(images, labels) - the classic MNIST IDX files "
-        "(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
-        "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz); "
-        "load_idx_dir() with no argument reads the directory $XNN_MNIST_DIR;\n"
-        "  * xnn.datasets.load_csv(path) - a label-first CSV (Kaggle train.csv);\n"
-        f"  * copy a {cache_file.name} made by load_mnist() on another machine "
-        f"to {cache_file.parent} (or set $XNN_DATA_HOME).\n"
-        "A mirror of OpenML can be used by setting $XNN_OPENML_URL."
-    )
-
-
-def _openml_base():
     """The server: ``$XNN_OPENML_URL`` (an http or https URL) or OpenML's."""
     env = os.environ.get("XNN_OPENML_URL", "").strip().rstrip("/")
     if not env:

@@ -5,7 +5,6 @@ per unit, or per image): ``xnn.explain.gradient``'s kernel, which also
 returns the score at the point it differentiates. The regularizers are
 NumPy/SciPy on the batch (``regularizers``), with no loop over units.
 """
-import numbers
 
 import numpy as np
 
