@@ -41,6 +41,10 @@ import time
 import warnings
 from pathlib import Path
 
+if __name__ == "__main__":      # before NumPy loads its BLAS
+    import blas_env
+    blas_env.rerun_without_blas_vars()
+
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -52,6 +56,7 @@ except ImportError:  # an in-place build in this checkout
     sys.path.insert(0, ROOT)
     import xnn  # noqa: E402
 from xnn import _core  # noqa: E402
+from blas_env import BLAS_VARS, removed as blas_env_removed  # noqa: E402,F401
 from timing import timings  # noqa: E402
 
 THREADS = 2
@@ -66,8 +71,6 @@ PAUSE = 0.5                  # seconds: the other library's idle threads stop sp
 NETS = ("lenet5", "keras")
 TITLES = {"lenet5": "LeNet-5", "keras": "Keras CNN"}
 CAM_LAYER = 2                # the Keras CNN's second convolution
-BLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-REMOVED_VAR = "XNN_BENCH_REMOVED_BLAS_VARS"
 
 
 # ------------------------------------------------------------------ data, networks
@@ -216,25 +219,6 @@ def set_threads(n=THREADS):
 
 # ------------------------------------------------------------------ environment
 
-def blas_env_removed():
-    """"VAR=value" of the OpenBLAS variables this run removed, or ""."""
-    return os.environ.get(REMOVED_VAR, "")
-
-
-def rerun_without_blas_vars(script, argv):
-    """When OPENBLAS_CORETYPE or OPENBLAS_L2_SIZE is set (they change NumPy's
-    BLAS kernel), run ``script argv`` again in a subprocess without them and
-    exit with its status; the child reports what was removed."""
-    found = {v: os.environ[v] for v in BLAS_VARS if v in os.environ}
-    if not found:
-        return
-    env = {k: v for k, v in os.environ.items() if k not in BLAS_VARS}
-    env[REMOVED_VAR] = ", ".join(f"{k}={v}" for k, v in found.items())
-    print(f"note: {env[REMOVED_VAR]} set in the environment; running again without "
-          f"{' and '.join(BLAS_VARS)} so that NumPy's BLAS picks its own kernel", flush=True)
-    sys.exit(subprocess.call([sys.executable, os.path.abspath(script), *argv], env=env))
-
-
 def numpy_blas():
     """threadpoolctl's report of NumPy's BLAS: internal_api, version,
     architecture, num_threads (the libraries loaded from NumPy's wheel first)."""
@@ -260,7 +244,7 @@ def versions():
             info[mod] = "not installed"
     removed = blas_env_removed()
     info["OpenBLAS variables"] = (f"{removed} removed from the environment for this run"
-                                  if removed else "none set")
+                                  if removed else f"none set ({', '.join(BLAS_VARS)})")
     return info
 
 
@@ -938,7 +922,6 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true",
                     help="a smoke run: 12,800-row epochs, one round, 2,000 images explained")
     args = ap.parse_args(argv)
-    rerun_without_blas_vars(__file__, argv)
     warnings.simplefilter("ignore")
     from run import table   # noqa: E402  (the benchmark's Markdown tables)
     print(table([{"item": k, "value": v} for k, v in versions().items()]))

@@ -36,10 +36,15 @@ import tempfile
 import time
 import warnings
 
+if __name__ == "__main__":      # before NumPy loads its BLAS
+    import blas_env
+    blas_env.rerun_without_blas_vars()
+
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import blas_env  # noqa: E402
 try:
     import xnn  # noqa: E402  (installed)
 except ImportError:  # an in-place build in this checkout
@@ -519,7 +524,6 @@ def main(argv=None):
     if unknown:
         ap.error(f"--only: unknown sections {sorted(unknown)}; expected some of {names}")
     import bench_cnn
-    bench_cnn.rerun_without_blas_vars(__file__, argv)   # exits when it ran without them
     info = machine()
     X, y, data_desc = load_data()
     out = ["# xnn benchmark results\n",
@@ -528,10 +532,10 @@ def main(argv=None):
            f"{repeats} repeats each), {threads} threads for xnn, NumPy's BLAS and PyTorch.\n",
            "## Machine and versions\n", table([{"item": k, "value": v} for k, v in info.items()]),
            f"Data: {data_desc}.\n"]
-    if bench_cnn.blas_env_removed():
-        out.append(f"NumPy ran without {bench_cnn.blas_env_removed()}: the benchmark removed them "
-                   "from the environment of the whole run.\n")
-        print(out[-1])
+    if blas_env.removed():
+        out.append(f"NumPy ran without {blas_env.removed()}, removed from the environment of "
+                   "the whole run.\n")
+    print("\n".join(out[2:]), flush=True)
 
     def section(title, rows, note=""):
         block = f"## {title}\n\n{note}{table(rows)}"
