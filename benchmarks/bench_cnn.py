@@ -17,8 +17,9 @@ Rows (every figure a median of repeats, every ratio taken within this run):
              the same network and SGD in PyTorch (cross-entropy on the logits).
              Each figure comes from a fresh process; the frameworks take turns
              in rounds, and a figure is the median over the rounds.
-  memory     the epoch's own peak resident memory (peak during the epoch minus
-             the resident size just before it), from the same fresh processes.
+  memory     the epoch's own peak resident memory (the peak during a short
+             warm-up and the epoch minus the resident size just before them),
+             from the same fresh processes.
   conv       forward, dX and dW of every convolution at batch 128, in GFLOP/s,
              beside the 2048^3 float32 GEMM rate of xnn.ops.matmul and NumPy.
   forward    predict_proba of the 10,000 test images against PyTorch (no_grad,
@@ -56,7 +57,7 @@ except ImportError:  # an in-place build in this checkout
     sys.path.insert(0, ROOT)
     import xnn  # noqa: E402
 from xnn import _core  # noqa: E402
-from blas_env import BLAS_VARS, removed as blas_env_removed  # noqa: E402,F401
+from blas_env import BLAS_VARS, removed as blas_env_removed  # noqa: E402
 from timing import timings  # noqa: E402
 
 THREADS = 2
@@ -342,7 +343,7 @@ def _in_subprocess(args):
     return [float(v) for v in res.stdout.split()[-3:]]
 
 
-def epoch_rows(X, y, rows=EPOCH_ROWS, rounds=EPOCH_ROUNDS, repeats=1, threads=THREADS, rate=None):
+def epoch_rows(X, y, rows=EPOCH_ROWS, rounds=EPOCH_ROUNDS, repeats=1, threads=THREADS):
     """(epoch rows, memory rows). Each figure from a fresh process; the
     frameworks take turns, `rounds` rounds of `repeats` epochs each, and a
     figure is the median over the rounds. Memory: the median over the
@@ -371,8 +372,6 @@ def epoch_rows(X, y, rows=EPOCH_ROWS, rounds=EPOCH_ROUNDS, repeats=1, threads=TH
                    "xnn s": tx, "torch s": tt, "xnn/torch": tx / tt if tt else None,
                    "xnn GFLOP/s": flops / tx / 1e9,
                    "torch GFLOP/s": flops / tt / 1e9 if tt else None}
-            if rate:
-                row["xnn % of 2048^3"] = flops / tx / 1e9 / rate["xnn"]
             erows.append(row)
             mx = res["xnn"][1]
             mt = res["torch"][1] if res["torch"] is not None else None
@@ -535,7 +534,7 @@ def forward_rows(models, X, repeats=5, n_lat=LATENCY_CALLS):
         lt = median_us(one, n_lat)
         rows.append({"network": TITLES[name], "impl": "torch", "images": m, "batch": PEER_BATCH,
                      "GFLOP": gflop, "seconds": tt, "images/s": m / tt, "GFLOP/s": gflop / tt,
-                     "1-image latency us": lt, "xnn speed-up": tt / tx, "xnn latency ratio": lt / lx})
+                     "1-image latency us": lt, "xnn speed-up": tt / tx, "xnn latency speed-up": lt / lx})
         P, Pt = model.predict_proba(X), fwd(Xt).numpy()
         checks.append({"check": f"{TITLES[name]} forward, {m} images",
                        "max abs diff": float(np.max(np.abs(P - Pt))),
@@ -565,7 +564,7 @@ def explain_rows(model, X, rate, repeats=3, n_lat=LATENCY_CALLS, layer=CAM_LAYER
                "1-image latency us": latency}
         if ref is not None:
             row["xnn speed-up"] = seconds / ref["seconds"]
-            row["xnn latency ratio"] = latency / ref["1-image latency us"]
+            row["xnn latency speed-up"] = latency / ref["1-image latency us"]
         rows.append(row)
         return row
 
@@ -753,7 +752,8 @@ def target_notes(measured):
             notes.append(
                 f"**{net} forward vs PyTorch**: {lim}x PyTorch's {t['seconds']:.3f} s for "
                 f"{x['images']:,} images is {need:.3f} s, {x['GFLOP'] / need:.0f} GFLOP/s"
-                + (f" ({x['GFLOP'] / need / g:.0%} of the 2048^3 rate)" if g else "")
+                + (f" ({x['GFLOP'] / need / g:.0%} of the 2048^3 rate"
+                   + (", above it" if x["GFLOP"] / need > g else "") + ")" if g else "")
                 + f"; xnn took {x['seconds']:.3f} s ({x['GFLOP/s']:.0f} GFLOP/s).")
     x = fw.get(("Keras CNN", "xnn"))
     if x and x["1-image latency us"] >= 60:
@@ -762,7 +762,8 @@ def target_notes(measured):
             f"**Keras CNN one-image latency**: {x['1-image latency us']:.1f} us (median of "
             f"{measured.get('cnn-latency-calls', LATENCY_CALLS):,} calls) for {f / 1e6:.2f} MFLOP, "
             f"{f / x['1-image latency us'] / 1e3:.0f} GFLOP/s"
-            + (f"; at the 2048^3 rate the products alone take {f / (g * 1e9) * 1e6:.1f} us" if g else "")
+            + (f"; at the 2048^3 rate the products alone take {f / (g * 1e9) * 1e6:.1f} us"
+               + (", more than 60 us" if f / (g * 1e9) * 1e6 > 60 else "") if g else "")
             + (f"; PyTorch's call took {fw[('Keras CNN', 'torch')]['1-image latency us']:.0f} us"
                if ("Keras CNN", "torch") in fw else "") + ".")
     ex = {(r["method"], r["impl"]): r for r in measured.get("cnn-explain", []) if "seconds" in r}
@@ -778,7 +779,8 @@ def target_notes(measured):
                 f"**{method} vs {peer.capitalize()}**: {lim}x {peer.capitalize()}'s {p['seconds']:.2f} s "
                 f"for {x['images']:,} images is {need:.3f} s"
                 + (f"; the floor ({f['MFLOP per image']:.1f} MFLOP per image) takes {fs:.3f} s at "
-                   "the 2048^3 rate" if fs is not None else "")
+                   "the 2048^3 rate" + (", more than that budget" if fs > need else "")
+                   if fs is not None else "")
                 + f"; xnn took {x['seconds']:.3f} s ({x['floor GFLOP/s']:.0f} GFLOP/s on the "
                   "floor's count).")
     peer_of = {"saliency": "Captum", "grad-cam": "Captum", "lrp-epf": "Zennit"}
@@ -789,7 +791,8 @@ def target_notes(measured):
             notes.append(
                 f"**{method} one image**: {x['1-image latency us']:.0f} us against {lim} us"
                 + (f"; its floor, {f['MFLOP per image']:.1f} MFLOP, takes {f['floor us, 1 image']:.1f} "
-                   f"us at the 2048^3 rate, so the call runs at "
+                   f"us at the 2048^3 rate{' (more than the target)' if f['floor us, 1 image'] > lim else ''}, "
+                   "so the call runs at "
                    f"{f['MFLOP per image'] / x['1-image latency us'] * 1e3:.0f} GFLOP/s on the floor's "
                    "count" if f else "")
                 + (f"; {peer_of[method]}'s call took {ex[(method, peer_of[method].lower())]['1-image latency us']:.0f} us"
@@ -804,14 +807,15 @@ def run_cnn(X, y, rate=None, quick=False, repeats=5):
     "cnn-conv", "cnn-forward", "cnn-checks"}."""
     set_threads()
     out = {}
-    if rate is None:
+    rows = 12800 if quick else EPOCH_ROWS
+    out["cnn-epoch"], out["cnn-memory"] = epoch_rows(X, y, rows=rows, rounds=1 if quick else EPOCH_ROUNDS)
+    set_threads()
+    if rate is None:    # measured here, just before the convolutions it is compared with
         rate = gemm_rate(5 if quick else 9)
     out["cnn-rate"] = rate
     out["cnn-gemm"] = gemm_rows(rate)
-    rows = 12800 if quick else EPOCH_ROWS
-    out["cnn-epoch"], out["cnn-memory"] = epoch_rows(X, y, rows=rows, rounds=1 if quick else EPOCH_ROUNDS,
-                                                     rate=rate)
-    set_threads()
+    for r in out["cnn-epoch"]:
+        r["xnn % of 2048^3"] = r["xnn GFLOP/s"] / rate["xnn"]
     models = {name: trained(name, X, y, 10000 if quick else EPOCH_ROWS) for name in NETS}
     out["cnn-conv"] = conv_rows(models, X, rate, repeats=7 if quick else 21)
     out["cnn-latency-calls"] = 200 if quick else LATENCY_CALLS

@@ -595,6 +595,7 @@ def main(argv=None):
     section("Targets", targets(measured),
             "Each target of the speed and explanation issues against this run's figures.\n\n")
     out.append(target_notes(measured, rate2048))
+    print(out[-1], flush=True)
     text = "\n".join(out)
     if args.write:
         with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
