@@ -18,6 +18,10 @@ import statistics
 import sys
 import time
 
+if __name__ == "__main__":      # before NumPy loads its BLAS
+    import blas_env
+    blas_env.rerun_without_blas_vars()
+
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -19,6 +19,10 @@ import sys
 import time
 from pathlib import Path
 
+if __name__ == "__main__":      # before NumPy loads its BLAS
+    import blas_env
+    blas_env.rerun_without_blas_vars()
+
 import numpy as np
 
 try:

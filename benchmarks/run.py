@@ -7,13 +7,24 @@ Sections: matrix products against NumPy's BLAS; one training epoch of the
 MNIST report's 784-128-64-10 network against the report's NumPy algorithm,
 PyTorch and scikit-learn; sustained GFLOP/s against NumPy's 2048^3 rate;
 peak memory; 1 vs 2 threads; per-step overhead; explanations (saliency,
-LRP, integrated gradients) against NumPy and Captum. Every figure is the
-median of several repeats, and every ratio is taken within this run.
+LRP, integrated gradients) against NumPy and Captum; convolutional networks
+(LeNet-5 and the Keras MNIST CNN: training epochs and their memory against
+PyTorch, every convolution's forward, dX and dW rates, forward throughput
+and latency) and their explanations (saliency, Grad-CAM, LRP
+epsilon-plus-flat) against Captum and Zennit, from benchmarks/bench_cnn.py.
+Every figure is the median of several repeats, and every ratio is taken
+within this run.
 
-PyTorch, Captum and scikit-learn are optional (``pip install ".[bench]"``);
-missing ones are reported as such. Data: full MNIST from the OpenML cache
-when present, otherwise the 10,000-image MNIST test set found in
-$XNN_MNIST_DIR or ../shared/data/mnist, tiled six times to 60,000 rows.
+    python benchmarks/run.py --only cnn cnn-explain    # some sections
+
+PyTorch, Captum, Zennit and scikit-learn are optional (``pip install
+".[bench]"``); missing ones are reported as such. Data: full MNIST from the
+OpenML cache when present, otherwise the 10,000-image MNIST test set found in
+$XNN_MNIST_DIR or shared/data/mnist beside this checkout or a parent
+directory, tiled six times to 60,000 rows; the CNN sections use the test set
+(tiled for their epochs). When OPENBLAS_CORETYPE or OPENBLAS_L2_SIZE is set,
+the benchmark runs itself again without them (they change NumPy's BLAS
+kernel) and says so.
 """
 import argparse
 import datetime
@@ -25,10 +36,15 @@ import tempfile
 import time
 import warnings
 
+if __name__ == "__main__":      # before NumPy loads its BLAS
+    import blas_env
+    blas_env.rerun_without_blas_vars()
+
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import blas_env  # noqa: E402
 try:
     import xnn  # noqa: E402  (installed)
 except ImportError:  # an in-place build in this checkout
@@ -60,12 +76,11 @@ def load_data():
     if os.path.exists(cache):
         X, y = datasets.load_mnist(verbose=False)
         return X[:60000], y[:60000], "OpenML mnist_784 (cache), first 60,000 rows"
-    for d in (os.environ.get("XNN_MNIST_DIR"), os.path.join(HERE, "..", "..", "shared", "data", "mnist")):
-        if d and os.path.isdir(d):
-            X, y = datasets.load_idx_dir(d, kind="t10k")
-            return (np.ascontiguousarray(np.tile(X, (6, 1))), np.tile(y, 6),
-                    f"MNIST test set (10,000 images from {os.path.normpath(d)}) tiled 6 times")
-    raise SystemExit("no MNIST data: set XNN_MNIST_DIR to a directory with the IDX files")
+    import bench_cnn
+    d = bench_cnn.mnist_dir()
+    X, y = datasets.load_idx_dir(d, kind="t10k")
+    return (np.ascontiguousarray(np.tile(X, (6, 1))), np.tile(y, 6),
+            f"MNIST test set (10,000 images from {os.path.normpath(d)}) tiled 6 times")
 
 
 def machine():
@@ -78,20 +93,13 @@ def machine():
                     break
     except OSError:
         pass
-    info = {"cpu": cpu, "cores": os.cpu_count(), "xnn isa": xnn.isa(),
-            "python": platform.python_version(), "numpy": np.__version__, "xnn": xnn.__version__}
+    import bench_cnn
+    info = {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version()}
+    info.update(bench_cnn.versions())   # xnn, its isa, numpy and its BLAS, torch, captum, zennit
     try:
-        from threadpoolctl import threadpool_info
-        blas = [f"{p['internal_api']} {p['version']} ({p.get('architecture')}, {p['num_threads']} threads)"
-                for p in threadpool_info() if p["user_api"] == "blas"]
-        info["numpy BLAS"] = "; ".join(blas)
+        info["sklearn"] = __import__("sklearn").__version__
     except ImportError:
-        pass
-    for mod in ("torch", "sklearn", "captum"):
-        try:
-            info[mod] = __import__(mod).__version__
-        except ImportError:
-            info[mod] = "not installed"
+        info["sklearn"] = "not installed"
     return info
 
 
@@ -105,6 +113,8 @@ def gemm_section(repeats):
     import bench_gemm
     rows, rate2048 = [], {}
     for r in bench_gemm.run(repeats=max(GEMM_REPEATS, repeats)):
+        if r["shape"] == "2048^3" and r["dtype"] == "float32":
+            rate2048["xnn float32"] = r["xnn_gflops"]
         dims = f"{r['m']}x{r['n']}x{r['k']}" + (" (A^T)" if r["trans_a"] else "") + (" (B^T)" if r["trans_b"] else "")
         rows.append({"product": r["shape"], "m x n x k": dims, "dtype": r["dtype"],
                      "xnn GFLOP/s": r["xnn_gflops"], "numpy GFLOP/s": r["numpy_gflops"],
@@ -396,6 +406,8 @@ def target_notes(measured, rate2048):
                 "read twice from L2); the figure moves with the load of this shared machine"
                 + (f" (NumPy's same call took {n['latency_us']:.0f} us in this run)" if n and n.get("latency_us") else "")
                 + ".")
+    import bench_cnn
+    notes += bench_cnn.target_notes(measured)
     if notes and xnn.isa() != "avx512":
         notes.append(
             f"**Instruction set**: the targets are set for a 2-core AVX-512 machine; this one "
@@ -452,7 +464,8 @@ def targets(measured):
             add(f"{method} throughput >= 20x Captum's", c["xnn_speedup"], c["xnn_speedup"] >= 20)
         if x and method != "ig-50" and x.get("latency_us") is not None:
             add(f"{method} single-image latency <= 20 us", x["latency_us"], x["latency_us"] <= 20, "{:.1f} us")
-    return rows
+    import bench_cnn
+    return rows + bench_cnn.targets(measured)
 
 
 # ------------------------------------------------------------------ output
@@ -500,16 +513,17 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=3, help="timed repeats per figure (median), >= 3")
     ap.add_argument("--write", action="store_true", help="write benchmarks/RESULTS.md")
     ap.add_argument("--only", nargs="*", default=None,
-                    help="sections: gemm epoch memory threads overhead explain")
+                    help="sections: gemm epoch memory threads overhead explain cnn cnn-explain")
     args = ap.parse_args(argv)
     repeats = max(3, args.repeats)
     threads = os.cpu_count() or 1
     xnn.set_num_threads(threads)
-    want = set(args.only or ["gemm", "epoch", "memory", "threads", "overhead", "explain"])
-    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-        if var in os.environ:
-            print(f"note: {var} is set; it can slow NumPy's BLAS. Run as "
-                  "`env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/run.py`.")
+    names = ["gemm", "epoch", "memory", "threads", "overhead", "explain", "cnn", "cnn-explain"]
+    want = set(args.only or names)
+    unknown = want - set(names)
+    if unknown:
+        ap.error(f"--only: unknown sections {sorted(unknown)}; expected some of {names}")
+    import bench_cnn
     info = machine()
     X, y, data_desc = load_data()
     out = ["# xnn benchmark results\n",
@@ -518,6 +532,10 @@ def main(argv=None):
            f"{repeats} repeats each), {threads} threads for xnn, NumPy's BLAS and PyTorch.\n",
            "## Machine and versions\n", table([{"item": k, "value": v} for k, v in info.items()]),
            f"Data: {data_desc}.\n"]
+    if blas_env.removed():
+        out.append(f"NumPy ran without {blas_env.removed()}, removed from the environment of "
+                   "the whole run.\n")
+    print("\n".join(out[2:]), flush=True)
 
     def section(title, rows, note=""):
         block = f"## {title}\n\n{note}{table(rows)}"
@@ -560,9 +578,24 @@ def main(argv=None):
         section("Explanations: 10,000 MNIST test images, 784-128-64-10, float32", rows,
                 "seconds: median time for the batch; latency: median for one image; "
                 "xnn_speedup: that implementation's time / xnn's (> 1: xnn is faster).\n\n")
+    if "cnn" in want or "cnn-explain" in want:
+        Xt, yt = bench_cnn.load_mnist_test()
+        rate = None
+        if "xnn float32" in rate2048:
+            rate = {"xnn": rate2048["xnn float32"], "numpy": rate2048["float32"],
+                    "source": "the matrix-product section"}
+        for name, run_part in (("cnn", bench_cnn.run_cnn), ("cnn-explain", bench_cnn.run_explain)):
+            if name in want:
+                part = run_part(Xt, yt, rate=rate, repeats=max(5, repeats) if name == "cnn" else repeats)
+                rate = part["cnn-rate"]
+                for title, rows, note in bench_cnn.sections(part):
+                    section(title, rows, note)
+                measured.update(part)
+        xnn.set_num_threads(threads)
     section("Targets", targets(measured),
             "Each target of the speed and explanation issues against this run's figures.\n\n")
     out.append(target_notes(measured, rate2048))
+    print(out[-1], flush=True)
     text = "\n".join(out)
     if args.write:
         with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
