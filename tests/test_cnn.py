@@ -148,6 +148,43 @@ def test_gradients_match_twin(name, mode, dtype, rng):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", list(NETS))
+@pytest.mark.parametrize("method", ["gradient", "guided_backprop", "deconvnet",
+                                    "input_x_gradient"])
+def test_unit_start_equals_full_start(name, dtype, method, rng):
+    """A hidden conv start with one channel per row computes that channel
+    alone (the convolution's unit path) unless every layer's gradient is
+    asked; both give the twin's gradient and the same score, at the
+    rounding of the other channels' zero terms and the GEMM's order"""
+    net, model, shape = built(name, rng, dtype)
+    X = rng.uniform(size=(7,) + shape)
+    twin = twin_of(model)
+    f = getattr(E, method)
+    mode = {"gradient": "plain", "input_x_gradient": "plain", "guided_backprop": "guided",
+            "deconvnet": "deconvnet"}[method]
+    for s, layer in enumerate(model.layers[:-1]):
+        if not isinstance(layer, (L.Conv1d, L.Conv2d)):
+            continue
+        units = (3 * np.arange(7) + 1) % layer.output_shape_[0]
+        unit = f(model, X, start_layer=s, unit=units)
+        full = f(model, X, start_layer=s, unit=units, return_layers=True)[0]
+        close(unit, full, dtype)
+        if s == 0 and mode == "plain":
+            np.testing.assert_array_equal(unit, full)    # the same sums, channel for channel
+        for u in range(min(layer.output_shape_[0], 3)):
+            rows = units == u
+            want = R.explain_gradient(twin, X.astype(dtype).astype(float), None, mode=mode,
+                                      start_layer=s, unit=u,
+                                      times_input=method == "input_x_gradient")
+            close(unit[rows], want[rows], dtype)
+        A = model.activations(X)[s].astype(float)
+        expect = A.reshape(7, A.shape[1], -1).mean(axis=2)[np.arange(7), units]
+        close(E.score(model, X, start_layer=s, unit=units), expect, dtype)
+    with pytest.raises(ValueError, match="unit"):
+        f(model, X, start_layer=0, unit=model.layers[0].output_shape_[0])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", list(NETS))
 def test_hidden_start_matches_twin(name, dtype, rng):
     """start_layer/unit: a dense neuron or a channel's mean at any layer"""
     net, model, shape = built(name, rng, dtype)

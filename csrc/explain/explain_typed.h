@@ -24,6 +24,21 @@ int XNN_FN(xnn_explain_start_scores)(XNN_T *score, int64_t *resolved, const xnn_
                                      void *arena, const int64_t *targets, const xnn_node *nodes,
                                      size_t n, const xnn_start *start, size_t mc);
 
+/* A hidden start whose op has a path for one unit per row (unit_ok, no
+   per-node gradients asked): the start's forward makes row i's unit
+   alone, its transpose takes the gradient on that unit alone */
+int XNN_FN(xnn_explain_unit_start)(const xnn_node *nodes, size_t n, const xnn_start *start,
+                                   void *const *grads);
+
+/* the forward of such a start for mc rows: nodes [0, s) as usual, then the
+   start's unit targets[i] of row i alone into its y, as (mc, P) rows;
+   resolved (mc) = targets, score (mc) = each unit's mean when not NULL
+   (the same sums as xnn_explain_start_scores) */
+int XNN_FN(xnn_explain_unit_forward)(XNN_T *score, int64_t *resolved, const xnn_plan *plan,
+                                     void *arena, const XNN_T *X, const int64_t *targets,
+                                     const xnn_node *nodes, const xnn_start *start, int threads,
+                                     size_t mc);
+
 /* G (mc, out_s) = d score / d (the start node's pre-activation) for the
    resolved targets; top (mc, out_s) receives d score / d (its
    pre-activation, or output at a hidden node) when not NULL; mode

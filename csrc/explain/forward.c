@@ -139,6 +139,45 @@ int XNN_FN(xnn_explain_start_scores)(XNN_T *score, int64_t *resolved, const xnn_
     return XNN_OK;
 }
 
+int XNN_FN(xnn_explain_unit_start)(const xnn_node *nodes, size_t n, const xnn_start *start,
+                                   void *const *grads)
+{
+    const size_t s = start->node;
+    if (s + 1 >= n || grads) return 0;
+    const XNN_FN(xnn_op) *op = XNN_FN(xnn_op_get)(nodes[s].op);
+    return op->unit_ok && op->unit_ok(&nodes[s]);
+}
+
+int XNN_FN(xnn_explain_unit_forward)(XNN_T *score, int64_t *resolved, const xnn_plan *plan,
+                                     void *arena, const XNN_T *X, const int64_t *targets,
+                                     const xnn_node *nodes, const xnn_start *start, int threads,
+                                     size_t mc)
+{
+    const size_t s = start->node;
+    const xnn_node *a = &nodes[s];
+    const size_t P = xnn_node_out(a) / a->out_c;
+    for (size_t i = 0; i < mc; i++) {
+        if (targets[i] < 0 || (size_t)targets[i] >= a->out_c) return XNN_EINVAL;
+        resolved[i] = targets[i];
+    }
+    int st = s > 0 ? XNN_FN(xnn_explain_forward_chunk)(plan, arena, X, nodes, s - 1, 0, 0,
+                                                       threads, mc)
+                   : XNN_OK;
+    if (st != XNN_OK) return st;
+    XNN_T *Y = AT(plan->node[s].y);
+    st = XNN_FN(xnn_op_get)(a->op)->unit_forward(Y, NULL, xnn_plan_at(arena, plan->scratch),
+                                                 XNN_FN(xnn_explain_input)(plan, arena, X, s),
+                                                 resolved, a, threads, mc);
+    if (st != XNN_OK || !score) return st;
+    for (size_t i = 0; i < mc; i++) {
+        const XNN_T *y = Y + i * P;
+        XNN_T sum = 0;
+        for (size_t p = 0; p < P; p++) sum += y[p];
+        score[i] = P == 1 ? sum : sum / (XNN_T)P;
+    }
+    return XNN_OK;
+}
+
 /* elements [i0, i1) of a gradient through a ReLU whose output is A */
 typedef struct {
     XNN_T *G;
@@ -220,10 +259,20 @@ int XNN_FN(xnn_explain_scores)(XNN_T *score, int64_t *resolved, const xnn_plan *
     const int threads = XNN_FN(xnn_explain_threads)(plan);
     const size_t in0 = xnn_node_in(&nodes[0]);
     int64_t *tbuf = (int64_t *)xnn_plan_at(arena, plan->targets);
+    const int unit = XNN_FN(xnn_explain_unit_start)(nodes, n, start, NULL);
     for (size_t r0 = 0; r0 < m; r0 += plan->rows) {
         const size_t mc = m - r0 < plan->rows ? m - r0 : plan->rows;
-        int st = XNN_FN(xnn_explain_forward_chunk)(plan, arena, X + r0 * in0, nodes, start->node,
-                                                   0, 0, threads, mc);
+        int st;
+        if (unit) {
+            st = XNN_FN(xnn_explain_unit_forward)(score ? score + r0 : NULL,
+                                                  resolved ? resolved + r0 : tbuf, plan, arena,
+                                                  X + r0 * in0, targets + r0, nodes, start,
+                                                  threads, mc);
+            if (st != XNN_OK) return st;
+            continue;
+        }
+        st = XNN_FN(xnn_explain_forward_chunk)(plan, arena, X + r0 * in0, nodes, start->node,
+                                               0, 0, threads, mc);
         if (st == XNN_OK)
             st = XNN_FN(xnn_explain_start_scores)(score ? score + r0 : NULL,
                                                   resolved ? resolved + r0 : tbuf, plan, arena,

@@ -131,6 +131,43 @@ int XNN_FN(xnn_explain_backward)(XNN_T **result, XNN_T *dX, void *const *grads, 
     return XNN_OK;
 }
 
+/* The gradient of a unit start (xnn_explain_unit_start): d score / d Z_s
+ * on row i's unit alone, its transpose, then the walk from node s - 1:
+ * the same gradient as the full start, without the other units' products. */
+static int XNN_FN(unit_chunk)(XNN_T *dX, XNN_T *score, const xnn_plan *plan, void *arena,
+                              const XNN_T *Xc, const int64_t *targets, const xnn_node *nodes,
+                              const xnn_start *start, int mode, int times, int absolute,
+                              int threads, size_t r0, size_t mc)
+{
+    const size_t s = start->node;
+    const xnn_node *a = &nodes[s];
+    const XNN_FN(xnn_op) *op = XNN_FN(xnn_op_get)(a->op);
+    const size_t P = xnn_node_out(a) / a->out_c;
+    void *work = xnn_plan_at(arena, plan->scratch);
+    int64_t *resolved = (int64_t *)xnn_plan_at(arena, plan->targets);
+    int st = XNN_FN(xnn_explain_unit_forward)(score ? score + r0 : NULL, resolved, plan, arena,
+                                              Xc, targets, nodes, start, threads, mc);
+    if (st != XNN_OK) return st;
+    const XNN_T *Y = AT(plan->node[s].y);
+    XNN_T *G = AT(plan->grad[0]), *H = AT(plan->grad[1]);
+    for (size_t q = 0; q < mc * P; q++) G[q] = P == 1 ? 1 : (XNN_T)1 / (XNN_T)P;
+    st = XNN_FN(xnn_explain_act_back)(G, Y, a->act, mode, mc, P);
+    if (st != XNN_OK) return st;
+    const size_t in0 = xnn_node_in(&nodes[0]);
+    if (s == 0)
+        return op->unit_transpose(dX + r0 * in0, work, G, times ? Xc : NULL, resolved, absolute,
+                                  a, threads, mc);
+    st = op->unit_transpose(H, work, G, NULL, resolved, 0, a, threads, mc);
+    if (st == XNN_OK)
+        st = XNN_FN(xnn_explain_act_back)(H, AT(plan->node[s - 1].y), nodes[s - 1].act, mode, mc,
+                                          xnn_node_out(&nodes[s - 1]));
+    if (st == XNN_OK)
+        st = XNN_FN(xnn_explain_backward)(NULL, dX + r0 * in0, NULL, H, NULL, 1, 0, times,
+                                          absolute, plan, arena, Xc, nodes, s - 1, 0, 0, mode,
+                                          threads, r0, mc);
+    return st;
+}
+
 int XNN_FN(xnn_explain_gradient)(XNN_T *dX, XNN_T *score, void *const *grads,
                                  const xnn_plan *plan, void *arena, const XNN_T *X,
                                  const int64_t *targets, const xnn_node *nodes, size_t n,
@@ -146,9 +183,16 @@ int XNN_FN(xnn_explain_gradient)(XNN_T *dX, XNN_T *score, void *const *grads,
     const size_t s = start->node, in0 = xnn_node_in(&nodes[0]);
     const size_t out = xnn_node_out(&nodes[s]);
     int64_t *resolved = (int64_t *)xnn_plan_at(arena, plan->targets);
+    const int unit = XNN_FN(xnn_explain_unit_start)(nodes, n, start, grads);
     for (size_t r0 = 0; r0 < m; r0 += plan->rows) {
         const size_t mc = m - r0 < plan->rows ? m - r0 : plan->rows;
         const XNN_T *Xc = X + r0 * in0;
+        if (unit) {
+            int st = XNN_FN(unit_chunk)(dX, score, plan, arena, Xc, targets + r0, nodes, start,
+                                        mode, times, absolute, threads, r0, mc);
+            if (st != XNN_OK) return st;
+            continue;
+        }
         int st = XNN_FN(xnn_explain_forward_chunk)(plan, arena, Xc, nodes, s, 0, 0, threads, mc);
         if (st == XNN_OK)
             st = XNN_FN(xnn_explain_start_scores)(score ? score + r0 : NULL, resolved, plan,

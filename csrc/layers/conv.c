@@ -138,7 +138,8 @@ static direct_geo direct_of(const xnn_node *n, size_t elem)
     if (g.dlen < O * g.ldd) g.dlen = O * g.ldd;
     const size_t fwd = align64(g.xlen * elem) + align64(O * g.nq * elem);
     const size_t dx = align64(g.dlen * elem) + align64(C * g.nqd * elem);
-    g.slice = fwd > dx ? fwd : dx;
+    /* and, for one unit per row, that unit's flipped weights (K) */
+    g.slice = (fwd > dx ? fwd : dx) + align64(C * kh * kw * elem);
     g.shared = 2 * align64(O * C * kh * kw * elem);
     return g;
 }
@@ -774,9 +775,126 @@ static int XNN_FN(conv_backward)(XNN_T *dX, XNN_T *dW, XNN_T *db, void *work, co
     return XNN_OK;
 }
 
+/* One unit per row: row i's channel u = units[i] alone, on the direct
+ * path's loops (the same sums as its full forward and transpose, minus the
+ * other channels' zero terms), rows [m t / T, m (t + 1) / T) per slice.
+ *   forward    Y_i (Ho, Wo) = act(W[u] * x_i + b[u])
+ *   transpose  C_i (C, H, W) = the full correlation of S_i (Ho, Wo) with
+ *              W[u] flipped: (C, 1, kh, kw) */
+typedef struct {
+    XNN_T *out, *Z;
+    char *work;
+    const XNN_T *in, *A;
+    const int64_t *units;
+    const xnn_node *n;
+    const XNN_FN(xnn_gemm_cfg) *cfg;
+    direct_geo g;
+    size_t m, slices;
+    int absolute;
+} XNN_FN(unit_job);
+
+static void XNN_FN(unit_fwd_slice)(void *p, size_t t)
+{
+    XNN_FN(unit_job) *jb = (XNN_FN(unit_job) *)p;
+    const xnn_node *n = jb->n;
+    const direct_geo *g = &jb->g;
+    const size_t P = n->out_h * n->out_w, in = n->in_c * n->in_h * n->in_w;
+    const size_t K = n->in_c * n->kh * n->kw;
+    char *slice = jb->work + g->shared + t * g->slice;
+    XNN_T *xp = (XNN_T *)slice, *yw = (XNN_T *)(slice + align64(g->xlen * sizeof(XNN_T)));
+    const XNN_T *W = (const XNN_T *)n->W, *b = (const XNN_T *)n->b;
+    const size_t i0 = jb->m * t / jb->slices, i1 = jb->m * (t + 1) / jb->slices;
+    for (size_t i = i0; i < i1; i++) {
+        const size_t u = (size_t)jb->units[i];
+        XNN_FN(pad_image)(xp, jb->in + i * in, n, g);
+        jb->cfg->conv_wide(yw, g->nq, xp, g->ldx, g->Wp, W + u * K, 1, n->in_c, n->kh, n->kw,
+                           g->nq);
+        XNN_FN(wide_out)(jb->out + i * P, jb->Z && jb->Z != jb->out ? jb->Z + i * P : NULL, yw,
+                         g->Wp, n->out_h, n->out_w, b ? b + u : NULL, n->act);
+    }
+}
+
+static void XNN_FN(unit_dx_slice)(void *p, size_t t)
+{
+    XNN_FN(unit_job) *jb = (XNN_FN(unit_job) *)p;
+    const xnn_node *n = jb->n;
+    const direct_geo *g = &jb->g;
+    const size_t C = n->in_c, H = n->in_h, W = n->in_w, kh = n->kh, kw = n->kw;
+    const size_t Ho = n->out_h, Wo = n->out_w, in = C * H * W, P = Ho * Wo, K = C * kh * kw;
+    /* one padded plane of S (its readable length for one channel) */
+    const size_t dlen = (kh - 1) * g->Wq + kw - 1 + g->nqd > g->ldd
+                            ? (kh - 1) * g->Wq + kw - 1 + g->nqd : g->ldd;
+    char *slice = jb->work + g->shared + t * g->slice;
+    XNN_T *dp = (XNN_T *)slice;
+    XNN_T *xw = (XNN_T *)(slice + align64(dlen * sizeof(XNN_T)));
+    XNN_T *wu = (XNN_T *)(slice + align64(dlen * sizeof(XNN_T)) + align64(C * g->nqd * sizeof(XNN_T)));
+    const XNN_T *Wn = (const XNN_T *)n->W;
+    const size_t i0 = jb->m * t / jb->slices, i1 = jb->m * (t + 1) / jb->slices;
+    for (size_t i = i0; i < i1; i++) {
+        const XNN_T *w = Wn + (size_t)jb->units[i] * K;
+        for (size_t c = 0; c < C; c++)
+            for (size_t a = 0; a < kh; a++)
+                for (size_t e = 0; e < kw; e++)
+                    wu[(c * kh + a) * kw + e] = w[(c * kh + (kh - 1 - a)) * kw + (kw - 1 - e)];
+        memset(dp, 0, dlen * sizeof(XNN_T));
+        const XNN_T *s = jb->in + i * P;
+        for (size_t oh = 0; oh < Ho; oh++)
+            memcpy(dp + (oh + g->ah) * g->Wq + g->aw, s + oh * Wo, Wo * sizeof(XNN_T));
+        jb->cfg->conv_wide(xw, g->nqd, dp, g->ldd, g->Wq, wu, C, 1, kh, kw, g->nqd);
+        XNN_T *dx = jb->out + i * in;
+        for (size_t c = 0; c < C; c++)
+            for (size_t h = 0; h < H; h++)
+                memcpy(dx + (c * H + h) * W, xw + c * g->nqd + h * g->Wq, W * sizeof(XNN_T));
+        if (jb->A) {
+            const XNN_T *a = jb->A + i * in;
+            for (size_t q = 0; q < in; q++) dx[q] *= a[q];
+        }
+        if (jb->absolute)
+            for (size_t q = 0; q < in; q++) dx[q] = XNN_M(fabs)(dx[q]);
+    }
+}
+
+static int XNN_FN(conv_unit_ok)(const xnn_node *n)
+{
+    return direct_fwd(n);
+}
+
+static int XNN_FN(conv_unit_run)(void (*slice)(void *, size_t), XNN_T *out, XNN_T *Z, void *work,
+                                 const XNN_T *in, const XNN_T *A, const int64_t *units,
+                                 int absolute, const xnn_node *n, int threads, size_t m)
+{
+    if (!direct_fwd(n)) return XNN_EINVAL;
+    for (size_t i = 0; i < m; i++)
+        if (units[i] < 0 || (size_t)units[i] >= n->out_c) return XNN_EINVAL;
+    XNN_FN(unit_job) jb = {0};
+    jb.out = out, jb.Z = Z, jb.work = (char *)work, jb.in = in, jb.A = A, jb.units = units;
+    jb.n = n, jb.cfg = XNN_FN(xnn_gemm_config)(xnn_isa()), jb.g = direct_of(n, sizeof(XNN_T));
+    jb.m = m, jb.absolute = absolute;
+    jb.slices = XNN_FN(slices_of)(m, threads);
+    xnn_parallel_for(slice, &jb, jb.slices, threads);
+    return XNN_OK;
+}
+
+static int XNN_FN(conv_unit_forward)(XNN_T *Y, XNN_T *Z, void *work, const XNN_T *X,
+                                     const int64_t *units, const xnn_node *n, int threads,
+                                     size_t m)
+{
+    return XNN_FN(conv_unit_run)(XNN_FN(unit_fwd_slice), Y, Z, work, X, NULL, units, 0, n,
+                                 threads, m);
+}
+
+static int XNN_FN(conv_unit_transpose)(XNN_T *C, void *work, const XNN_T *S, const XNN_T *A,
+                                       const int64_t *units, int absolute, const xnn_node *n,
+                                       int threads, size_t m)
+{
+    return XNN_FN(conv_unit_run)(XNN_FN(unit_dx_slice), C, NULL, work, S, A, units, absolute,
+                                 n, threads, m);
+}
+
 const XNN_FN(xnn_op) XNN_FN(xnn_conv_op) = {
     XNN_FN(conv_saved),   XNN_FN(conv_scratch), XNN_FN(conv_forward), XNN_FN(conv_backward),
-    XNN_FN(conv_product), XNN_FN(conv_transpose), NULL,
+    XNN_FN(conv_product), XNN_FN(conv_transpose), NULL, XNN_FN(conv_unit_ok),
+    XNN_FN(conv_unit_forward), XNN_FN(conv_unit_transpose),
 };
 
 #endif

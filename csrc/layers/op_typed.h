@@ -23,6 +23,19 @@ typedef struct XNN_FN(xnn_op) {
     int (*relevance)(XNN_T *Rin, void *work, const XNN_T *R, const XNN_T *X, const XNN_T *Y,
                      const void *saved, const xnn_node *n, int pool, XNN_T eps, int threads,
                      size_t m);
+    /* one unit per row (row i's channel units[i] of a conv), where only
+       that unit is wanted; NULL, or unit_ok(n) false, where the op has no
+       such path.
+         unit_forward    Y (m, P) = act(Z), Z (m, P) (Z NULL: not kept):
+                         unit units[i] of row i alone
+         unit_transpose  C (m, in) = the product's transpose on that unit
+                         alone, from S (m, P); times A (m, in) when A, |.| */
+    int (*unit_ok)(const xnn_node *n);
+    int (*unit_forward)(XNN_T *Y, XNN_T *Z, void *work, const XNN_T *X, const int64_t *units,
+                        const xnn_node *n, int threads, size_t m);
+    int (*unit_transpose)(XNN_T *C, void *work, const XNN_T *S, const XNN_T *A,
+                          const int64_t *units, int absolute, const xnn_node *n, int threads,
+                          size_t m);
 } XNN_FN(xnn_op);
 
 /* the op of code op (XNN_OP_*), or NULL */
