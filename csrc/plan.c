@@ -11,10 +11,11 @@
  *   z      (rows, out_l)   the pre-activation (explanations), y itself when
  *                          the activation is linear
  *   d, mask                the output after dropout and its bits (training)
- *   saved                  what the op keeps for its backward (conv's
- *                          unfolded input in training, max pooling's arg-max)
+ *   saved                  what the op keeps for its backward (max
+ *                          pooling's arg-max)
  *
- * then two gradient buffers of the widest node, the resolved targets of
+ * then two gradient buffers (of the widest node, or in training of the
+ * widest node of each parity, see layout), the resolved targets of
  * a chunk, the ops' scratch (the
  * largest any node needs, in `threads` slices), and the buffers of the LRP
  * rules and of path sums when asked for. rows is the largest number for
@@ -28,6 +29,19 @@
 static size_t align64(size_t b) { return (b + 63) & ~(size_t)63; }
 
 size_t xnn_plan_size(size_t n) { return sizeof(xnn_plan) + n * sizeof(xnn_plan_node); }
+
+int xnn_plan_grad_next(const xnn_node *nodes, size_t n, size_t l, int *cur)
+{
+    int at = *cur == 0 ? 1 : 0;
+    if (l > 0 && l < n && nodes[l].op == XNN_OP_MAXPOOL) {
+        const xnn_node *b = &nodes[l - 1];
+        if (b->op != XNN_OP_FLATTEN && !(b->keep < 1) &&
+            (b->act == XNN_ACT_RELU || b->act == XNN_ACT_LINEAR))
+            at = 2;
+    }
+    *cur = at;
+    return at;
+}
 
 /* bytes of the buffers a plan holds for m rows, without the scratch;
    fill the offsets when plan is not NULL */
@@ -66,7 +80,21 @@ static size_t layout(xnn_plan *plan, const xnn_node *nodes, size_t n, size_t m, 
         if (saved) pn.saved = TAKE(saved);
         if (plan) plan->node[l] = pn;
     }
-    const size_t g0 = TAKE(m * widest * elem), g1 = TAKE(m * widest * elem);
+    /* the two gradients a backward alternates between: the training step
+       (train/step.c) starts in grad[0] with d loss / d (node n-1's output)
+       and puts each node's input gradient where xnn_plan_grad_next says;
+       the explanations start anywhere and take the widest for both */
+    size_t gw[3] = {widest, widest, 0};
+    if ((flags & XNN_PLAN_TRAIN) && !(flags & XNN_PLAN_EXPLAIN) && n > 0) {
+        gw[0] = xnn_node_out(&nodes[n - 1]), gw[1] = 0;
+        int cur = 0;
+        for (size_t l = n - 1; l > 0; l--) {
+            const int at = xnn_plan_grad_next(nodes, n, l, &cur);
+            const size_t in = xnn_node_in(&nodes[l]);
+            if (in > gw[at]) gw[at] = in;
+        }
+    }
+    const size_t g0 = TAKE(m * gw[0] * elem), g1 = TAKE(m * gw[1] * elem);
     const size_t tg = TAKE(m * sizeof(int64_t));
     if (plan) {
         plan->grad[0] = g0;

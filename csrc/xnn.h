@@ -178,6 +178,14 @@ size_t xnn_plan_size(size_t n);
  * an element size of elem bytes and at most threads threads. */
 int xnn_plan_make(xnn_plan *plan, const xnn_node *nodes, size_t n, size_t max_rows,
                   size_t budget, int flags, size_t elem, int threads);
+/* Where the training step's backward puts d loss / d (node l's input),
+ * for 0 < l < n: 2 = over node l-1's output y, which is then dead (node l
+ * is a max pool, whose backward reads neither that output nor, through a
+ * ReLU, the mask: the arg-max carries it; node l-1 is no flatten, has no
+ * dropout, and a ReLU or linear activation), else 0 or 1 = that gradient
+ * buffer, the one d loss / d (node l's output) is not in (*cur: 0, 1 or 2,
+ * updated). The plan's two gradient buffers are sized by the same walk. */
+int xnn_plan_grad_next(const xnn_node *nodes, size_t n, size_t l, int *cur);
 /* the buffer at offset off of the arena, or NULL for XNN_PLAN_NONE */
 static inline void *xnn_plan_at(void *arena, size_t off)
 {

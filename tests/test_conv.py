@@ -115,7 +115,10 @@ def test_pooling_matches_twin(case, kind, dtype, rng):
             eY, arg = R.maxpool2d_forward(X.astype(float), k, s)
             edX = R.maxpool2d_backward(dY.astype(float), arg, X.shape)
             np.testing.assert_array_equal(Y.reshape(eY.shape), eY)
-            np.testing.assert_array_equal(saved.view(np.int32).reshape(arg.shape), arg)
+            # the arg-max, complemented where the maximum is not > 0
+            got = saved.view(np.int32).reshape(arg.shape)
+            np.testing.assert_array_equal(np.where(got < 0, ~got, got), arg)
+            np.testing.assert_array_equal(got < 0, ~(eY > 0))
         else:
             eY = R.avgpool2d_forward(X.astype(float), k, s)
             edX = R.avgpool2d_backward(dY.astype(float), X.shape, k, s)
@@ -152,6 +155,27 @@ def test_fused_relu_derivative_of_the_node_below(dtype, rng):
     plain, _, _ = _core.node_backward(net, 0, dZ, X, saved)
     fused, _, _ = _core.node_backward(net, 0, dZ, X, saved, relu)
     np.testing.assert_array_equal(fused, np.where(relu > 0, plain, 0))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("k, s", [(2, 2), (3, 2), (3, 1)])
+def test_max_pool_relu_from_its_arg_max(k, s, dtype, rng):
+    """Through a ReLU that is the pool's own input, max pooling's backward
+    takes the mask from the arg-max's sign (it reads no input, so training
+    writes dX over it): the same bits as the mask read from a copy"""
+    C, H, W = 3, 9, 9
+    Ho, Wo = (H - k) // s + 1, (W - k) // s + 1
+    net = _core.Network([node(_core.OP_MAXPOOL, (C, H, W), (C, Ho, Wo), 0, (k, k), (s, s))],
+                        np.dtype(dtype).name)
+    m = 5
+    X = np.maximum(rng.integers(-2, 3, size=(m, C * H * W)), 0).astype(dtype)  # ties and zeros
+    _, _, saved = _core.node_forward(net, 0, X, 1)
+    dY = rng.normal(size=(m, C * Ho * Wo)).astype(dtype)
+    own, _, _ = _core.node_backward(net, 0, dY, X, saved, X)
+    copy, _, _ = _core.node_backward(net, 0, dY, X, saved, X.copy())
+    plain, _, _ = _core.node_backward(net, 0, dY, X, saved)
+    np.testing.assert_array_equal(own, copy)
+    np.testing.assert_array_equal(own, np.where(X > 0, plain, 0))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -17,12 +17,14 @@
  * columns are then scattered to NCHW with the bias and activation (for
  * g = 1 the GEMM writes the image's output in place, bias and ReLU in its
  * epilogue). Threads take contiguous ranges of groups, each with its own
- * slice of scratch. dW is one GEMM over all images of the call,
- * dW^T (K, O) = cols (K, m P) . dZ^T with dZ gathered as (O, m P), the
- * threads splitting its K rows: no sum is split among threads, and the
- * group size changes no bit (each output sums its K taps in the GEMM's
- * fixed order). Training keeps the unfolded input of every image,
- * (K, m P), for the backward.
+ * slice of scratch. The backward takes the same groups: dX from the
+ * group's dZ gathered as (O, g P), then dW's share of the group,
+ * dW^T_g (K, O) = cols_g (K, g P) . dZ_g^T, from the group's input unfolded
+ * again; dW = the sum of the shares in group order. A group is one thread's
+ * and the groups depend on m alone, so no sum changes with the thread
+ * count. Nothing is kept from the forward (the unfolding is remade: 2 to 4
+ * bytes moved per multiply-add of the layer's K P, against K P bytes per
+ * image kept from the forward to the backward).
  *
  * The direct path (stride 1, padding smaller than the kernel) skips the
  * unfolding: each image is copied into a zero-padded (C, Hp, Wp) buffer and
@@ -40,9 +42,7 @@
  * count; the two paths round differently (their sums run in other orders).
  * By default the forward and product run the direct path wherever it
  * applies, and the backward (dX, dW, the transpose) where the taps are few
- * (direct_pays below); training a many-tap layer runs its forward through
- * unfolding + GEMM, which keeps the unfolded input for dW in passing (the
- * two forwards agree to rounding). XNN_CONV=gemm or XNN_CONV=direct in the
+ * (direct_pays below). XNN_CONV=gemm or XNN_CONV=direct in the
  * environment (read once) forces one path everywhere it applies.
  */
 #ifndef XNN_T
@@ -85,8 +85,7 @@ static int direct_pays(const xnn_node *n)
 }
 
 /* whether node n's forward (and product) may run the direct path: wherever
-   it applies it measured at least as fast as unfolding + GEMM, except in
-   training when the backward is the GEMM's (conv_run) */
+   it applies it measured at least as fast as unfolding + GEMM */
 static int direct_fwd(const xnn_node *n)
 {
     if (n->sh != 1 || n->sw != 1 || n->ph >= n->kh || n->pw >= n->kw) return 0;
@@ -94,8 +93,7 @@ static int direct_fwd(const xnn_node *n)
 }
 
 /* whether its backward (dX, dW, the transpose) does: with few taps; with
-   many the GEMM's products win, and the forward then also keeps the
-   unfolded input for dW */
+   many the GEMM's products win */
 static int use_direct(const xnn_node *n)
 {
     if (!direct_fwd(n)) return 0;
@@ -183,13 +181,13 @@ static void valid_range(size_t out, size_t s, size_t j, size_t p, size_t w, size
     *hi = b;
 }
 
-/* Scratch of one call, byte offsets: shared W^T (K, O), dW^T (K, O) and,
-   for training, dZ gathered as (O, m P); then one slice per thread, each
-   the unfolded input (or its gradient) of a group (K, g P) and the
+/* Scratch of one call, byte offsets: shared W^T (K, O) and, for
+   training, each group's share of dW^T (K, O); then one slice per thread,
+   each the unfolded input (or its gradient) of a group (K, g P) and the
    group's output (or gradient) (O, g P). */
 typedef struct {
     size_t g;             /* images per group */
-    size_t wt, dwt, dzcn; /* the shared buffers */
+    size_t wt, part;      /* the shared buffers */
     size_t slices;        /* where the slices start */
     size_t slice;         /* bytes of one slice */
     size_t zg;            /* the output part inside a slice */
@@ -200,10 +198,10 @@ static conv_scratch scratch_of(const xnn_node *n, size_t m, int flags, size_t el
     conv_dims d = dims_of(n);
     conv_scratch s;
     s.g = group_of(&d, m ? m : 1, elem);
+    const size_t groups = m ? (m + s.g - 1) / s.g : 1;
     s.wt = 0;
-    s.dwt = align64(d.K * d.O * elem);
-    s.dzcn = s.dwt + align64(d.K * d.O * elem);
-    s.slices = s.dzcn + ((flags & XNN_PLAN_TRAIN) ? align64(d.O * m * d.P * elem) : 0);
+    s.part = align64(d.K * d.O * elem);
+    s.slices = s.part + ((flags & XNN_PLAN_TRAIN) ? align64(groups * d.K * d.O * elem) : 0);
     s.zg = align64(d.K * s.g * d.P * elem);
     s.slice = s.zg + align64(d.O * s.g * d.P * elem);
     return s;
@@ -332,10 +330,9 @@ static void XNN_FN(wide_out)(XNN_T *restrict y, XNN_T *restrict z, const XNN_T *
 }
 
 /* One forward (or product) over images [0, m): Y = act(f(X; W) + b), Z =
-   the pre-activation when not NULL; cols (K, m P) receives the unfolded
-   input when not NULL (training). */
+   the pre-activation when not NULL. */
 typedef struct {
-    XNN_T *Y, *Z, *cols;
+    XNN_T *Y, *Z;
     char *work;
     const XNN_T *X, *W, *b;
     const xnn_node *n;
@@ -352,13 +349,11 @@ static void XNN_FN(fwd_slice)(void *p, size_t t)
     const conv_dims *d = &jb->d;
     const size_t g = jb->s.g, P = d->P, O = d->O, K = d->K;
     char *slice = jb->work + jb->s.slices + t * jb->s.slice;
-    XNN_T *cbuf = (XNN_T *)slice, *zg = (XNN_T *)(slice + jb->s.zg);
+    XNN_T *cols = (XNN_T *)slice, *zg = (XNN_T *)(slice + jb->s.zg);
     const size_t g0 = jb->groups * t / jb->slices, g1 = jb->groups * (t + 1) / jb->slices;
     for (size_t gi = g0; gi < g1; gi++) {
         const size_t n0 = gi * g, gn = jb->m - n0 < g ? jb->m - n0 : g;
-        /* the group's unfolded input: in cols (training) or the slice */
-        XNN_T *cols = jb->cols ? jb->cols + n0 * P : cbuf;
-        const size_t ld = jb->cols ? jb->m * P : gn * P;
+        const size_t ld = gn * P;      /* the group's unfolded input */
         for (size_t i = 0; i < gn; i++)
             XNN_FN(unfold)(cols + i * P, ld, jb->X + (n0 + i) * d->in, jb->n);
         int st;
@@ -517,13 +512,11 @@ static size_t XNN_FN(slices_of)(size_t work, int threads)
     return t < work ? t : (work ? work : 1);
 }
 
-static int XNN_FN(conv_run)(XNN_T *Y, XNN_T *Z, XNN_T *cols, void *work, const XNN_T *X,
-                            const XNN_T *W, const XNN_T *b, int act, const xnn_node *n,
-                            int flags, int threads, size_t m)
+static int XNN_FN(conv_run)(XNN_T *Y, XNN_T *Z, void *work, const XNN_T *X, const XNN_T *W,
+                            const XNN_T *b, int act, const xnn_node *n, int flags, int threads,
+                            size_t m)
 {
-    /* training a node whose backward is the GEMM's: unfold + GEMM, which
-       keeps the unfolded input in passing */
-    if (direct_fwd(n) && !cols) {
+    if (direct_fwd(n)) {
         XNN_FN(direct_job) jb = {0};
         jb.out = Y, jb.Z = Z, jb.work = (char *)work, jb.in = X, jb.W = W;
         jb.b = b, jb.n = n, jb.cfg = XNN_FN(xnn_gemm_config)(xnn_isa()), jb.act = act, jb.m = m;
@@ -536,7 +529,7 @@ static int XNN_FN(conv_run)(XNN_T *Y, XNN_T *Z, XNN_T *cols, void *work, const X
         return XNN_OK;
     }
     XNN_FN(fwd_job) jb;
-    jb.Y = Y, jb.Z = Z, jb.cols = cols, jb.work = (char *)work;
+    jb.Y = Y, jb.Z = Z, jb.work = (char *)work;
     jb.X = X, jb.W = W, jb.b = b, jb.n = n, jb.act = act, jb.m = m, jb.status = XNN_OK;
     jb.d = dims_of(n);
     jb.s = scratch_of(n, m, flags, sizeof(XNN_T));
@@ -549,9 +542,8 @@ static int XNN_FN(conv_run)(XNN_T *Y, XNN_T *Z, XNN_T *cols, void *work, const X
 
 static size_t XNN_FN(conv_saved)(const xnn_node *n, size_t m, int flags)
 {
-    if (!(flags & XNN_PLAN_TRAIN) || use_direct(n)) return 0;
-    conv_dims d = dims_of(n);
-    return d.K * m * d.P * sizeof(XNN_T);
+    (void)n, (void)m, (void)flags;
+    return 0;                 /* the backward reads the input again */
 }
 
 static size_t XNN_FN(conv_scratch)(const xnn_node *n, size_t m, int flags, int threads)
@@ -562,24 +554,24 @@ static size_t XNN_FN(conv_scratch)(const xnn_node *n, size_t m, int flags, int t
 static int XNN_FN(conv_forward)(XNN_T *Y, XNN_T *Z, void *saved, void *work, const XNN_T *X,
                                 const xnn_node *n, int flags, int threads, size_t m)
 {
-    XNN_T *cols = (flags & XNN_PLAN_TRAIN) && !use_direct(n) ? (XNN_T *)saved : NULL;
-    if ((flags & XNN_PLAN_TRAIN) && !use_direct(n) && !cols) return XNN_EINVAL;
-    return XNN_FN(conv_run)(Y, Z, cols, work, X, (const XNN_T *)n->W, (const XNN_T *)n->b,
-                            n->act, n, flags, threads, m);
+    (void)saved;
+    return XNN_FN(conv_run)(Y, Z, work, X, (const XNN_T *)n->W, (const XNN_T *)n->b, n->act, n,
+                            flags, threads, m);
 }
 
 static int XNN_FN(conv_product)(XNN_T *Z, void *work, const XNN_T *A, const XNN_T *W,
                                 const XNN_T *b, const xnn_node *n, int threads, size_t m)
 {
-    return XNN_FN(conv_run)(Z, NULL, NULL, work, A, W, b, XNN_ACT_LINEAR, n, 0, threads, m);
+    return XNN_FN(conv_run)(Z, NULL, work, A, W, b, XNN_ACT_LINEAR, n, 0, threads, m);
 }
 
-/* The backward product over images [0, m): dX = fold(W^T dZ), then times
-   [relu > 0] or times A, then |.| */
+/* The backward over images [0, m), group by group: dX = fold(W^T dZ),
+   then times [relu > 0] or times A, then |.| (when dX); the group's share
+   of dW^T, cols_g . dZ_g^T, into part + gi K O (when part) */
 typedef struct {
-    XNN_T *dX;
+    XNN_T *dX, *part;
     char *work;
-    const XNN_T *dZ, *Wt, *relu, *A;
+    const XNN_T *dZ, *Wt, *relu, *A, *X;
     const xnn_node *n;
     conv_dims d;
     conv_scratch s;
@@ -608,8 +600,19 @@ static void XNN_FN(bwd_slice)(void *p, size_t t)
             src = dzg;
             ldz = (ptrdiff_t)(gn * P);
         }
-        int st = XNN_FN(xnn_gemm_strided)(dcols, (ptrdiff_t)(gn * P), jb->Wt, (ptrdiff_t)O, 1,
-                                          src, ldz, 1, 0, K, gn * P, O, NULL);
+        int st;
+        if (jb->part) {
+            /* dW^T_g (K, O) = cols_g (K, gn P) . dZ_g^T */
+            for (size_t i = 0; i < gn; i++)
+                XNN_FN(unfold)(dcols + i * P, gn * P, jb->X + (n0 + i) * d->in, jb->n);
+            st = XNN_FN(xnn_gemm_strided)(jb->part + gi * K * O, (ptrdiff_t)O, dcols,
+                                          (ptrdiff_t)(gn * P), 1, src, 1, ldz, 0, K, O, gn * P,
+                                          NULL);
+            if (st != XNN_OK) jb->status = st;
+        }
+        if (!jb->dX) continue;
+        st = XNN_FN(xnn_gemm_strided)(dcols, (ptrdiff_t)(gn * P), jb->Wt, (ptrdiff_t)O, 1, src,
+                                      ldz, 1, 0, K, gn * P, O, NULL);
         if (st != XNN_OK) {
             jb->status = st;
             continue;
@@ -650,6 +653,27 @@ static void XNN_FN(flip_w)(XNN_T *Wf, const XNN_T *W, const xnn_node *n)
                         W[((o * C + c) * kh + (kh - 1 - i)) * kw + (kw - 1 - j)];
 }
 
+/* the GEMM path's backward: dX (or NULL) and, with part, the groups'
+   shares of dW^T */
+static int XNN_FN(gemm_back)(XNN_T *dX, XNN_T *part, void *work, const XNN_T *dZ,
+                             const XNN_T *W, const XNN_T *X, const XNN_T *relu, const XNN_T *A,
+                             int absolute, const xnn_node *n, int flags, int threads, size_t m)
+{
+    XNN_FN(bwd_job) jb;
+    jb.dX = dX, jb.part = part, jb.work = (char *)work, jb.dZ = dZ, jb.relu = relu, jb.A = A;
+    jb.X = X, jb.n = n, jb.m = m, jb.absolute = absolute, jb.status = XNN_OK;
+    jb.d = dims_of(n);
+    jb.s = scratch_of(n, m, flags, sizeof(XNN_T));
+    XNN_T *Wt = (XNN_T *)((char *)work + jb.s.wt);
+    if (dX) XNN_FN(transpose_w)(Wt, W, jb.d.O, jb.d.K);
+    jb.Wt = Wt;
+    jb.groups = (m + jb.s.g - 1) / jb.s.g;
+    jb.slices = (size_t)(threads > 0 ? threads : 1);
+    if (jb.slices > jb.groups) jb.slices = jb.groups;
+    xnn_parallel_for(XNN_FN(bwd_slice), &jb, jb.slices, threads);
+    return jb.status;
+}
+
 static int XNN_FN(conv_dx)(XNN_T *dX, void *work, const XNN_T *dZ, const XNN_T *W,
                            const XNN_T *relu, const XNN_T *A, int absolute, const xnn_node *n,
                            int flags, int threads, size_t m)
@@ -665,19 +689,8 @@ static int XNN_FN(conv_dx)(XNN_T *dX, void *work, const XNN_T *dZ, const XNN_T *
         xnn_parallel_for(XNN_FN(direct_dx_slice), &jb, jb.slices, threads);
         return XNN_OK;
     }
-    XNN_FN(bwd_job) jb;
-    jb.dX = dX, jb.work = (char *)work, jb.dZ = dZ, jb.relu = relu, jb.A = A;
-    jb.n = n, jb.m = m, jb.absolute = absolute, jb.status = XNN_OK;
-    jb.d = dims_of(n);
-    jb.s = scratch_of(n, m, flags, sizeof(XNN_T));
-    XNN_T *Wt = (XNN_T *)((char *)work + jb.s.wt);
-    XNN_FN(transpose_w)(Wt, W, jb.d.O, jb.d.K);
-    jb.Wt = Wt;
-    jb.groups = (m + jb.s.g - 1) / jb.s.g;
-    jb.slices = (size_t)(threads > 0 ? threads : 1);
-    if (jb.slices > jb.groups) jb.slices = jb.groups;
-    xnn_parallel_for(XNN_FN(bwd_slice), &jb, jb.slices, threads);
-    return jb.status;
+    return XNN_FN(gemm_back)(dX, NULL, work, dZ, W, NULL, relu, A, absolute, n, flags, threads,
+                             m);
 }
 
 static int XNN_FN(conv_transpose)(XNN_T *C, void *work, const XNN_T *S, const XNN_T *A,
@@ -687,20 +700,24 @@ static int XNN_FN(conv_transpose)(XNN_T *C, void *work, const XNN_T *S, const XN
     return XNN_FN(conv_dx)(C, work, S, W, NULL, A, absolute, n, 0, threads, m);
 }
 
-/* dZ (m, O, P) gathered as (O, m P) on rows [o0, o1) */
+/* dW (O, K) (+)= the sum of the groups' shares of dW^T (K, O), in group
+   order, over the elements [q0, q1) of dW */
 typedef struct {
-    XNN_T *dzcn;
-    const XNN_T *dZ;
-    size_t m, O, P;
-} XNN_FN(gather_job);
+    XNN_T *dW;
+    const XNN_T *part;
+    size_t groups, O, K;
+    int add;
+} XNN_FN(share_job);
 
-static void XNN_FN(gather_rows)(void *p, size_t o0, size_t o1)
+static void XNN_FN(add_shares)(void *p, size_t q0, size_t q1)
 {
-    const XNN_FN(gather_job) *g = (const XNN_FN(gather_job) *)p;
-    for (size_t o = o0; o < o1; o++)
-        for (size_t i = 0; i < g->m; i++)
-            memcpy(g->dzcn + o * g->m * g->P + i * g->P, g->dZ + (i * g->O + o) * g->P,
-                   g->P * sizeof(XNN_T));
+    const XNN_FN(share_job) *j = (const XNN_FN(share_job) *)p;
+    for (size_t q = q0; q < q1; q++) {
+        const size_t o = q / j->K, k = q % j->K;
+        XNN_T v = j->part[k * j->O + o];
+        for (size_t g = 1; g < j->groups; g++) v += j->part[(g * j->K + k) * j->O + o];
+        j->dW[q] = j->add ? j->dW[q] + v : v;
+    }
 }
 
 /* db (O) = (db +) the sum of dZ (m, O, P) over images and positions: 16
@@ -732,43 +749,40 @@ static int XNN_FN(conv_backward)(XNN_T *dX, XNN_T *dW, XNN_T *db, void *work, co
     const conv_dims d = dims_of(n);
     const conv_scratch s = scratch_of(n, m, XNN_PLAN_TRAIN, sizeof(XNN_T));
     int st;
+    (void)saved;
+    if (!use_direct(n)) {
+        /* dX and the groups' shares of dW in one pass over the groups */
+        XNN_T *part = dW ? (XNN_T *)((char *)work + s.part) : NULL;
+        if (dX || dW) {
+            st = XNN_FN(gemm_back)(dX, part, work, dZ, (const XNN_T *)n->W, X, relu, NULL, 0, n,
+                                   XNN_PLAN_TRAIN, threads, m);
+            if (st != XNN_OK) return st;
+        }
+        if (dW) {
+            XNN_FN(share_job) sj = {dW, part, (m + s.g - 1) / s.g, d.O, d.K, add};
+            xnn_parallel_range(XNN_FN(add_shares), &sj, d.O * d.K, sj.groups * d.O * d.K);
+        }
+        if (db) XNN_FN(conv_db)(db, dZ, m, d.O, d.P, add);
+        if (update) return XNN_FN(xnn_update_params)(update, n);
+        return XNN_OK;
+    }
     if (dX) {
         st = XNN_FN(conv_dx)(dX, work, dZ, (const XNN_T *)n->W, relu, NULL, 0, n,
                              XNN_PLAN_TRAIN, threads, m);
         if (st != XNN_OK) return st;
     }
-    if (!dW && !db) return XNN_OK;
-    if (use_direct(n)) {
-        const size_t K = d.K, O = d.O;
-        if (dW) {
-            XNN_FN(direct_job) jb = {0};
-            jb.g = direct_of(n, sizeof(XNN_T));
-            XNN_T *dwt = (XNN_T *)((char *)work + jb.g.shared / 2);
-            memset(dwt, 0, O * K * sizeof(XNN_T));
-            jb.dwt = dwt, jb.work = (char *)work, jb.in = dZ, jb.X = X, jb.n = n, jb.m = m;
-            jb.cfg = XNN_FN(xnn_gemm_config)(xnn_isa());
-            jb.blocks = (O + 3) / 4;
-            jb.slices = XNN_FN(slices_of)(jb.blocks, threads);
-            xnn_parallel_for(XNN_FN(direct_dw_slice), &jb, jb.slices, threads);
-            for (size_t q = 0; q < O * K; q++) dW[q] = add ? dW[q] + dwt[q] : dwt[q];
-        }
-        if (db) XNN_FN(conv_db)(db, dZ, m, O, d.P, add);
-        if (update) return XNN_FN(xnn_update_params)(update, n);
-        return XNN_OK;
-    }
-    if (!saved) return XNN_EINVAL;
     if (dW) {
-        XNN_T *dzcn = (XNN_T *)((char *)work + s.dzcn), *dwt = (XNN_T *)((char *)work + s.dwt);
-        XNN_FN(gather_job) gj = {dzcn, dZ, m, d.O, d.P};
-        xnn_parallel_range(XNN_FN(gather_rows), &gj, d.O, m * d.out);
-        /* dW^T (K, O) = cols (K, m P) . dzcn^T */
-        st = XNN_FN(xnn_gemm)(dwt, (const XNN_T *)saved, dzcn, 0, 0, 1, d.K, d.O, m * d.P);
-        if (st != XNN_OK) return st;
-        for (size_t o = 0; o < d.O; o++)
-            for (size_t k = 0; k < d.K; k++) {
-                const XNN_T v = dwt[k * d.O + o];
-                dW[o * d.K + k] = add ? dW[o * d.K + k] + v : v;
-            }
+        const size_t K = d.K, O = d.O;
+        XNN_FN(direct_job) jb = {0};
+        jb.g = direct_of(n, sizeof(XNN_T));
+        XNN_T *dwt = (XNN_T *)((char *)work + jb.g.shared / 2);
+        memset(dwt, 0, O * K * sizeof(XNN_T));
+        jb.dwt = dwt, jb.work = (char *)work, jb.in = dZ, jb.X = X, jb.n = n, jb.m = m;
+        jb.cfg = XNN_FN(xnn_gemm_config)(xnn_isa());
+        jb.blocks = (O + 3) / 4;
+        jb.slices = XNN_FN(slices_of)(jb.blocks, threads);
+        xnn_parallel_for(XNN_FN(direct_dw_slice), &jb, jb.slices, threads);
+        for (size_t q = 0; q < O * K; q++) dW[q] = add ? dW[q] + dwt[q] : dwt[q];
     }
     if (db) XNN_FN(conv_db)(db, dZ, m, d.O, d.P, add);
     if (update) return XNN_FN(xnn_update_params)(update, n);

@@ -4,8 +4,11 @@
  * (no padding), y (Ho, Wo):
  *
  *   max      y_c = max over the window,  a_c = its flat index h W + w in the
- *            plane (the first maximum in row-major window order)
- *            backward  dx[a_c] += dy_c
+ *            plane (the first maximum in row-major window order), saved
+ *            as ~a_c (negative) where y_c is not > 0 (XNN_ARG decodes)
+ *            backward  dx[a_c] += dy_c; through a ReLU below (relu = x
+ *            itself) only where y_c > 0, which reads no x: the training
+ *            step then writes dx over x (xnn_plan_grad_in_place)
  *   avg      y_c = (sum over the window) / (kh kw)
  *            backward  dx_j += dy_c / (kh kw) for each j of the window
  *   global   y = (sum over the plane) / (H W);  dx_j = dy / (H W)
@@ -26,6 +29,8 @@
 #include "xnn.h"
 #include "core/parallel.h"
 #include "layers/op.h"
+/* the plane index of a saved arg-max */
+#define XNN_ARG(a) ((a) < 0 ? ~(a) : (a))
 #define XNN_SELF "layers/pool.c"
 #include "core/template.h"
 #else
@@ -45,6 +50,7 @@ typedef struct {
     const XNN_T *X;           /* relevance: the input */
     const XNN_T *Y;           /* relevance: the output */
     const XNN_T *relu;        /* backward: the ReLU output of the node below, or NULL */
+    int relu_x;               /* max pooling's backward: relu is its input */
     const xnn_node *n;
     int rule;                 /* relevance of max pooling: XNN_POOL_* */
     XNN_T eps;
@@ -81,7 +87,8 @@ static void XNN_FN(max_fwd_2x2)(const XNN_FN(pool_job) *j, size_t p0, size_t p1)
                 k ^= (k ^ ((int32_t)W + 1)) & c;
                 v = v3 > v ? v3 : v;
                 y[oh * Wo + ow] = v;
-                if (a) a[oh * Wo + ow] = base + (int32_t)(2 * ow) + k;
+                /* the index, complemented where the maximum is not > 0 */
+                if (a) a[oh * Wo + ow] = (base + (int32_t)(2 * ow) + k) ^ -(int32_t)!(v > 0);
             }
         }
     }
@@ -114,7 +121,7 @@ static void XNN_FN(max_fwd)(void *ctx, size_t p0, size_t p1)
                         }
                     }
                 y[oh * Wo + ow] = v;
-                if (a) a[oh * Wo + ow] = (int32_t)best;
+                if (a) a[oh * Wo + ow] = (int32_t)best ^ -(int32_t)!(v > 0);
             }
     }
 }
@@ -168,8 +175,17 @@ static void XNN_FN(max_bwd)(void *ctx, size_t p0, size_t p1)
         XNN_T *dx = j->out + p * HW;
         const XNN_T *dy = j->in + p * P;
         const int32_t *a = j->carg + p * P;
+        if (j->relu_x) {
+            /* the ReLU below is the input itself: [x > 0] at an arg-max is
+               [maximum > 0], the arg-max's sign; the input is not read (it
+               may be dX's own buffer, in training) */
+            memset(dx, 0, HW * sizeof(XNN_T));
+            for (size_t c = 0; c < P; c++)
+                if (a[c] >= 0) dx[a[c]] += dy[c];
+            continue;
+        }
         memset(dx, 0, HW * sizeof(XNN_T));
-        for (size_t c = 0; c < P; c++) dx[a[c]] += dy[c];
+        for (size_t c = 0; c < P; c++) dx[XNN_ARG(a[c])] += dy[c];
         XNN_FN(relu_plane)(dx, j->relu ? j->relu + p * HW : NULL, HW);
     }
 }
@@ -220,7 +236,7 @@ static void XNN_FN(max_rel)(void *ctx, size_t p0, size_t p1)
         memset(r, 0, HW * sizeof(XNN_T));
         if (j->rule == XNN_POOL_WTA) {
             const int32_t *a = j->carg + p * P;
-            for (size_t c = 0; c < P; c++) r[a[c]] += R[c];
+            for (size_t c = 0; c < P; c++) r[XNN_ARG(a[c])] += R[c];
             continue;
         }
         const XNN_T *x = j->X + p * HW;
@@ -332,12 +348,13 @@ static int XNN_FN(gap_forward)(XNN_T *Y, XNN_T *Z, void *saved, void *work, cons
 
 static int XNN_FN(pool_backward)(void (*body)(void *, size_t, size_t), XNN_T *dX,
                                  const int32_t *arg, const XNN_T *dY, const XNN_T *relu,
-                                 const xnn_node *n, size_t m)
+                                 const XNN_T *X, const xnn_node *n, size_t m)
 {
     if (!dX) return XNN_OK;
     XNN_FN(pool_job) j;
     memset(&j, 0, sizeof(j));
     j.out = dX, j.carg = arg, j.in = dY, j.relu = relu, j.n = n;
+    j.relu_x = relu && relu == X;
     xnn_parallel_range(body, &j, m * n->in_c, m * xnn_node_in(n));
     return XNN_OK;
 }
@@ -349,7 +366,7 @@ static int XNN_FN(max_backward)(XNN_T *dX, XNN_T *dW, XNN_T *db, void *work, con
 {
     (void)dW, (void)db, (void)work, (void)X, (void)update, (void)add, (void)threads;
     if (!saved) return XNN_EINVAL;
-    return XNN_FN(pool_backward)(XNN_FN(max_bwd), dX, (const int32_t *)saved, dZ, relu, n, m);
+    return XNN_FN(pool_backward)(XNN_FN(max_bwd), dX, (const int32_t *)saved, dZ, relu, X, n, m);
 }
 
 static int XNN_FN(avg_backward)(XNN_T *dX, XNN_T *dW, XNN_T *db, void *work, const XNN_T *dZ,
@@ -358,7 +375,7 @@ static int XNN_FN(avg_backward)(XNN_T *dX, XNN_T *dW, XNN_T *db, void *work, con
                                 int threads, size_t m)
 {
     (void)dW, (void)db, (void)work, (void)saved, (void)X, (void)update, (void)add, (void)threads;
-    return XNN_FN(pool_backward)(XNN_FN(avg_bwd), dX, NULL, dZ, relu, n, m);
+    return XNN_FN(pool_backward)(XNN_FN(avg_bwd), dX, NULL, dZ, relu, NULL, n, m);
 }
 
 static int XNN_FN(gap_backward)(XNN_T *dX, XNN_T *dW, XNN_T *db, void *work, const XNN_T *dZ,
@@ -367,7 +384,7 @@ static int XNN_FN(gap_backward)(XNN_T *dX, XNN_T *dW, XNN_T *db, void *work, con
                                 int threads, size_t m)
 {
     (void)dW, (void)db, (void)work, (void)saved, (void)X, (void)update, (void)add, (void)threads;
-    return XNN_FN(pool_backward)(XNN_FN(gap_bwd), dX, NULL, dZ, relu, n, m);
+    return XNN_FN(pool_backward)(XNN_FN(gap_bwd), dX, NULL, dZ, relu, NULL, n, m);
 }
 
 static int XNN_FN(pool_relevance)(void (*body)(void *, size_t, size_t), XNN_T *Rin,

@@ -136,7 +136,9 @@ static int XNN_FN(step_chunk)(double stats[3], const xnn_plan *plan, void *arena
     const size_t n_out = xnn_node_out(top);
     st = XNN_FN(xnn_loss_forward)(stats, P, labels, cfg->loss, mc, n_out);
     if (st != XNN_OK) return st;
-    XNN_T *dZ = AT(plan->grad[0]), *dIn = AT(plan->grad[1]);
+    XNN_T *const gbuf[2] = {AT(plan->grad[0]), AT(plan->grad[1])};
+    XNN_T *dZ = gbuf[0];
+    int cur = 0;   /* where dZ is: gbuf[0], gbuf[1], or 2, a node's y (xnn_plan_grad_next) */
     st = XNN_FN(xnn_loss_backward)(dZ, P, labels, cfg->loss, top->act, 1.0 / (double)m, mc,
                                    n_out);
     if (st != XNN_OK) return st;
@@ -150,6 +152,11 @@ static int XNN_FN(step_chunk)(double stats[3], const xnn_plan *plan, void *arena
         const int fused = l > 0 && nodes[l - 1].act == XNN_ACT_RELU && below->d == XNN_PLAN_NONE;
         const XNN_FN(xnn_update) u = {cfg, corr, &grads[l]};
         const int param = xnn_node_linear(a);
+        XNN_T *dIn = NULL;
+        if (l > 0) {
+            const int at = xnn_plan_grad_next(nodes, n, l, &cur);
+            dIn = at == 2 ? AT(below->y) : gbuf[at];
+        }
         st = XNN_FN(xnn_op_get)(a->op)->backward(
             l > 0 ? dIn : NULL, param ? (XNN_T *)grads[l].dW : NULL,
             param ? (XNN_T *)grads[l].db : NULL, work, dZ, xnn_plan_at(arena, plan->node[l].saved),
@@ -168,9 +175,7 @@ static int XNN_FN(step_chunk)(double stats[3], const xnn_plan *plan, void *arena
                                                  xnn_node_out(b));
             if (st != XNN_OK) return st;
         }
-        XNN_T *tmp = dZ;
         dZ = dIn;
-        dIn = tmp;
     }
     return XNN_OK;
 }
