@@ -94,8 +94,11 @@ static size_t layout(xnn_plan *plan, const xnn_node *nodes, size_t n, size_t m, 
             if (in > gw[at]) gw[at] = in;
         }
     }
-    const size_t g0 = TAKE(m * gw[0] * elem), g1 = TAKE(m * gw[1] * elem);
-    const size_t tg = TAKE(m * sizeof(int64_t));
+    if (!(flags & (XNN_PLAN_TRAIN | XNN_PLAN_EXPLAIN))) gw[0] = gw[1] = 0;  /* a forward */
+    const size_t g0 = gw[0] ? TAKE(m * gw[0] * elem) : XNN_PLAN_NONE;
+    const size_t g1 = gw[1] ? TAKE(m * gw[1] * elem) : XNN_PLAN_NONE;
+    const size_t tg = (flags & (XNN_PLAN_TRAIN | XNN_PLAN_EXPLAIN)) ? TAKE(m * sizeof(int64_t))
+                                                                   : XNN_PLAN_NONE;
     if (plan) {
         plan->grad[0] = g0;
         plan->grad[1] = g1;
