@@ -86,6 +86,13 @@ int XNN_FN(xnn_sgd_update)(XNN_T *W, const XNN_T *dW, double lr, size_t n);
 /* V = mu V + dW; W -= lr V   (nesterov: W -= lr (dW + mu V)); V, W (n) */
 int XNN_FN(xnn_momentum_update)(XNN_T *W, XNN_T *V, const XNN_T *dW, double lr,
                                 double mu, int nesterov, size_t n);
+/* One step of normalized gradient ascent on x (k, n), row by row (the
+ * rows of xnn.visualize's activation maximization): x += lr g / rms(g)
+ * - lr l2 x - e (e (k, n) may be NULL), rms(g) = sqrt(sum of g^2 / n), at
+ * least the dtype's smallest normal; then x clipped to [lo, hi] when clip.
+ * The squares are summed in 8 lanes in a fixed order. */
+int XNN_FN(xnn_ascent_step)(XNN_T *x, const XNN_T *g, const XNN_T *e, double lr, double l2,
+                            double lo, double hi, int clip, size_t k, size_t n);
 /* Adam (Kingma & Ba), step t >= 1: M, V (n) moments, W (n) */
 int XNN_FN(xnn_adam_update)(XNN_T *W, XNN_T *M, XNN_T *V, const XNN_T *dW, double lr,
                             double beta1, double beta2, double eps, int64_t t, size_t n);

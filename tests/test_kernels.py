@@ -142,6 +142,40 @@ def test_optimizers(shape, dtype, rng):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("k, n", [(1, 1), (3, 7), (10, 784), (4, 1000)])
+def test_ascent_step(k, n, dtype, rng):
+    """activation maximization's step: x += lr g / rms(g) - lr l2 x - e, clipped"""
+    x = rng.uniform(size=(k, n)).astype(dtype)
+    g = rng.normal(size=(k, n)).astype(dtype)
+    g[0] *= 1e-3                                  # rows of other scales
+    e = (0.01 * rng.normal(size=(k, n))).astype(dtype)
+    tiny = np.finfo(dtype).tiny
+    for ee, l2, clip in [(None, 0.0, None), (e, 0.1, (0.0, 1.0)), (None, 0.5, (0.2, 0.7))]:
+        got = x.copy()
+        _core.ascent_step(got, g, ee, 0.05, l2, clip)
+        want = ref.ascent_step(x.astype(float), g.astype(float),
+                               None if ee is None else ee.astype(float), 0.05, l2, clip, tiny)
+        assert_close(got, want, dtype)
+        if clip is not None:
+            assert got.min() >= clip[0] and got.max() <= clip[1]
+    zero = x.copy()                               # a zero gradient: only the decay moves x
+    _core.ascent_step(zero, np.zeros_like(g), None, 0.05, 0.1, None)
+    assert_close(zero, x * (1 - 0.05 * 0.1), dtype)
+
+
+def test_ascent_step_refuses_bad_arguments(rng):
+    x = rng.uniform(size=(2, 5)).astype(np.float32)
+    with pytest.raises(ValueError, match="clip: expected"):
+        _core.ascent_step(x, x.copy(), None, 0.1, 0.0, (1.0, 0.0))
+    with pytest.raises(ValueError, match="lr"):
+        _core.ascent_step(x, x.copy(), None, float("nan"), 0.0, None)
+    with pytest.raises(ValueError, match="g"):
+        _core.ascent_step(x, x[:1].copy(), None, 0.1, 0.0, None)
+    with pytest.raises(TypeError, match="x: expected a C-contiguous"):  # in place: no copy
+        _core.ascent_step(x[:, ::2], x[:, ::2].copy(), None, 0.1, 0.0, None)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("acts,loss", [(["relu", "relu", "softmax"], "cross_entropy"),
                                        (["tanh", "sigmoid"], "binary_cross_entropy"),
                                        (["sigmoid", "linear"], "ssr")])

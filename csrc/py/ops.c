@@ -268,6 +268,37 @@ static PyObject *py_sgd_update(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* ascent_step(x, g, e, lr, l2, clip): x (k, n) in place; e None or (k, n);
+   clip None or (lo, hi) */
+static PyObject *py_ascent_step(PyObject *self, PyObject *args)
+{
+    PyObject *ox, *og, *oe, *oc;
+    double lr, l2, lo = 0, hi = 0;
+    if (!PyArg_ParseTuple(args, "OOOddO", &ox, &og, &oe, &lr, &l2, &oc)) return NULL;
+    if (xnn_check_finite(lr, "lr") || xnn_check_finite(l2, "l2")) return NULL;
+    const int clip = oc != Py_None;
+    if (clip) {
+        if (!PyArg_ParseTuple(oc, "dd", &lo, &hi)) return NULL;
+        if (!(lo <= hi)) {
+            PyErr_Format(PyExc_ValueError, "clip: expected (low, high) with low <= high, got (%g, %g)",
+                         lo, hi);
+            return NULL;
+        }
+    }
+    PyArrayObject *x = xnn_check_array(ox, "x", FLOAT_ANY, 2, NULL, 1);
+    if (!x) return NULL;
+    PyArrayObject *g = xnn_check_array(og, "g", PyArray_TYPE(x), 2, PyArray_DIMS(x), 0);
+    if (!g) return NULL;
+    PyArrayObject *e = NULL;
+    if (oe != Py_None && !(e = xnn_check_array(oe, "e", PyArray_TYPE(x), 2, PyArray_DIMS(x), 0)))
+        return NULL;
+    int st;
+    XNN_CALL(st, PyArray_TYPE(x), xnn_ascent_step, DATA(x), DATA(g), e ? DATA(e) : NULL, lr, l2,
+             lo, hi, clip, DIM(x, 0), DIM(x, 1));
+    if (xnn_raise_status(st, NULL)) return NULL;
+    Py_RETURN_NONE;
+}
+
 static PyObject *py_momentum_update(PyObject *self, PyObject *args)
 {
     PyObject *ow, *ov, *og;
@@ -500,6 +531,8 @@ PyMethodDef xnn_ops_methods[] = {
     {"loss_backward", py_loss_backward, METH_VARARGS,
      "loss_backward(P, labels, loss, act, scale) -> dZ"},
     {"sgd_update", py_sgd_update, METH_VARARGS, "sgd_update(W, dW, lr): in place"},
+    {"ascent_step", py_ascent_step, METH_VARARGS,
+     "ascent_step(x, g, e, lr, l2, clip): x += lr g / rms(g) - lr l2 x - e per row, clipped; in place"},
     {"momentum_update", py_momentum_update, METH_VARARGS,
      "momentum_update(W, V, dW, lr, momentum, nesterov): in place"},
     {"adam_update", py_adam_update, METH_VARARGS,

@@ -4,6 +4,8 @@
  *   momentum  v = mu v + g;  w -= lr v        (nesterov: w -= lr (g + mu v))
  *   adam      m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
  *             w -= lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+ *   ascent    x += lr g / rms(g) - lr l2 x - e, clipped, per row: an input's
+ *             normalized gradient ascent (activation maximization)
  *
  * Each rule is one loop over elements, shared by the whole-array entry
  * points and by xnn_optimizer_step, which a training step calls on each
@@ -69,6 +71,37 @@ int XNN_FN(xnn_momentum_update)(XNN_T *W, XNN_T *V, const XNN_T *dW, double lr,
 }
 
 /* W, M, V, dW (n); t >= 1 */
+int XNN_FN(xnn_ascent_step)(XNN_T *x, const XNN_T *g, const XNN_T *e, double lr, double l2,
+                            double lo, double hi, int clip, size_t k, size_t n)
+{
+    if (n == 0) return XNN_OK;
+    if (clip && !(lo <= hi)) return XNN_EINVAL;
+    const XNN_T a = (XNN_T)(lr * l2), tiny = XNN_TINY, L = (XNN_T)lo, H = (XNN_T)hi;
+    for (size_t i = 0; i < k; i++) {
+        XNN_T *xr = x + i * n;
+        const XNN_T *gr = g + i * n, *er = e ? e + i * n : NULL;
+        XNN_T lane[8] = {0};
+        size_t j = 0;
+        for (; j + 8 <= n; j += 8)
+            for (int q = 0; q < 8; q++) lane[q] += gr[j + q] * gr[j + q];
+        for (int q = 0; j < n; j++, q++) lane[q] += gr[j] * gr[j];
+        const XNN_T ss = ((lane[0] + lane[4]) + (lane[2] + lane[6])) +
+                         ((lane[1] + lane[5]) + (lane[3] + lane[7]));
+        XNN_T rms = XNN_M(sqrt)(ss / (XNN_T)n);
+        if (!(rms >= tiny)) rms = rms != rms ? rms : tiny;   /* NaN stays NaN */
+        const XNN_T s = (XNN_T)lr / rms;
+        for (j = 0; j < n; j++) {
+            XNN_T v = s * gr[j];
+            if (a != 0) v -= a * xr[j];
+            if (er) v -= er[j];
+            XNN_T y = xr[j] + v;
+            if (clip) y = y < L ? L : (y > H ? H : y);
+            xr[j] = y;
+        }
+    }
+    return XNN_OK;
+}
+
 int XNN_FN(xnn_adam_update)(XNN_T *W, XNN_T *M, XNN_T *V, const XNN_T *dW, double lr,
                             double beta1, double beta2, double eps, int64_t t, size_t n)
 {

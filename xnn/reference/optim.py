@@ -1,7 +1,8 @@
-"""Optimizer updates: plain SGD, momentum (optionally Nesterov), Adam."""
+"""Optimizer updates: plain SGD, momentum (optionally Nesterov), Adam, and
+the normalized gradient ascent of activation maximization."""
 import numpy as np
 
-__all__ = ["sgd_update", "momentum_update", "adam_update"]
+__all__ = ["sgd_update", "momentum_update", "adam_update", "ascent_step"]
 
 
 def sgd_update(W, dW, lr):
@@ -21,3 +22,12 @@ def adam_update(W, M, V, dW, lr, beta1, beta2, eps, t):
     m_hat = M / (1 - beta1**t)
     v_hat = V / (1 - beta2**t)
     return W - lr * m_hat / (np.sqrt(v_hat) + eps), M, V
+
+
+def ascent_step(x, g, e, lr, l2, clip, tiny):
+    """x (k, n) after one step of normalized gradient ascent, row by row:
+    x + lr g / max(rms(g), tiny) - lr l2 x - e (e may be None), rms(g) =
+    sqrt(mean of g^2) per row; clipped to clip = (low, high) unless None."""
+    rms = np.maximum(np.sqrt(np.mean(g * g, axis=1)), tiny)
+    y = x + (lr / rms)[:, None] * g - lr * l2 * x - (0 if e is None else e)
+    return y if clip is None else np.clip(y, clip[0], clip[1])

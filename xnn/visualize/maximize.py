@@ -272,7 +272,6 @@ def _ascend(objective, x, stages, clip, rng, verbose, desc):
     trace = np.empty((total, k), dtype=np.float64)
     buf = np.empty_like(x)
     gbuf = np.empty_like(x)
-    tiny = np.finfo(x.dtype).tiny
     lo, hi = clip if clip is not None else (None, None)
     bar = C.progress(verbose, total, desc, unit="step")
     t = 0
@@ -303,19 +302,9 @@ def _ascend(objective, x, stages, clip, rng, verbose, desc):
                 g = g.reshape(x.shape)
                 if j:
                     g = R._roll(g, [-v for v in shift], gbuf)
-                g2 = g.reshape(k, n)
-                rms = np.sqrt(np.einsum("ij,ij->i", g2, g2) / n)
-                np.maximum(rms, tiny, out=rms)
-                np.divide(lr, rms, out=rms)
-                g2 *= rms[:, None].astype(x.dtype, copy=False)
-                if l2:
-                    g2 -= (lr * l2) * flat
-                if tv:
-                    g -= (lr * tv) * R.total_variation_grad(x)
-                flat += g2
-                if clip is not None:
-                    np.maximum(flat, lo, out=flat)
-                    np.minimum(flat, hi, out=flat)
+                # x += lr g / rms(g) - lr l2 x - lr tv grad TV(x), clipped (one C call)
+                e = ((lr * tv) * R.total_variation_grad(x)).reshape(k, n) if tv else None
+                _core.ascent_step(flat, np.ascontiguousarray(g.reshape(k, n)), e, lr, l2, clip)
                 t += 1
                 if bar is not None:
                     bar.update(1)
