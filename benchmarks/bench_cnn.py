@@ -741,11 +741,11 @@ def target_notes(measured):
                 f"**Keras CNN conv 2 rate**: 75% of {g:.0f} GFLOP/s is {0.75 * g:.0f} GFLOP/s, "
                 f"{need:.2f} ms for each {c['MFLOP each']:.0f} MFLOP product of batch 128; measured "
                 + ", ".join(f"{w} {c[f'{w} ms']:.2f} ms ({c[f'{w} GFLOP/s'] or 0:.0f} GFLOP/s)" for w in low)
-                + f". With {c['taps C kh kw']} taps (more than 64) the layer takes the GEMM path: the "
-                "forward unfolds each image into (taps, positions) columns, multiplies and scatters "
-                "the result to NCHW; dX multiplies by W^T and folds the columns back; dW gathers dZ "
-                "and makes one product over all 128 x positions. The unfolding, folding and "
-                "gathering are in these times, not in the FLOP count.")
+                + f". With {c['taps C kh kw']} taps (more than 64) the layer's backward takes the GEMM "
+                "path (its forward sums the taps directly, from a zero-padded copy of each image): "
+                "dX multiplies groups of dZ by W^T and folds the columns back; dW unfolds each "
+                "group's input again into (taps, positions) columns and sums the groups' products. "
+                "The gathering, unfolding and folding are in these times, not in the FLOP count.")
     for r in measured.get("cnn-memory", []):
         v = r["xnn/torch (own)"]
         if v is not None and v > 0.5:

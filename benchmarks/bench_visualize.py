@@ -95,6 +95,15 @@ def c_only(model, node, units, steps, x0):
     return run
 
 
+ROWS = []          # every row printed, for run.py: {part, measurement, seconds, target, note}
+_PART = [""]
+
+
+def begin(title):
+    _PART[0] = title
+    print(f"\n{title}:")
+
+
 def row(name, seconds, target=None, note=""):
     t = f"{seconds * 1e3:10.2f} ms" if seconds < 1 else f"{seconds:10.3f} s "
     goal = ""
@@ -102,11 +111,13 @@ def row(name, seconds, target=None, note=""):
         goal = f"target {target * 1e3:.0f} ms" if target < 1 else f"target {target:.0f} s"
         goal += " (ok)" if seconds <= target else " (over)"
     print(f"  {name:<52}{t}   {goal:<22}{note}")
+    ROWS.append({"part": _PART[0], "measurement": name.strip(), "seconds": seconds,
+                 "target s": target, "note": note})
 
 
 def bench_regularizers(repeats):
     from scipy import ndimage
-    print("\nregularizers on ten 28x28 images (float32):")
+    begin("regularizers on ten 28x28 images (float32)")
     x = np.random.default_rng(0).uniform(size=(10, 1, 28, 28)).astype(np.float32)
     n = 200
 
@@ -128,7 +139,7 @@ def bench_regularizers(repeats):
 
 
 def bench_am(mlp, cnn, repeats, quick):
-    print("\nactivation maximization, 256 steps, blur every 4 (sigma 1), jitter 1:")
+    begin("activation maximization, 256 steps, blur every 4 (sigma 1), jitter 1")
     rng = np.random.default_rng(0)
     x0 = rng.uniform(size=(10, 784)).astype(np.float32)
     am = lambda: V.activation_maximization(mlp, target=np.arange(10), init=x0, steps=256, seed=0)  # noqa: E731
@@ -151,8 +162,7 @@ def bench_am(mlp, cnn, repeats, quick):
 
 def bench_facets(mlp, X, y, cls, repeats):
     from xnn.visualize import mfv as F
-    print(f"\nfacets of class {cls} ({int((y == cls).sum())} images), layer 1, k=10, m=15, "
-          "pca=50:")
+    begin(f"facets of class {cls} ({int((y == cls).sum())} images), layer 1, k=10, m=15, pca=50")
     backends = ["sklearn"] + (["opentsne"] if F._opentsne() is not None else [])
     for b in backends:
         runs = [V.facets(mlp, X, y, cls=cls, layer=1, seed=0, tsne=b) for _ in range(max(1, repeats // 2))]
@@ -167,7 +177,7 @@ def bench_facets(mlp, X, y, cls, repeats):
 
 
 def bench_dream(mlp, cnn, repeats):
-    print("\nDeep Dream gradient per step (d ½‖A_l‖² / dx), one image:")
+    begin("Deep Dream gradient per step (d ½‖A_l‖² / dx), one image")
     rng = np.random.default_rng(0)
     for name, model, layer in (("MLP layer 1 (64 units)", mlp, 1),
                                ("MLP layer 0 (128 units)", mlp, 0),
@@ -194,11 +204,9 @@ def bench_dream(mlp, cnn, repeats):
             print(f"  {name}: Σ over units needs a per-position start (not in the API)")
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--quick", action="store_true", help="fewer repeats of the CNN")
-    args = ap.parse_args()
+def run(repeats=5, quick=False):
+    """Every part, printed; returns the rows (ROWS)."""
+    del ROWS[:]
     X, y, source = load()
     print(f"xnn {xnn.__version__}, kernels {xnn.isa()}, {xnn.get_num_threads()} threads; "
           f"data: {source}")
@@ -208,11 +216,20 @@ def main():
     print(f"MLP trained for 2 epochs in {time.perf_counter() - t0:.1f} s "
           f"(accuracy {mlp.evaluate(X, y)['accuracy']:.3f} on those rows)")
     cnn = cnn_model()
-    bench_regularizers(args.repeats)
-    bench_am(mlp, cnn, args.repeats, args.quick)
+    bench_regularizers(repeats)
+    bench_am(mlp, cnn, repeats, quick)
     cls = 3     # 1,010 images of the MNIST test set
-    bench_facets(mlp, X, y, cls, args.repeats)
-    bench_dream(mlp, cnn, args.repeats)
+    bench_facets(mlp, X, y, cls, repeats)
+    bench_dream(mlp, cnn, repeats)
+    return list(ROWS)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--quick", action="store_true", help="fewer repeats of the CNN")
+    args = ap.parse_args()
+    run(args.repeats, args.quick)
 
 
 if __name__ == "__main__":

@@ -11,8 +11,9 @@ LRP, integrated gradients) against NumPy and Captum; convolutional networks
 (LeNet-5 and the Keras MNIST CNN: training epochs and their memory against
 PyTorch, every convolution's forward, dX and dW rates, forward throughput
 and latency) and their explanations (saliency, Grad-CAM, LRP
-epsilon-plus-flat) against Captum and Zennit, from benchmarks/bench_cnn.py.
-Every figure is the median of several repeats, and every ratio is taken
+epsilon-plus-flat) against Captum and Zennit, from benchmarks/bench_cnn.py;
+feature visualization (activation maximization, facets, Deep Dream) from
+benchmarks/bench_visualize.py. Every figure is the median of several repeats, and every ratio is taken
 within this run.
 
     python benchmarks/run.py --only cnn cnn-explain    # some sections
@@ -465,6 +466,13 @@ def targets(measured):
         if x and method != "ig-50" and x.get("latency_us") is not None:
             add(f"{method} single-image latency <= 20 us", x["latency_us"], x["latency_us"] <= 20, "{:.1f} us")
     import bench_cnn
+    for r in measured.get("visualize", []):
+        if r["target s"] is not None:
+            unit = 1e3 if r["target s"] < 1 else 1
+            add(f"{r['measurement']} ({r['part'].split(',')[0]}) <= "
+                f"{r['target s'] * unit:.0f} {'ms' if unit > 1 else 's'}",
+                r["seconds"] * unit, r["seconds"] <= r["target s"],
+                "{:.1f} ms" if unit > 1 else "{:.2f} s")
     return rows + bench_cnn.targets(measured)
 
 
@@ -513,12 +521,14 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=3, help="timed repeats per figure (median), >= 3")
     ap.add_argument("--write", action="store_true", help="write benchmarks/RESULTS.md")
     ap.add_argument("--only", nargs="*", default=None,
-                    help="sections: gemm epoch memory threads overhead explain cnn cnn-explain")
+                    help="sections: gemm epoch memory threads overhead explain cnn cnn-explain "
+                         "visualize")
     args = ap.parse_args(argv)
     repeats = max(3, args.repeats)
     threads = os.cpu_count() or 1
     xnn.set_num_threads(threads)
-    names = ["gemm", "epoch", "memory", "threads", "overhead", "explain", "cnn", "cnn-explain"]
+    names = ["gemm", "epoch", "memory", "threads", "overhead", "explain", "cnn", "cnn-explain",
+             "visualize"]
     want = set(args.only or names)
     unknown = want - set(names)
     if unknown:
@@ -591,6 +601,20 @@ def main(argv=None):
                 for title, rows, note in bench_cnn.sections(part):
                     section(title, rows, note)
                 measured.update(part)
+        xnn.set_num_threads(threads)
+    if "visualize" in want:
+        import bench_visualize
+        rows = bench_visualize.run(max(5, repeats))
+        measured["visualize"] = rows
+        section("Feature visualization: activation maximization, facets, Deep Dream",
+                [{"part": r["part"], "measurement": r["measurement"],
+                  "time": (f"{r['seconds'] * 1e3:.2f} ms" if r["seconds"] < 1
+                           else f"{r['seconds']:.3f} s"),
+                  "note": r["note"]} for r in rows],
+                "benchmarks/bench_visualize.py: the MLP 784-128-64-10 trained two epochs on the "
+                "test set, the Keras MNIST CNN untrained (its second convolution's 64 channels); "
+                "each figure the median of several repeats; \"of which\" rows: the C gradient "
+                "calls of the same ascent alone.\n\n")
         xnn.set_num_threads(threads)
     section("Targets", targets(measured),
             "Each target of the speed and explanation issues against this run's figures.\n\n")
