@@ -76,6 +76,35 @@ def on_dask(client, net, n, chunk, seed):
     return time.perf_counter() - t0, sums
 
 
+def run(n_rows=1_000_000, chunks=(10_000, 50_000), threads=2, seed=0, repeats=3):
+    """[(chunk, chunks, in-process rows/s, dask rows/s, dask / in-process, equal)]"""
+    import distributed
+
+    net = model()
+    xnn.set_num_threads(threads)
+    print(f"LRP-epsilon, 784-128-64-10 float32, {n_rows:,} rows generated lazily; "
+          f"isa {xnn.isa()}, {os.cpu_count()} cores")
+    rows = []
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        client.run(xnn.set_num_threads, 1)
+        on_dask(client, net, 4 * min(chunks), min(chunks), seed)   # warm up
+        for chunk in chunks:
+            # interleaved rounds, so that a slow spell of a shared machine falls on both
+            t_mem, t_dask, same = [], [], True
+            for _ in range(repeats):
+                t, s_mem = in_process(net, n_rows, chunk, seed)
+                t_mem.append(t)
+                t, s_dask = on_dask(client, net, n_rows, chunk, seed)
+                t_dask.append(t)
+                same &= np.array_equal(s_mem, s_dask)
+            tm, td = statistics.median(t_mem), statistics.median(t_dask)
+            rows.append((chunk, -(-n_rows // chunk), n_rows / tm, n_rows / td, tm / td, same))
+    xnn.set_num_threads(threads)
+    return rows
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--rows", type=int, default=1_000_000)
@@ -84,30 +113,7 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--repeats", type=int, default=3, help="interleaved rounds (median)")
     args = p.parse_args(argv)
-    import distributed
-
-    net = model()
-    xnn.set_num_threads(args.threads)
-    print(f"LRP-epsilon, 784-128-64-10 float32, {args.rows:,} rows generated lazily; "
-          f"isa {xnn.isa()}, {os.cpu_count()} cores")
-    rows = []
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
-        client.run(xnn.set_num_threads, 1)
-        on_dask(client, net, 4 * min(args.chunks), min(args.chunks), args.seed)   # warm up
-        for chunk in args.chunks:
-            # interleaved rounds, so that a slow spell of a shared machine falls on both
-            t_mem, t_dask, same = [], [], True
-            for _ in range(args.repeats):
-                t, s_mem = in_process(net, args.rows, chunk, args.seed)
-                t_mem.append(t)
-                t, s_dask = on_dask(client, net, args.rows, chunk, args.seed)
-                t_dask.append(t)
-                same &= np.array_equal(s_mem, s_dask)
-            tm, td = statistics.median(t_mem), statistics.median(t_dask)
-            rows.append((chunk, -(-args.rows // chunk), args.rows / tm, args.rows / td, tm / td,
-                         same))
+    rows = run(args.rows, args.chunks, args.threads, args.seed, args.repeats)
     print(f"{'chunk':>8} {'chunks':>7} {'in-process rows/s':>18} {'dask rows/s':>12} "
           f"{'dask/in-process':>16} {'equal':>6}")
     for chunk, k, r_mem, r_dask, ratio, same in rows:

@@ -13,7 +13,8 @@ PyTorch, every convolution's forward, dX and dW rates, forward throughput
 and latency) and their explanations (saliency, Grad-CAM, LRP
 epsilon-plus-flat) against Captum and Zennit, from benchmarks/bench_cnn.py;
 feature visualization (activation maximization, facets, Deep Dream) from
-benchmarks/bench_visualize.py. Every figure is the median of several repeats, and every ratio is taken
+benchmarks/bench_visualize.py; Dask's overhead on a local two-worker cluster
+from benchmarks/bench_dask.py. Every figure is the median of several repeats, and every ratio is taken
 within this run.
 
     python benchmarks/run.py --only cnn cnn-explain    # some sections
@@ -466,6 +467,9 @@ def targets(measured):
         if x and method != "ig-50" and x.get("latency_us") is not None:
             add(f"{method} single-image latency <= 20 us", x["latency_us"], x["latency_us"] <= 20, "{:.1f} us")
     import bench_cnn
+    for r in measured.get("dask", []):
+        add(f"Dask throughput >= 0.8x in-process, chunks of {r['chunk']:,}", r["dask / in-process"],
+            r["dask / in-process"] >= 0.8)
     for r in measured.get("visualize", []):
         if r["target s"] is not None:
             unit = 1e3 if r["target s"] < 1 else 1
@@ -522,13 +526,13 @@ def main(argv=None):
     ap.add_argument("--write", action="store_true", help="write benchmarks/RESULTS.md")
     ap.add_argument("--only", nargs="*", default=None,
                     help="sections: gemm epoch memory threads overhead explain cnn cnn-explain "
-                         "visualize")
+                         "visualize dask")
     args = ap.parse_args(argv)
     repeats = max(3, args.repeats)
     threads = os.cpu_count() or 1
     xnn.set_num_threads(threads)
     names = ["gemm", "epoch", "memory", "threads", "overhead", "explain", "cnn", "cnn-explain",
-             "visualize"]
+             "visualize", "dask"]
     want = set(args.only or names)
     unknown = want - set(names)
     if unknown:
@@ -615,6 +619,24 @@ def main(argv=None):
                 "test set, the Keras MNIST CNN untrained (its second convolution's 64 channels); "
                 "each figure the median of several repeats; \"of which\" rows: the C gradient "
                 "calls of the same ascent alone.\n\n")
+        xnn.set_num_threads(threads)
+    if "dask" in want:
+        try:
+            import bench_dask
+            rows = [{"chunk": c, "chunks": k, "in-process rows/s": a, "dask rows/s": b,
+                     "dask / in-process": r, "equal to the bit": e}
+                    for c, k, a, b, r, e in bench_dask.run(threads=threads)]
+        except ImportError as err:      # dask[distributed] is an optional extra
+            rows = []
+            print(f"dask section skipped: {err}")
+        if rows:
+            measured["dask"] = rows
+            section("Dask: LRP-epsilon of 1,000,000 lazily generated rows on two local workers",
+                    rows, "benchmarks/bench_dask.py: the 784-128-64-10 network, float32; "
+                    "in-process = one call per chunk on 2 threads; dask = "
+                    "distributed.LocalCluster(n_workers=2, threads_per_worker=1) on 127.0.0.1, "
+                    "xnn on one thread per worker, the same chunks as one lazy dask.array; "
+                    "median of 3 interleaved rounds.\n\n")
         xnn.set_num_threads(threads)
     section("Targets", targets(measured),
             "Each target of the speed and explanation issues against this run's figures.\n\n")
