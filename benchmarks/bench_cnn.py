@@ -35,7 +35,6 @@ FLOP counts are 2 x multiply-adds. A training epoch counts 3x the forward's
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -58,7 +57,7 @@ except ImportError:  # an in-place build in this checkout
     import xnn  # noqa: E402
 from xnn import _core  # noqa: E402
 from blas_env import BLAS_VARS, removed as blas_env_removed  # noqa: E402
-from timing import timings  # noqa: E402
+from timing import timings, worker  # noqa: E402
 
 THREADS = 2
 LR = 0.01
@@ -334,13 +333,8 @@ def _epoch_worker(fw, name, base, rows, repeats, threads):
 def _in_subprocess(args):
     """``bench_cnn.py --worker args`` in a fresh process: its numbers, or None
     when the framework is not installed."""
-    cmd = [sys.executable, os.path.abspath(__file__), "--worker", *map(str, args)]
-    res = subprocess.run(cmd, capture_output=True, text=True)
-    if res.returncode == 3:
-        return None
-    if res.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed:\n{res.stderr}")
-    return [float(v) for v in res.stdout.split()[-3:]]
+    words = worker(os.path.abspath(__file__), args)
+    return None if words is None else [float(v) for v in words[-3:]]
 
 
 def epoch_rows(X, y, rows=EPOCH_ROWS, rounds=EPOCH_ROUNDS, repeats=1, threads=THREADS):

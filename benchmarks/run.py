@@ -53,7 +53,7 @@ except ImportError:  # an in-place build in this checkout
     sys.path.insert(0, os.path.dirname(HERE))
     import xnn  # noqa: E402
 import numpy_mlp  # noqa: E402
-from timing import timings  # noqa: E402
+from timing import timings, worker  # noqa: E402
 
 SIZES = [784, 128, 64, 10]
 LR = 0.01
@@ -202,13 +202,8 @@ def _epoch_worker(framework, dtype, bs, base, repeats, threads):
 def _in_subprocess(args):
     """Run ``run.py --worker args`` in a fresh process; its median time, or
     None when the framework is not installed."""
-    cmd = [sys.executable, os.path.abspath(__file__), "--worker", *map(str, args)]
-    res = subprocess.run(cmd, capture_output=True, text=True)
-    if res.returncode == 3:
-        return None
-    if res.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed:\n{res.stderr}")
-    return float(res.stdout.split()[-1])
+    words = worker(os.path.abspath(__file__), args)
+    return None if words is None else float(words[-1])
 
 
 EPOCH_ROUNDS = 3

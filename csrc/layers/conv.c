@@ -444,6 +444,23 @@ static void XNN_FN(direct_fwd_slice)(void *p, size_t t)
     }
 }
 
+/* dx (C, H, W) of one image = the wide rows xw (C planes nqd apart, rows Wq
+   apart), times [relu > 0] when relu, times A when A, then |.| when absolute */
+static void XNN_FN(dx_out)(XNN_T *dx, const XNN_T *xw, const xnn_node *n, const direct_geo *g,
+                           const XNN_T *relu, const XNN_T *A, int absolute)
+{
+    const size_t C = n->in_c, H = n->in_h, W = n->in_w, in = C * H * W;
+    for (size_t c = 0; c < C; c++)
+        for (size_t h = 0; h < H; h++)
+            memcpy(dx + (c * H + h) * W, xw + c * g->nqd + h * g->Wq, W * sizeof(XNN_T));
+    if (relu)
+        for (size_t q = 0; q < in; q++) dx[q] = relu[q] > 0 ? dx[q] : 0;
+    if (A)
+        for (size_t q = 0; q < in; q++) dx[q] *= A[q];
+    if (absolute)
+        for (size_t q = 0; q < in; q++) dx[q] = XNN_M(fabs)(dx[q]);
+}
+
 /* dX of images [m t / T, m (t + 1) / T): the wide loops on padded dZ with Wf */
 static void XNN_FN(direct_dx_slice)(void *p, size_t t)
 {
@@ -463,20 +480,8 @@ static void XNN_FN(direct_dx_slice)(void *p, size_t t)
                 memcpy(dp + o * g->ldd + (oh + g->ah) * g->Wq + g->aw, dz + (o * Ho + oh) * Wo,
                        Wo * sizeof(XNN_T));
         jb->cfg->conv_wide(xw, g->nqd, dp, g->ldd, g->Wq, jb->W, C, O, n->kh, n->kw, g->nqd);
-        XNN_T *dx = jb->out + i * in;
-        for (size_t c = 0; c < C; c++)
-            for (size_t h = 0; h < H; h++)
-                memcpy(dx + (c * H + h) * W, xw + c * g->nqd + h * g->Wq, W * sizeof(XNN_T));
-        if (jb->relu) {
-            const XNN_T *r = jb->relu + i * in;
-            for (size_t q = 0; q < in; q++) dx[q] = r[q] > 0 ? dx[q] : 0;
-        }
-        if (jb->A) {
-            const XNN_T *a = jb->A + i * in;
-            for (size_t q = 0; q < in; q++) dx[q] *= a[q];
-        }
-        if (jb->absolute)
-            for (size_t q = 0; q < in; q++) dx[q] = XNN_M(fabs)(dx[q]);
+        XNN_FN(dx_out)(jb->out + i * in, xw, n, g, jb->relu ? jb->relu + i * in : NULL,
+                       jb->A ? jb->A + i * in : NULL, jb->absolute);
     }
 }
 
@@ -855,16 +860,8 @@ static void XNN_FN(unit_dx_slice)(void *p, size_t t)
         for (size_t oh = 0; oh < Ho; oh++)
             memcpy(dp + (oh + g->ah) * g->Wq + g->aw, s + oh * Wo, Wo * sizeof(XNN_T));
         jb->cfg->conv_wide(xw, g->nqd, dp, g->ldd, g->Wq, wu, C, 1, kh, kw, g->nqd);
-        XNN_T *dx = jb->out + i * in;
-        for (size_t c = 0; c < C; c++)
-            for (size_t h = 0; h < H; h++)
-                memcpy(dx + (c * H + h) * W, xw + c * g->nqd + h * g->Wq, W * sizeof(XNN_T));
-        if (jb->A) {
-            const XNN_T *a = jb->A + i * in;
-            for (size_t q = 0; q < in; q++) dx[q] *= a[q];
-        }
-        if (jb->absolute)
-            for (size_t q = 0; q < in; q++) dx[q] = XNN_M(fabs)(dx[q]);
+        XNN_FN(dx_out)(jb->out + i * in, xw, n, g, NULL, jb->A ? jb->A + i * in : NULL,
+                       jb->absolute);
     }
 }
 
