@@ -41,6 +41,42 @@ void CONV_WIDE(XNN_T *Y, size_t ldy, const XNN_T *x, size_t ldx, size_t Wp, cons
     const size_t K = C * kh * kw;
     size_t o = 0;
 #if NV <= 2
+    for (; o + 6 <= O; o += 6) {   /* 6 channels: 6 NV accumulators, one broadcast at a time */
+        const XNN_T *w0 = w + o * K;
+        for (size_t q0 = 0; q0 < nq; q0 += Q) {
+            V a0[NV], a1[NV], a2[NV], a3[NV], a4[NV], a5[NV];
+            for (int v = 0; v < NV; v++) a0[v] = a1[v] = a2[v] = a3[v] = a4[v] = a5[v] = ZERO();
+            size_t t = 0;
+            for (size_t c = 0; c < C; c++)
+                for (size_t i = 0; i < kh; i++) {
+                    const XNN_T *r = x + c * ldx + i * Wp + q0;
+                    for (size_t j = 0; j < kw; j++, t++) {
+                        V s[NV];
+                        for (int v = 0; v < NV; v++) s[v] = LD(r + j + v * VL);
+                        V b = BC(w0 + t);
+                        for (int v = 0; v < NV; v++) a0[v] = MADD(a0[v], b, s[v]);
+                        b = BC(w0 + K + t);
+                        for (int v = 0; v < NV; v++) a1[v] = MADD(a1[v], b, s[v]);
+                        b = BC(w0 + 2 * K + t);
+                        for (int v = 0; v < NV; v++) a2[v] = MADD(a2[v], b, s[v]);
+                        b = BC(w0 + 3 * K + t);
+                        for (int v = 0; v < NV; v++) a3[v] = MADD(a3[v], b, s[v]);
+                        b = BC(w0 + 4 * K + t);
+                        for (int v = 0; v < NV; v++) a4[v] = MADD(a4[v], b, s[v]);
+                        b = BC(w0 + 5 * K + t);
+                        for (int v = 0; v < NV; v++) a5[v] = MADD(a5[v], b, s[v]);
+                    }
+                }
+            for (int v = 0; v < NV; v++) {
+                ST(Y + o * ldy + q0 + v * VL, a0[v]);
+                ST(Y + (o + 1) * ldy + q0 + v * VL, a1[v]);
+                ST(Y + (o + 2) * ldy + q0 + v * VL, a2[v]);
+                ST(Y + (o + 3) * ldy + q0 + v * VL, a3[v]);
+                ST(Y + (o + 4) * ldy + q0 + v * VL, a4[v]);
+                ST(Y + (o + 5) * ldy + q0 + v * VL, a5[v]);
+            }
+        }
+    }
     for (; o + 4 <= O; o += 4) {   /* 4 channels: 4 NV accumulators */
         const XNN_T *w0 = w + o * K;
         for (size_t q0 = 0; q0 < nq; q0 += Q) {
