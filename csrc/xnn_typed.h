@@ -48,8 +48,9 @@ int XNN_FN(xnn_node_forward)(XNN_T *Y, XNN_T *Z, void *saved, void *work, const 
  * pooling and flatten d loss / d Y), X (m, in) its input, saved as the
  * training forward left it: dX (m, in) (NULL: not needed), times
  * [relu > 0] when relu (m, in) is not NULL (the ReLU derivative of the
- * node below, fused); dW, db (shaped as W, b) stored, or added when add.
- * dX may not alias dZ. */
+ * node below, fused: relu is that node's output, X itself; max pooling
+ * reads the mask from its arg-max instead); dW, db (shaped as W, b)
+ * stored, or added when add. dX may not alias dZ. */
 int XNN_FN(xnn_node_backward)(XNN_T *dX, XNN_T *dW, XNN_T *db, void *work, const XNN_T *dZ,
                               const void *saved, const XNN_T *X, const XNN_T *relu,
                               const xnn_node *n, int add, int threads, size_t m);

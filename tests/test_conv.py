@@ -162,7 +162,7 @@ def test_fused_relu_derivative_of_the_node_below(dtype, rng):
 def test_max_pool_relu_from_its_arg_max(k, s, dtype, rng):
     """Through a ReLU that is the pool's own input, max pooling's backward
     takes the mask from the arg-max's sign (it reads no input, so training
-    writes dX over it): the same bits as the mask read from a copy"""
+    writes dX over it): the plain gradient times [X > 0]"""
     C, H, W = 3, 9, 9
     Ho, Wo = (H - k) // s + 1, (W - k) // s + 1
     net = _core.Network([node(_core.OP_MAXPOOL, (C, H, W), (C, Ho, Wo), 0, (k, k), (s, s))],

@@ -86,8 +86,7 @@ static void XNN_FN(maxpool)(XNN_T *out, XNN_T *P, const XNN_T *g, const XNN_T *x
             for (size_t q = 0; q < Q; q++) {
                 const XNN_T yx = y[po + q], yb = y[hout + po + q];
                 const XNN_T ymax = yx > yb ? yx : yb;
-                const int32_t sx = arg[po + q], sb = arg[hout + po + q];
-                const size_t ax = (size_t)(sx < 0 ? ~sx : sx), ab = (size_t)(sb < 0 ? ~sb : sb);
+                const size_t ax = (size_t)XNN_ARG(arg[po + q]), ab = (size_t)XNN_ARG(arg[hout + po + q]);
                 const XNN_T gx = g[po + q], gb = g[hout + po + q];
                 U[ax] += gx * (ymax - yb);
                 U[ab] += gb * (yx - ymax);

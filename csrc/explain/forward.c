@@ -90,6 +90,14 @@ int XNN_FN(xnn_explain_forward_chunk)(const xnn_plan *plan, void *arena, const X
     return XNN_OK;
 }
 
+/* a hidden unit's score: the mean of its P values (P = 1: the value) */
+static XNN_T XNN_FN(unit_mean)(const XNN_T *y, size_t P)
+{
+    XNN_T sum = 0;
+    for (size_t p = 0; p < P; p++) sum += y[p];
+    return P == 1 ? sum : sum / (XNN_T)P;
+}
+
 int XNN_FN(xnn_explain_start_scores)(XNN_T *score, int64_t *resolved, const xnn_plan *plan,
                                      void *arena, const int64_t *targets, const xnn_node *nodes,
                                      size_t n, const xnn_start *start, size_t mc)
@@ -118,10 +126,7 @@ int XNN_FN(xnn_explain_start_scores)(XNN_T *score, int64_t *resolved, const xnn_
         if (!score) continue;
         if (!top) {
             const size_t P = out / a->out_c;
-            const XNN_T *y = Y + i * out + (size_t)t * P;
-            XNN_T sum = 0;
-            for (size_t p = 0; p < P; p++) sum += y[p];
-            score[i] = P == 1 ? sum : sum / (XNN_T)P;
+            score[i] = XNN_FN(unit_mean)(Y + i * out + (size_t)t * P, P);
             continue;
         }
         switch (start->output) {
@@ -169,12 +174,7 @@ int XNN_FN(xnn_explain_unit_forward)(XNN_T *score, int64_t *resolved, const xnn_
                                                  XNN_FN(xnn_explain_input)(plan, arena, X, s),
                                                  resolved, a, threads, mc);
     if (st != XNN_OK || !score) return st;
-    for (size_t i = 0; i < mc; i++) {
-        const XNN_T *y = Y + i * P;
-        XNN_T sum = 0;
-        for (size_t p = 0; p < P; p++) sum += y[p];
-        score[i] = P == 1 ? sum : sum / (XNN_T)P;
-    }
+    for (size_t i = 0; i < mc; i++) score[i] = XNN_FN(unit_mean)(Y + i * P, P);
     return XNN_OK;
 }
 

@@ -33,46 +33,24 @@ typedef struct XNN_FN(xnn_gemm_cfg) {
 const XNN_FN(xnn_gemm_cfg) *XNN_FN(xnn_gemm_config)(int isa);
 
 /* the kernels of each instruction set (kernel_ref.c, kernel_avx2.c, kernel_avx512.c) */
-void XNN_FN(xnn_ukr_ref)(size_t mr, size_t nr, size_t kc, const XNN_T *a, ptrdiff_t rsa,
-                         ptrdiff_t csa, const XNN_T *b, ptrdiff_t ldb, XNN_T *c,
-                         ptrdiff_t ldc, XNN_T beta);
-void XNN_FN(xnn_ukr_avx2)(size_t mr, size_t nr, size_t kc, const XNN_T *a, ptrdiff_t rsa,
-                          ptrdiff_t csa, const XNN_T *b, ptrdiff_t ldb, XNN_T *c,
-                          ptrdiff_t ldc, XNN_T beta);
-void XNN_FN(xnn_ukr_avx512)(size_t mr, size_t nr, size_t kc, const XNN_T *a, ptrdiff_t rsa,
-                            ptrdiff_t csa, const XNN_T *b, ptrdiff_t ldb, XNN_T *c,
-                            ptrdiff_t ldc, XNN_T beta);
-void XNN_FN(xnn_gemv_xw_ref)(XNN_T *C, const XNN_T *x, const XNN_T *W, XNN_T beta, size_t n,
-                             size_t k);
-void XNN_FN(xnn_gemv_wt_ref)(XNN_T *C, const XNN_T *s, const XNN_T *W, const XNN_T *A,
-                             XNN_T beta, size_t k, size_t n);
-void XNN_FN(xnn_gemv_xw_avx2)(XNN_T *C, const XNN_T *x, const XNN_T *W, XNN_T beta, size_t n,
-                              size_t k);
-void XNN_FN(xnn_gemv_wt_avx2)(XNN_T *C, const XNN_T *s, const XNN_T *W, const XNN_T *A,
-                              XNN_T beta, size_t k, size_t n);
-void XNN_FN(xnn_gemv_xw_avx512)(XNN_T *C, const XNN_T *x, const XNN_T *W, XNN_T beta,
-                                size_t n, size_t k);
-void XNN_FN(xnn_gemv_wt_avx512)(XNN_T *C, const XNN_T *s, const XNN_T *W, const XNN_T *A,
-                                XNN_T beta, size_t k, size_t n);
-
-void XNN_FN(xnn_conv_wide_ref)(XNN_T *Y, size_t ldy, const XNN_T *x, size_t ldx, size_t Wp,
-                              const XNN_T *w, size_t O, size_t C, size_t kh, size_t kw,
-                              size_t nq);
-void XNN_FN(xnn_conv_dw_ref)(XNN_T *dw, const XNN_T *dz, size_t ldz, const XNN_T *x,
-                            size_t ldx, size_t Wp, size_t O, size_t C, size_t kh, size_t kw,
-                            size_t nq);
-void XNN_FN(xnn_conv_wide_avx2)(XNN_T *Y, size_t ldy, const XNN_T *x, size_t ldx, size_t Wp,
-                              const XNN_T *w, size_t O, size_t C, size_t kh, size_t kw,
-                              size_t nq);
-void XNN_FN(xnn_conv_dw_avx2)(XNN_T *dw, const XNN_T *dz, size_t ldz, const XNN_T *x,
-                            size_t ldx, size_t Wp, size_t O, size_t C, size_t kh, size_t kw,
-                            size_t nq);
-void XNN_FN(xnn_conv_wide_avx512)(XNN_T *Y, size_t ldy, const XNN_T *x, size_t ldx, size_t Wp,
-                              const XNN_T *w, size_t O, size_t C, size_t kh, size_t kw,
-                              size_t nq);
-void XNN_FN(xnn_conv_dw_avx512)(XNN_T *dw, const XNN_T *dz, size_t ldz, const XNN_T *x,
-                            size_t ldx, size_t Wp, size_t O, size_t C, size_t kh, size_t kw,
-                            size_t nq);
+#define XNN_ISA_KERNELS(isa)                                                                  \
+    void XNN_FN(xnn_ukr_##isa)(size_t mr, size_t nr, size_t kc, const XNN_T *a, ptrdiff_t rsa,  \
+                               ptrdiff_t csa, const XNN_T *b, ptrdiff_t ldb, XNN_T *c,         \
+                               ptrdiff_t ldc, XNN_T beta);                                     \
+    void XNN_FN(xnn_gemv_xw_##isa)(XNN_T *C, const XNN_T *x, const XNN_T *W, XNN_T beta,      \
+                                   size_t n, size_t k);                                        \
+    void XNN_FN(xnn_gemv_wt_##isa)(XNN_T *C, const XNN_T *s, const XNN_T *W, const XNN_T *A,  \
+                                   XNN_T beta, size_t k, size_t n);                            \
+    void XNN_FN(xnn_conv_wide_##isa)(XNN_T *Y, size_t ldy, const XNN_T *x, size_t ldx,        \
+                                     size_t Wp, const XNN_T *w, size_t O, size_t C, size_t kh, \
+                                     size_t kw, size_t nq);                                    \
+    void XNN_FN(xnn_conv_dw_##isa)(XNN_T *dw, const XNN_T *dz, size_t ldz, const XNN_T *x,    \
+                                   size_t ldx, size_t Wp, size_t O, size_t C, size_t kh,       \
+                                   size_t kw, size_t nq);
+XNN_ISA_KERNELS(ref)
+XNN_ISA_KERNELS(avx2)
+XNN_ISA_KERNELS(avx512)
+#undef XNN_ISA_KERNELS
 
 /* Ap: ceil(mc/mr) panels (kc, mr), rows past mc zero */
 void XNN_FN(xnn_pack_a)(XNN_T *Ap, const XNN_T *A, ptrdiff_t rsa, ptrdiff_t csa, size_t mc,

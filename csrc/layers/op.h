@@ -34,6 +34,10 @@
 
 #include "xnn.h"
 
+/* the plane index of a max pool's saved arg-max (saved complemented where
+   the maximum is not > 0, layers/pool.c) */
+#define XNN_ARG(a) ((a) < 0 ? ~(a) : (a))
+
 /* bytes of saved data and scratch of a node's op (see above) */
 size_t xnn_op_saved_bytes(const xnn_node *n, size_t m, int flags, size_t elem);
 size_t xnn_op_scratch_bytes(const xnn_node *n, size_t m, int flags, int threads, size_t elem);

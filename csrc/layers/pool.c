@@ -6,9 +6,10 @@
  *   max      y_c = max over the window,  a_c = its flat index h W + w in the
  *            plane (the first maximum in row-major window order), saved
  *            as ~a_c (negative) where y_c is not > 0 (XNN_ARG decodes)
- *            backward  dx[a_c] += dy_c; through a ReLU below (relu = x
- *            itself) only where y_c > 0, which reads no x: the training
- *            step then writes dx over x (xnn_plan_grad_in_place)
+ *            backward  dx[a_c] += dy_c; through a ReLU below (relu given:
+ *            x is that ReLU's output) only where y_c > 0, which reads no
+ *            x: the training step then writes dx over x
+ *            (xnn_plan_grad_next)
  *   avg      y_c = (sum over the window) / (kh kw)
  *            backward  dx_j += dy_c / (kh kw) for each j of the window
  *   global   y = (sum over the plane) / (H W);  dx_j = dy / (H W)
@@ -29,8 +30,6 @@
 #include "xnn.h"
 #include "core/parallel.h"
 #include "layers/op.h"
-/* the plane index of a saved arg-max */
-#define XNN_ARG(a) ((a) < 0 ? ~(a) : (a))
 #define XNN_SELF "layers/pool.c"
 #include "core/template.h"
 #else
@@ -50,7 +49,6 @@ typedef struct {
     const XNN_T *X;           /* relevance: the input */
     const XNN_T *Y;           /* relevance: the output */
     const XNN_T *relu;        /* backward: the ReLU output of the node below, or NULL */
-    int relu_x;               /* max pooling's backward: relu is its input */
     const xnn_node *n;
     int rule;                 /* relevance of max pooling: XNN_POOL_* */
     XNN_T eps;
@@ -175,18 +173,16 @@ static void XNN_FN(max_bwd)(void *ctx, size_t p0, size_t p1)
         XNN_T *dx = j->out + p * HW;
         const XNN_T *dy = j->in + p * P;
         const int32_t *a = j->carg + p * P;
-        if (j->relu_x) {
-            /* the ReLU below is the input itself: [x > 0] at an arg-max is
-               [maximum > 0], the arg-max's sign; the input is not read (it
-               may be dX's own buffer, in training) */
-            memset(dx, 0, HW * sizeof(XNN_T));
+        memset(dx, 0, HW * sizeof(XNN_T));
+        if (j->relu) {
+            /* through the ReLU below, whose output is this node's input:
+               [x > 0] at an arg-max is [maximum > 0], the arg-max's sign,
+               so no x is read (dX may be x's own buffer, in training) */
             for (size_t c = 0; c < P; c++)
                 if (a[c] >= 0) dx[a[c]] += dy[c];
             continue;
         }
-        memset(dx, 0, HW * sizeof(XNN_T));
         for (size_t c = 0; c < P; c++) dx[XNN_ARG(a[c])] += dy[c];
-        XNN_FN(relu_plane)(dx, j->relu ? j->relu + p * HW : NULL, HW);
     }
 }
 
@@ -348,13 +344,12 @@ static int XNN_FN(gap_forward)(XNN_T *Y, XNN_T *Z, void *saved, void *work, cons
 
 static int XNN_FN(pool_backward)(void (*body)(void *, size_t, size_t), XNN_T *dX,
                                  const int32_t *arg, const XNN_T *dY, const XNN_T *relu,
-                                 const XNN_T *X, const xnn_node *n, size_t m)
+                                 const xnn_node *n, size_t m)
 {
     if (!dX) return XNN_OK;
     XNN_FN(pool_job) j;
     memset(&j, 0, sizeof(j));
     j.out = dX, j.carg = arg, j.in = dY, j.relu = relu, j.n = n;
-    j.relu_x = relu && relu == X;
     xnn_parallel_range(body, &j, m * n->in_c, m * xnn_node_in(n));
     return XNN_OK;
 }
@@ -366,7 +361,7 @@ static int XNN_FN(max_backward)(XNN_T *dX, XNN_T *dW, XNN_T *db, void *work, con
 {
     (void)dW, (void)db, (void)work, (void)X, (void)update, (void)add, (void)threads;
     if (!saved) return XNN_EINVAL;
-    return XNN_FN(pool_backward)(XNN_FN(max_bwd), dX, (const int32_t *)saved, dZ, relu, X, n, m);
+    return XNN_FN(pool_backward)(XNN_FN(max_bwd), dX, (const int32_t *)saved, dZ, relu, n, m);
 }
 
 static int XNN_FN(avg_backward)(XNN_T *dX, XNN_T *dW, XNN_T *db, void *work, const XNN_T *dZ,
@@ -375,7 +370,7 @@ static int XNN_FN(avg_backward)(XNN_T *dX, XNN_T *dW, XNN_T *db, void *work, con
                                 int threads, size_t m)
 {
     (void)dW, (void)db, (void)work, (void)saved, (void)X, (void)update, (void)add, (void)threads;
-    return XNN_FN(pool_backward)(XNN_FN(avg_bwd), dX, NULL, dZ, relu, NULL, n, m);
+    return XNN_FN(pool_backward)(XNN_FN(avg_bwd), dX, NULL, dZ, relu, n, m);
 }
 
 static int XNN_FN(gap_backward)(XNN_T *dX, XNN_T *dW, XNN_T *db, void *work, const XNN_T *dZ,
@@ -384,7 +379,7 @@ static int XNN_FN(gap_backward)(XNN_T *dX, XNN_T *dW, XNN_T *db, void *work, con
                                 int threads, size_t m)
 {
     (void)dW, (void)db, (void)work, (void)saved, (void)X, (void)update, (void)add, (void)threads;
-    return XNN_FN(pool_backward)(XNN_FN(gap_bwd), dX, NULL, dZ, relu, NULL, n, m);
+    return XNN_FN(pool_backward)(XNN_FN(gap_bwd), dX, NULL, dZ, relu, n, m);
 }
 
 static int XNN_FN(pool_relevance)(void (*body)(void *, size_t, size_t), XNN_T *Rin,
