@@ -167,6 +167,12 @@ typedef struct xnn_plan {
        X and of the baseline, and the weighted sum of d score / d Z there
        (or of the input gradients, rows x the wider of the two) */
     size_t path_x, path_xw, path_bw, path_g0;
+    /* a forward (flags 0): its leading nodes before the first dense one,
+       when they hold a convolution, run one image at a time on each
+       thread (train/step.c), in `threads` slices of front_slice bytes at
+       front: two buffers of the widest of their outputs, then the scratch
+       of one image */
+    size_t front_n, front, front_slice, front_buf;
     size_t bytes;               /* size of the arena */
     xnn_plan_node node[];       /* n of them */
 } xnn_plan;

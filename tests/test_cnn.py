@@ -339,6 +339,48 @@ def test_batch_equals_rows(rng):
             close(fn(model, X[i:i + 1]), batch[i:i + 1])
 
 
+def pooled_twin(rng, bias=0.1):
+    """conv+maxpool pairs of every kind the forward fuses: relu 2x2/2 with
+    and without bias, tanh 3x3/2, linear 2x2/1, then a strided conv (no
+    fusion) before the dense layers, on (1, 20, 20)"""
+    return [{"op": "conv2d", "W": w(rng, (7, 1, 3, 3), 9), "b": bias * rng.normal(size=7),
+             "act": "relu", "stride": 1, "padding": 1},
+            {"op": "maxpool2d", "kernel": 2},
+            {"op": "conv2d", "W": w(rng, (5, 7, 3, 3), 63), "b": None,
+             "act": "tanh", "stride": 1, "padding": 0},
+            {"op": "maxpool2d", "kernel": 3, "stride": 2},
+            {"op": "conv2d", "W": w(rng, (6, 5, 2, 2), 20), "b": bias * rng.normal(size=6),
+             "act": "linear", "stride": 1, "padding": 1},
+            {"op": "maxpool2d", "kernel": 2, "stride": 1},
+            {"op": "conv2d", "W": w(rng, (4, 6, 3, 3), 54), "b": bias * rng.normal(size=4),
+             "act": "relu", "stride": 2, "padding": 1},
+            {"op": "flatten"},
+            {"op": "dense", "W": w(rng, (16, 5), 16), "b": bias * rng.normal(size=5),
+             "act": "softmax"}]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ["pooled", "cnn", "conv1d", "gap"])
+def test_forward_paths_equal_node_by_node(name, dtype, rng):
+    """predict_proba runs a conv and the max pooling after it in one pass
+    and, for batches of two images a thread or more, the nodes before the
+    first dense one image by image; activations() asks for every node's
+    output, so it runs each node alone over the batch: the same bits for
+    the same rows at every thread count, and the twin's values"""
+    if name == "pooled":
+        net, shape = pooled_twin(rng), (1, 20, 20)
+        model = model_of(net, shape, np.dtype(dtype).name)
+    else:
+        net, model, shape = built(name, rng, dtype)
+    X = rng.uniform(-1, 1, size=(67,) + shape).astype(dtype)
+    close(model.activations(X)[-1], R.network_forward(net, X.astype(np.float64))[1][-1], dtype)
+    for m in (1, 2, 3, 5, 67):
+        want = model.activations(X[:m])[-1]
+        for threads in (1, 2, 3):
+            xnn.set_num_threads(threads)
+            np.testing.assert_array_equal(model.predict_proba(X[:m]), want)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_explanations_do_not_depend_on_threads(dtype, rng):
     net, model, shape = built("cnn", rng, dtype)

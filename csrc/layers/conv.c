@@ -307,21 +307,45 @@ static inline XNN_T XNN_FN(act1)(XNN_T v, int act)
     }
 }
 
+/* w[0, count) = act(w + *bias) in place (bias may be NULL: no addition,
+   which would turn -0 into +0) */
+static void XNN_FN(wide_act)(XNN_T *restrict w, size_t count, const XNN_T *bias, int act)
+{
+    const XNN_T b = bias ? *bias : 0;
+    if (act == XNN_ACT_RELU && bias)
+        for (size_t q = 0; q < count; q++) {
+            const XNN_T v = w[q] + b;
+            w[q] = v < 0 ? 0 : v;
+        }
+    else if (act == XNN_ACT_RELU)
+        for (size_t q = 0; q < count; q++) w[q] = w[q] < 0 ? 0 : w[q];
+    else {
+        if (bias)
+            for (size_t q = 0; q < count; q++) w[q] += b;
+        if (act != XNN_ACT_LINEAR)
+            for (size_t q = 0; q < count; q++) w[q] = XNN_FN(act1)(w[q], act);
+    }
+}
+
 /* y (Ho, Wo) = act(z), z = the wide rows src (Ho, Wp) + *bias (bias may
-   be NULL), z stored too when not NULL */
-static void XNN_FN(wide_out)(XNN_T *restrict y, XNN_T *restrict z, const XNN_T *restrict src,
+   be NULL), z stored too when not NULL; without z src is overwritten */
+static void XNN_FN(wide_out)(XNN_T *restrict y, XNN_T *restrict z, XNN_T *restrict src,
                              size_t Wp, size_t Ho, size_t Wo, const XNN_T *bias, int act)
 {
+    if (!z) {
+        /* the activation over the whole wide plane at once, then its rows */
+        XNN_FN(wide_act)(src, (Ho - 1) * Wp + Wo, bias, act);
+        for (size_t oh = 0; oh < Ho; oh++) memcpy(y + oh * Wo, src + oh * Wp, Wo * sizeof(XNN_T));
+        return;
+    }
     const XNN_T b = bias ? *bias : 0;
     for (size_t oh = 0; oh < Ho; oh++, y += Wo, src += Wp) {
         if (bias)
             for (size_t ow = 0; ow < Wo; ow++) y[ow] = src[ow] + b;
         else
             memcpy(y, src, Wo * sizeof(XNN_T));
-        if (z) {
-            memcpy(z, y, Wo * sizeof(XNN_T));
-            z += Wo;
-        }
+        memcpy(z, y, Wo * sizeof(XNN_T));
+        z += Wo;
         if (act == XNN_ACT_RELU)
             for (size_t ow = 0; ow < Wo; ow++) y[ow] = y[ow] < 0 ? 0 : y[ow];
         else if (act != XNN_ACT_LINEAR)
@@ -404,6 +428,7 @@ typedef struct {
     const XNN_T *in, *W, *b;   /* X or dZ; W or Wf; b */
     const XNN_T *relu, *A, *X; /* dX: mask and factor; dW: the input */
     const xnn_node *n;
+    const xnn_node *pool;      /* forward: the max pooling after it, or NULL */
     const XNN_FN(xnn_gemm_cfg) *cfg;
     direct_geo g;
     size_t m, slices, blocks;
@@ -436,11 +461,20 @@ static void XNN_FN(direct_fwd_slice)(void *p, size_t t)
         }
         jb->cfg->conv_wide(yw, g->nq, xp, g->ldx, g->Wp, jb->W + o0 * K, o1 - o0, n->in_c, n->kh,
                            n->kw, g->nq);
-        for (size_t o = o0; o < o1; o++)
-            XNN_FN(wide_out)(jb->out + i * out + o * P,
-                             jb->Z && jb->Z != jb->out ? jb->Z + i * out + o * P : NULL,
-                             yw + (o - o0) * g->nq, g->Wp, Ho, Wo, jb->b ? jb->b + o : NULL,
-                             jb->act);
+        for (size_t o = o0; o < o1; o++) {
+            XNN_T *w = yw + (o - o0) * g->nq;
+            const XNN_T *bo = jb->b ? jb->b + o : NULL;
+            if (jb->pool) {
+                /* pooled straight from the wide rows */
+                const size_t pp = xnn_node_out(jb->pool) / O;
+                XNN_FN(wide_act)(w, (Ho - 1) * g->Wp + Wo, bo, jb->act);
+                XNN_FN(xnn_maxpool_plane)(jb->out + (i * O + o) * pp, NULL, w, g->Wp, jb->pool);
+            } else {
+                XNN_FN(wide_out)(jb->out + i * out + o * P,
+                                 jb->Z && jb->Z != jb->out ? jb->Z + i * out + o * P : NULL, w,
+                                 g->Wp, Ho, Wo, bo, jb->act);
+            }
+        }
     }
 }
 
@@ -518,12 +552,12 @@ static size_t XNN_FN(slices_of)(size_t work, int threads)
 }
 
 static int XNN_FN(conv_run)(XNN_T *Y, XNN_T *Z, void *work, const XNN_T *X, const XNN_T *W,
-                            const XNN_T *b, int act, const xnn_node *n, int flags, int threads,
-                            size_t m)
+                            const XNN_T *b, int act, const xnn_node *n, const xnn_node *pool,
+                            int flags, int threads, size_t m)
 {
     if (direct_fwd(n)) {
         XNN_FN(direct_job) jb = {0};
-        jb.out = Y, jb.Z = Z, jb.work = (char *)work, jb.in = X, jb.W = W;
+        jb.out = Y, jb.Z = Z, jb.pool = pool, jb.work = (char *)work, jb.in = X, jb.W = W;
         jb.b = b, jb.n = n, jb.cfg = XNN_FN(xnn_gemm_config)(xnn_isa()), jb.act = act, jb.m = m;
         jb.g = direct_of(n, sizeof(XNN_T));
         const size_t T = (size_t)(threads > 0 ? threads : 1);
@@ -561,13 +595,13 @@ static int XNN_FN(conv_forward)(XNN_T *Y, XNN_T *Z, void *saved, void *work, con
 {
     (void)saved;
     return XNN_FN(conv_run)(Y, Z, work, X, (const XNN_T *)n->W, (const XNN_T *)n->b, n->act, n,
-                            flags, threads, m);
+                            NULL, flags, threads, m);
 }
 
 static int XNN_FN(conv_product)(XNN_T *Z, void *work, const XNN_T *A, const XNN_T *W,
                                 const XNN_T *b, const xnn_node *n, int threads, size_t m)
 {
-    return XNN_FN(conv_run)(Z, NULL, work, A, W, b, XNN_ACT_LINEAR, n, 0, threads, m);
+    return XNN_FN(conv_run)(Z, NULL, work, A, W, b, XNN_ACT_LINEAR, n, NULL, 0, threads, m);
 }
 
 /* The backward over images [0, m), group by group: dX = fold(W^T dZ),
@@ -902,10 +936,27 @@ static int XNN_FN(conv_unit_transpose)(XNN_T *C, void *work, const XNN_T *S, con
                                  n, threads, m);
 }
 
+/* ---- with the max pooling after it: the direct path's wide rows pooled
+   as they come, without the conv's output ---- */
+
+static int XNN_FN(conv_pool_ok)(const xnn_node *n, const xnn_node *p)
+{
+    return direct_fwd(n) && p->op == XNN_OP_MAXPOOL && n->act != XNN_ACT_SOFTMAX;
+}
+
+static int XNN_FN(conv_pool_forward)(XNN_T *Y, void *work, const XNN_T *X, const xnn_node *n,
+                                     const xnn_node *p, int threads, size_t m)
+{
+    if (!XNN_FN(conv_pool_ok)(n, p)) return XNN_EINVAL;
+    return XNN_FN(conv_run)(Y, NULL, work, X, (const XNN_T *)n->W, (const XNN_T *)n->b, n->act,
+                            n, p, 0, threads, m);
+}
+
 const XNN_FN(xnn_op) XNN_FN(xnn_conv_op) = {
     XNN_FN(conv_saved),   XNN_FN(conv_scratch), XNN_FN(conv_forward), XNN_FN(conv_backward),
     XNN_FN(conv_product), XNN_FN(conv_transpose), NULL, XNN_FN(conv_unit_ok),
-    XNN_FN(conv_unit_forward), XNN_FN(conv_unit_transpose),
+    XNN_FN(conv_unit_forward), XNN_FN(conv_unit_transpose), XNN_FN(conv_pool_ok),
+    XNN_FN(conv_pool_forward),
 };
 
 #endif

@@ -25,6 +25,10 @@
  *
  *   relevance(Rin, work, R, X, Y, saved, pool, eps)
  *
+ * and conv two shortcuts: one unit per row (unit_ok, unit_forward,
+ * unit_transpose) and, for inference, the node and the max pooling after
+ * it in one pass (pool_ok, pool_forward).
+ *
  * work is `threads` slices of scratch; ops split rows, images or output
  * channels among threads, never a sum, so results do not depend on the
  * thread count.

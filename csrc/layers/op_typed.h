@@ -36,6 +36,12 @@ typedef struct XNN_FN(xnn_op) {
     int (*unit_transpose)(XNN_T *C, void *work, const XNN_T *S, const XNN_T *A,
                           const int64_t *units, int absolute, const xnn_node *n, int threads,
                           size_t m);
+    /* the node and the max pooling p after it in one pass, which never
+       stores the node's own output (a forward's): Y (m, out of p) =
+       p(act(f(X))); NULL, or pool_ok(n, p) false, where the op has none */
+    int (*pool_ok)(const xnn_node *n, const xnn_node *p);
+    int (*pool_forward)(XNN_T *Y, void *work, const XNN_T *X, const xnn_node *n,
+                        const xnn_node *p, int threads, size_t m);
 } XNN_FN(xnn_op);
 
 /* the op of code op (XNN_OP_*), or NULL */
@@ -47,6 +53,11 @@ extern const XNN_FN(xnn_op) XNN_FN(xnn_maxpool_op);
 extern const XNN_FN(xnn_op) XNN_FN(xnn_avgpool_op);
 extern const XNN_FN(xnn_op) XNN_FN(xnn_global_avgpool_op);
 extern const XNN_FN(xnn_op) XNN_FN(xnn_flatten_op);
+
+/* y (Ho, Wo) = node n's max pooling of one plane x whose rows are ld
+   apart; its arg-max in a (Ho, Wo) when a is not NULL (layers/pool.c) */
+void XNN_FN(xnn_maxpool_plane)(XNN_T *restrict y, int32_t *restrict a, const XNN_T *x, size_t ld,
+                               const xnn_node *n);
 
 /* the optimizer's step on a node's W and b (train/optim.c) */
 int XNN_FN(xnn_update_params)(const XNN_FN(xnn_update) *u, const xnn_node *n);

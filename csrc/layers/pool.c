@@ -56,18 +56,28 @@ typedef struct {
 
 /* ---- forward: planes [p0, p1) ---- */
 
-/* 2 x 2 windows at stride 2, the common case, without branches: the same
-   comparisons in the same order as the general loop below */
-static void XNN_FN(max_fwd_2x2)(const XNN_FN(pool_job) *j, size_t p0, size_t p1)
+/* y (Ho, Wo) = the max pooling of one plane x whose rows are ld apart
+   (ld = W, or a convolution's wide rows, conv.c), a (Ho, Wo) its arg-max
+   when not NULL */
+void XNN_FN(xnn_maxpool_plane)(XNN_T *restrict y, int32_t *restrict a, const XNN_T *x, size_t ld,
+                               const xnn_node *n)
 {
-    const xnn_node *n = j->n;
-    const size_t H = n->in_h, W = n->in_w, Ho = n->out_h, Wo = n->out_w;
-    for (size_t p = p0; p < p1; p++) {
-        const XNN_T *x = j->in + p * H * W;
-        XNN_T *restrict y = j->out + p * Ho * Wo;
-        int32_t *restrict a = j->arg ? j->arg + p * Ho * Wo : NULL;
+    const size_t W = n->in_w, Ho = n->out_h, Wo = n->out_w;
+    if (n->kh == 2 && n->kw == 2 && n->sh == 2 && n->sw == 2) {
+        /* 2 x 2 windows at stride 2, the common case, without branches:
+           the same comparisons in the same order as the general loop */
         for (size_t oh = 0; oh < Ho; oh++) {
-            const XNN_T *r0 = x + 2 * oh * W, *r1 = r0 + W;
+            const XNN_T *r0 = x + 2 * oh * ld, *r1 = r0 + ld;
+            XNN_T *restrict yr = y + oh * Wo;
+            if (!a) {
+                for (size_t ow = 0; ow < Wo; ow++) {
+                    XNN_T v = r0[2 * ow];
+                    v = r0[2 * ow + 1] > v ? r0[2 * ow + 1] : v;
+                    v = r1[2 * ow] > v ? r1[2 * ow] : v;
+                    yr[ow] = r1[2 * ow + 1] > v ? r1[2 * ow + 1] : v;
+                }
+                continue;
+            }
             const int32_t base = (int32_t)(2 * oh * W);
             for (size_t ow = 0; ow < Wo; ow++) {
                 const XNN_T v0 = r0[2 * ow], v1 = r0[2 * ow + 1], v2 = r1[2 * ow],
@@ -84,44 +94,39 @@ static void XNN_FN(max_fwd_2x2)(const XNN_FN(pool_job) *j, size_t p0, size_t p1)
                 c = -(int32_t)(v3 > v);
                 k ^= (k ^ ((int32_t)W + 1)) & c;
                 v = v3 > v ? v3 : v;
-                y[oh * Wo + ow] = v;
+                yr[ow] = v;
                 /* the index, complemented where the maximum is not > 0 */
-                if (a) a[oh * Wo + ow] = (base + (int32_t)(2 * ow) + k) ^ -(int32_t)!(v > 0);
+                a[oh * Wo + ow] = (base + (int32_t)(2 * ow) + k) ^ -(int32_t)!(v > 0);
             }
         }
+        return;
     }
+    for (size_t oh = 0; oh < Ho; oh++)
+        for (size_t ow = 0; ow < Wo; ow++) {
+            const size_t h0 = oh * n->sh, w0 = ow * n->sw;
+            size_t best = h0 * W + w0;
+            XNN_T v = x[h0 * ld + w0];
+            for (size_t i = 0; i < n->kh; i++)
+                for (size_t q = 0; q < n->kw; q++) {
+                    const XNN_T e = x[(h0 + i) * ld + w0 + q];
+                    if (e > v) {
+                        v = e;
+                        best = (h0 + i) * W + w0 + q;
+                    }
+                }
+            y[oh * Wo + ow] = v;
+            if (a) a[oh * Wo + ow] = (int32_t)best ^ -(int32_t)!(v > 0);
+        }
 }
 
 static void XNN_FN(max_fwd)(void *ctx, size_t p0, size_t p1)
 {
     const XNN_FN(pool_job) *j = (const XNN_FN(pool_job) *)ctx;
     const xnn_node *n = j->n;
-    const size_t H = n->in_h, W = n->in_w, Ho = n->out_h, Wo = n->out_w;
-    if (n->kh == 2 && n->kw == 2 && n->sh == 2 && n->sw == 2) {
-        XNN_FN(max_fwd_2x2)(j, p0, p1);
-        return;
-    }
-    for (size_t p = p0; p < p1; p++) {
-        const XNN_T *x = j->in + p * H * W;
-        XNN_T *y = j->out + p * Ho * Wo;
-        int32_t *a = j->arg ? j->arg + p * Ho * Wo : NULL;
-        for (size_t oh = 0; oh < Ho; oh++)
-            for (size_t ow = 0; ow < Wo; ow++) {
-                const size_t h0 = oh * n->sh, w0 = ow * n->sw;
-                size_t best = h0 * W + w0;
-                XNN_T v = x[best];
-                for (size_t i = 0; i < n->kh; i++)
-                    for (size_t q = 0; q < n->kw; q++) {
-                        const size_t at = (h0 + i) * W + w0 + q;
-                        if (x[at] > v) {
-                            v = x[at];
-                            best = at;
-                        }
-                    }
-                y[oh * Wo + ow] = v;
-                if (a) a[oh * Wo + ow] = (int32_t)best ^ -(int32_t)!(v > 0);
-            }
-    }
+    const size_t H = n->in_h, W = n->in_w, P = n->out_h * n->out_w;
+    for (size_t p = p0; p < p1; p++)
+        XNN_FN(xnn_maxpool_plane)(j->out + p * P, j->arg ? j->arg + p * P : NULL,
+                                  j->in + p * H * W, W, n);
 }
 
 static void XNN_FN(avg_fwd)(void *ctx, size_t p0, size_t p1)
@@ -423,17 +428,17 @@ static int XNN_FN(gap_relevance)(XNN_T *Rin, void *work, const XNN_T *R, const X
 
 const XNN_FN(xnn_op) XNN_FN(xnn_maxpool_op) = {
     XNN_FN(max_saved), XNN_FN(no_scratch), XNN_FN(max_forward), XNN_FN(max_backward),
-    NULL, NULL, XNN_FN(max_relevance), NULL, NULL, NULL,
+    NULL, NULL, XNN_FN(max_relevance), NULL, NULL, NULL, NULL, NULL,
 };
 
 const XNN_FN(xnn_op) XNN_FN(xnn_avgpool_op) = {
     XNN_FN(no_saved), XNN_FN(no_scratch), XNN_FN(avg_forward), XNN_FN(avg_backward),
-    NULL, NULL, XNN_FN(avg_relevance), NULL, NULL, NULL,
+    NULL, NULL, XNN_FN(avg_relevance), NULL, NULL, NULL, NULL, NULL,
 };
 
 const XNN_FN(xnn_op) XNN_FN(xnn_global_avgpool_op) = {
     XNN_FN(no_saved), XNN_FN(no_scratch), XNN_FN(gap_forward), XNN_FN(gap_backward),
-    NULL, NULL, XNN_FN(gap_relevance), NULL, NULL, NULL,
+    NULL, NULL, XNN_FN(gap_relevance), NULL, NULL, NULL, NULL, NULL,
 };
 
 #endif

@@ -2,6 +2,12 @@
  *
  * One call runs every node, so Python crosses into C once per batch.
  *
+ *   inference for l: Y_l = node_l(Y_{l-1}); a conv and the max pooling
+ *             after it in one pass (pool_forward: the conv's output is
+ *             never stored); with two images a thread or more, the nodes
+ *             before the first dense one image by image on each thread,
+ *             so that an image's values stay in its core's cache (the
+ *             dense layers then take the whole chunk)
  *   forward   for l: Y_l = node_l(In_l); D_l = dropout(Y_l)
  *             where In_0 = X and In_l = D_{l-1} (Y_{l-1} without dropout)
  *   loss      statistics of Y_{n-1}; dZ = (1/m) d loss / d Z_{n-1}
@@ -70,6 +76,56 @@ static int XNN_FN(threads_of)(const xnn_plan *plan)
     return t < plan->threads ? t : plan->threads;
 }
 
+/* whether node l and the max pooling after it (before node `end`) run as
+   one pass: op's pool_forward */
+static int XNN_FN(pool_next)(const XNN_FN(xnn_op) *op, const xnn_node *nodes, size_t l, size_t end)
+{
+    return l + 1 < end && op->pool_ok && op->pool_ok(&nodes[l], &nodes[l + 1]);
+}
+
+/* The leading nodes [0, f) of a forward, image by image: images
+   [mc t / T, mc (t + 1) / T) on thread t, each through every node in the
+   slice's two buffers (its values stay in the core's cache), the last
+   node's output in Y. Every op computes an image alone the same way in a
+   batch, so the values are those of the node-by-node forward. */
+typedef struct {
+    XNN_T *Y;
+    char *slices;
+    const XNN_T *X;
+    const xnn_node *nodes;
+    size_t f, mc, T, slice, buf;
+    int status;                 /* written by slices on failure only */
+} XNN_FN(front_job);
+
+static void XNN_FN(front_slice)(void *p, size_t t)
+{
+    XNN_FN(front_job) *jb = (XNN_FN(front_job) *)p;
+    char *slice = jb->slices + t * jb->slice;
+    XNN_T *buf[2] = {(XNN_T *)slice, (XNN_T *)(slice + jb->buf)};
+    void *work = slice + 2 * jb->buf;
+    const size_t in0 = xnn_node_in(&jb->nodes[0]), outf = xnn_node_out(&jb->nodes[jb->f - 1]);
+    size_t last = jb->f;        /* the last node that computes (not a flatten) */
+    while (last > 0 && jb->nodes[last - 1].op == XNN_OP_FLATTEN) last--;
+    const size_t i0 = jb->mc * t / jb->T, i1 = jb->mc * (t + 1) / jb->T;
+    for (size_t i = i0; i < i1; i++) {
+        const XNN_T *in = jb->X + i * in0;
+        int k = 0;              /* the buffer the next output goes to */
+        for (size_t l = 0; l < last; l++) {
+            const xnn_node *a = &jb->nodes[l];
+            if (a->op == XNN_OP_FLATTEN) continue;
+            const XNN_FN(xnn_op) *op = XNN_FN(xnn_op_get)(a->op);
+            const int pooled = XNN_FN(pool_next)(op, jb->nodes, l, last);
+            l += (size_t)pooled;
+            XNN_T *y = l + 1 == last ? jb->Y + i * outf : buf[k];
+            const int st = pooled ? op->pool_forward(y, work, in, a, a + 1, 1, 1)
+                                  : op->forward(y, NULL, NULL, work, in, a, 0, 1, 1);
+            if (st != XNN_OK) jb->status = st;
+            in = y;
+            k ^= 1;
+        }
+    }
+}
+
 /* outs[l] (m, out_l) where given; chunks of plan->rows rows */
 int XNN_FN(xnn_network_forward)(void *const *outs, const xnn_plan *plan, void *arena,
                                 const XNN_T *X, const xnn_node *nodes, size_t n, size_t m)
@@ -78,17 +134,42 @@ int XNN_FN(xnn_network_forward)(void *const *outs, const xnn_plan *plan, void *a
     const int threads = XNN_FN(threads_of)(plan);
     void *work = xnn_plan_at(arena, plan->scratch);
     const size_t in0 = xnn_node_in(&nodes[0]);
+    /* the front image by image: when no output inside it is asked for and
+       every thread gets two images or more (fewer: the nodes split their
+       channels) */
+    size_t f = plan->front_n;
+    for (size_t l = 0; l + 1 < f; l++)
+        if (outs && outs[l]) f = 0;
     for (size_t r0 = 0; r0 < m; r0 += plan->rows) {
         const size_t mc = m - r0 < plan->rows ? m - r0 : plan->rows;
         const XNN_T *in = X + r0 * in0;
-        for (size_t l = 0; l < n; l++) {
+        size_t l0 = 0;
+        if (f && mc >= 2 * (size_t)threads) {
+            const size_t out = xnn_node_out(&nodes[f - 1]);
+            XNN_FN(front_job) jb;
+            jb.Y = outs && outs[f - 1] ? (XNN_T *)outs[f - 1] + r0 * out
+                                       : AT(plan->node[f - 1].y);
+            jb.slices = (char *)xnn_plan_at(arena, plan->front);
+            jb.X = in, jb.nodes = nodes, jb.f = f, jb.mc = mc, jb.T = (size_t)threads;
+            jb.slice = plan->front_slice, jb.buf = plan->front_buf, jb.status = XNN_OK;
+            xnn_parallel_for(XNN_FN(front_slice), &jb, jb.T, threads);
+            if (jb.status != XNN_OK) return jb.status;
+            in = jb.Y;
+            l0 = f;
+        }
+        for (size_t l = l0; l < n; l++) {
             const xnn_node *a = &nodes[l];
-            const size_t out = xnn_node_out(a);
+            const XNN_FN(xnn_op) *op = XNN_FN(xnn_op_get)(a->op);
+            /* a node and its max pooling in one pass, where its own output
+               is not asked for */
+            const int pooled = !(outs && outs[l]) && XNN_FN(pool_next)(op, nodes, l, n);
+            l += (size_t)pooled;
+            const size_t out = xnn_node_out(&nodes[l]);
             XNN_T *Y = outs && outs[l] ? (XNN_T *)outs[l] + r0 * out : AT(plan->node[l].y);
             if (a->op == XNN_OP_FLATTEN && !(outs && outs[l])) Y = (XNN_T *)in;
-            int st = XNN_FN(xnn_op_get)(a->op)->forward(Y, NULL, xnn_plan_at(arena,
-                                                        plan->node[l].saved), work, in, a, 0,
-                                                        threads, mc);
+            int st = pooled ? op->pool_forward(Y, work, in, a, a + 1, threads, mc)
+                            : op->forward(Y, NULL, xnn_plan_at(arena, plan->node[l].saved), work,
+                                          in, a, 0, threads, mc);
             if (st != XNN_OK) return st;
             in = Y;
         }
