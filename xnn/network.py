@@ -40,10 +40,12 @@ class _Transient:
     Trainer of its last fit) and its fit lock. A copy or a pickle of the
     model gets an empty one, never the C objects, which point at the
     original's arrays."""
-    __slots__ = ("params", "net", "trainer", "fit_lock")
+    __slots__ = ("params", "layers", "changes", "net", "trainer", "fit_lock")
 
     def __init__(self):
         self.params = ()
+        self.layers = ()
+        self.changes = -1
         self.net = None
         self.trainer = None
         self.fit_lock = threading.Lock()
@@ -259,10 +261,13 @@ class Sequential:
         c = self._c
         if c.net is None or len(c.params) != len(self.layers):
             return False
+        if c.changes == layers_mod.Layer._changes and c.layers == tuple(self.layers):
+            return True          # no attribute of any layer was set since the check below
         for p, ly in zip(c.params, self.layers):
             if p[0] != tuple(id(a) for a in ly.params) or p[1] != ly.activation \
                     or p[2] != ly.keep_prob:
                 return False
+        c.changes, c.layers = layers_mod.Layer._changes, tuple(self.layers)
         return True
 
     def _network(self):
@@ -276,6 +281,7 @@ class Sequential:
             return c.net
         c.net = _core.Network([ly._node() for ly in self.layers], np.dtype(self.dtype).name)
         c.params = self._key()
+        c.changes = -1
         c.trainer = None
         return c.net
 

@@ -327,30 +327,27 @@ static void XNN_FN(wide_act)(XNN_T *restrict w, size_t count, const XNN_T *bias,
     }
 }
 
+/* the rows (Ho, Wo) of the wide plane src (rows Wp apart) */
+static void XNN_FN(wide_rows)(XNN_T *restrict y, const XNN_T *restrict src, size_t Wp, size_t Ho,
+                              size_t Wo)
+{
+    for (size_t oh = 0; oh < Ho; oh++) memcpy(y + oh * Wo, src + oh * Wp, Wo * sizeof(XNN_T));
+}
+
 /* y (Ho, Wo) = act(z), z = the wide rows src (Ho, Wp) + *bias (bias may
-   be NULL), z stored too when not NULL; without z src is overwritten */
+   be NULL), z stored too when not NULL; src is overwritten. Each pass
+   runs over the whole wide plane at once, then its rows are copied out. */
 static void XNN_FN(wide_out)(XNN_T *restrict y, XNN_T *restrict z, XNN_T *restrict src,
                              size_t Wp, size_t Ho, size_t Wo, const XNN_T *bias, int act)
 {
-    if (!z) {
-        /* the activation over the whole wide plane at once, then its rows */
-        XNN_FN(wide_act)(src, (Ho - 1) * Wp + Wo, bias, act);
-        for (size_t oh = 0; oh < Ho; oh++) memcpy(y + oh * Wo, src + oh * Wp, Wo * sizeof(XNN_T));
-        return;
+    const size_t count = (Ho - 1) * Wp + Wo;
+    if (z) {
+        XNN_FN(wide_act)(src, count, bias, XNN_ACT_LINEAR);
+        XNN_FN(wide_rows)(z, src, Wp, Ho, Wo);
+        bias = NULL;
     }
-    const XNN_T b = bias ? *bias : 0;
-    for (size_t oh = 0; oh < Ho; oh++, y += Wo, src += Wp) {
-        if (bias)
-            for (size_t ow = 0; ow < Wo; ow++) y[ow] = src[ow] + b;
-        else
-            memcpy(y, src, Wo * sizeof(XNN_T));
-        memcpy(z, y, Wo * sizeof(XNN_T));
-        z += Wo;
-        if (act == XNN_ACT_RELU)
-            for (size_t ow = 0; ow < Wo; ow++) y[ow] = y[ow] < 0 ? 0 : y[ow];
-        else if (act != XNN_ACT_LINEAR)
-            for (size_t ow = 0; ow < Wo; ow++) y[ow] = XNN_FN(act1)(y[ow], act);
-    }
+    XNN_FN(wide_act)(src, count, bias, act);
+    XNN_FN(wide_rows)(y, src, Wp, Ho, Wo);
 }
 
 /* One forward (or product) over images [0, m): Y = act(f(X; W) + b), Z =

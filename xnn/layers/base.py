@@ -66,6 +66,14 @@ class Layer:
     input_ndim = None
     activation = "linear"
     keep_prob = 1.0
+    #: bumped by every attribute set on any layer (a new W, another
+    #: activation, ...): a model whose C network was made at the same count
+    #: knows without looking that its layers are unchanged
+    _changes = 0
+
+    def __setattr__(self, name, value):
+        object.__setattr__(self, name, value)
+        Layer._changes += 1
 
     def __init__(self):
         self.input_shape = None
