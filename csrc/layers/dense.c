@@ -234,22 +234,43 @@ static void XNN_FN(finish_block)(void *p, size_t i, size_t j, size_t mr, size_t 
     }
 }
 
+/* one row: c[j] for the rows j of W in [k t / T, k (t + 1) / T) of c = s W^T
+   (times a, |.|), each thread reading its rows of W only */
+typedef struct {
+    XNN_T *c;
+    const XNN_T *s, *W, *a;
+    size_t k, n, parts;
+    int absolute;
+} XNN_FN(row_job);
+
+static void XNN_FN(row_part)(void *p, size_t t)
+{
+    const XNN_FN(row_job) *r = (const XNN_FN(row_job) *)p;
+    const size_t j0 = r->k * t / r->parts, j1 = r->k * (t + 1) / r->parts;
+    XNN_FN(xnn_gemv_wt)(r->c + j0, r->s, r->W + j0 * r->n, r->a ? r->a + j0 : NULL, 0, j1 - j0,
+                        r->n);
+    if (r->absolute)
+        for (size_t j = j0; j < j1; j++) r->c[j] = XNN_M(fabs)(r->c[j]);
+}
+
 /* C (m, k) = S (m, n) W^T, times A (m, k) when given, then |C| when
    absolute: the finish applied to each block while it is in cache */
 static int XNN_FN(dense_transpose)(XNN_T *C, void *work, const XNN_T *S, const XNN_T *A,
                                    const XNN_T *W, int absolute, const xnn_node *node,
                                    int threads, size_t m)
 {
-    (void)work, (void)threads;
+    (void)work;
     const size_t k = N_IN(node), n = N_OUT(node);
     if (m != 1) {
         XNN_FN(finish_ctx) c = {C, A, k, absolute};
         const XNN_FN(xnn_epi) e = {NULL, 0, XNN_EPI_NONE, NULL, XNN_FN(finish_block), &c};
         return XNN_FN(xnn_gemm_epi)(C, S, W, 0, 0, 1, m, k, n, (A || absolute) ? &e : NULL);
     }
-    XNN_FN(xnn_gemv_wt)(C, S, W, A, 0, k, n);
-    if (absolute)
-        for (size_t j = 0; j < k; j++) C[j] = XNN_M(fabs)(C[j]);
+    /* one row: each output is one dot product, so a large W is split by
+       rows among the threads (the same sums) */
+    XNN_FN(row_job) r = {C, S, W, A, k, n, 1, absolute};
+    if (threads > 1 && k * n >= XNN_PAR_MIN) r.parts = (size_t)threads < k ? (size_t)threads : k;
+    xnn_parallel_for(XNN_FN(row_part), &r, r.parts, threads);
     return XNN_OK;
 }
 
