@@ -426,6 +426,7 @@ typedef struct {
     const XNN_T *relu, *A, *X; /* dX: mask and factor; dW: the input */
     const xnn_node *n;
     const xnn_node *pool;      /* forward: the max pooling after it, or NULL */
+    int32_t *arg;              /* and that pooling's arg-max, or NULL */
     const XNN_FN(xnn_gemm_cfg) *cfg;
     direct_geo g;
     size_t m, slices, blocks;
@@ -465,7 +466,9 @@ static void XNN_FN(direct_fwd_slice)(void *p, size_t t)
                 /* pooled straight from the wide rows */
                 const size_t pp = xnn_node_out(jb->pool) / O;
                 XNN_FN(wide_act)(w, (Ho - 1) * g->Wp + Wo, bo, jb->act);
-                XNN_FN(xnn_maxpool_plane)(jb->out + (i * O + o) * pp, NULL, w, g->Wp, jb->pool);
+                XNN_FN(xnn_maxpool_plane)(jb->out + (i * O + o) * pp,
+                                          jb->arg ? jb->arg + (i * O + o) * pp : NULL, w, g->Wp,
+                                          jb->pool);
             } else {
                 XNN_FN(wide_out)(jb->out + i * out + o * P,
                                  jb->Z && jb->Z != jb->out ? jb->Z + i * out + o * P : NULL, w,
@@ -550,11 +553,12 @@ static size_t XNN_FN(slices_of)(size_t work, int threads)
 
 static int XNN_FN(conv_run)(XNN_T *Y, XNN_T *Z, void *work, const XNN_T *X, const XNN_T *W,
                             const XNN_T *b, int act, const xnn_node *n, const xnn_node *pool,
-                            int flags, int threads, size_t m)
+                            int32_t *arg, int flags, int threads, size_t m)
 {
     if (direct_fwd(n)) {
         XNN_FN(direct_job) jb = {0};
-        jb.out = Y, jb.Z = Z, jb.pool = pool, jb.work = (char *)work, jb.in = X, jb.W = W;
+        jb.out = Y, jb.Z = Z, jb.pool = pool, jb.arg = arg, jb.work = (char *)work, jb.in = X;
+        jb.W = W;
         jb.b = b, jb.n = n, jb.cfg = XNN_FN(xnn_gemm_config)(xnn_isa()), jb.act = act, jb.m = m;
         jb.g = direct_of(n, sizeof(XNN_T));
         const size_t T = (size_t)(threads > 0 ? threads : 1);
@@ -592,13 +596,14 @@ static int XNN_FN(conv_forward)(XNN_T *Y, XNN_T *Z, void *saved, void *work, con
 {
     (void)saved;
     return XNN_FN(conv_run)(Y, Z, work, X, (const XNN_T *)n->W, (const XNN_T *)n->b, n->act, n,
-                            NULL, flags, threads, m);
+                            NULL, NULL, flags, threads, m);
 }
 
 static int XNN_FN(conv_product)(XNN_T *Z, void *work, const XNN_T *A, const XNN_T *W,
                                 const XNN_T *b, const xnn_node *n, int threads, size_t m)
 {
-    return XNN_FN(conv_run)(Z, NULL, work, A, W, b, XNN_ACT_LINEAR, n, NULL, 0, threads, m);
+    return XNN_FN(conv_run)(Z, NULL, work, A, W, b, XNN_ACT_LINEAR, n, NULL, NULL, 0, threads,
+                            m);
 }
 
 /* The backward over images [0, m), group by group: dX = fold(W^T dZ),
@@ -941,12 +946,12 @@ static int XNN_FN(conv_pool_ok)(const xnn_node *n, const xnn_node *p)
     return direct_fwd(n) && p->op == XNN_OP_MAXPOOL && n->act != XNN_ACT_SOFTMAX;
 }
 
-static int XNN_FN(conv_pool_forward)(XNN_T *Y, void *work, const XNN_T *X, const xnn_node *n,
-                                     const xnn_node *p, int threads, size_t m)
+static int XNN_FN(conv_pool_forward)(XNN_T *Y, void *saved, void *work, const XNN_T *X,
+                                     const xnn_node *n, const xnn_node *p, int threads, size_t m)
 {
     if (!XNN_FN(conv_pool_ok)(n, p)) return XNN_EINVAL;
     return XNN_FN(conv_run)(Y, NULL, work, X, (const XNN_T *)n->W, (const XNN_T *)n->b, n->act,
-                            n, p, 0, threads, m);
+                            n, p, (int32_t *)saved, 0, threads, m);
 }
 
 const XNN_FN(xnn_op) XNN_FN(xnn_conv_op) = {

@@ -37,10 +37,11 @@ typedef struct XNN_FN(xnn_op) {
                           const int64_t *units, int absolute, const xnn_node *n, int threads,
                           size_t m);
     /* the node and the max pooling p after it in one pass, which never
-       stores the node's own output (a forward's): Y (m, out of p) =
-       p(act(f(X))); NULL, or pool_ok(n, p) false, where the op has none */
+       stores the node's own output: Y (m, out of p) = p(act(f(X))), and
+       the pooling's saved arg-max in `saved` when not NULL (training);
+       NULL, or pool_ok(n, p) false, where the op has none */
     int (*pool_ok)(const xnn_node *n, const xnn_node *p);
-    int (*pool_forward)(XNN_T *Y, void *work, const XNN_T *X, const xnn_node *n,
+    int (*pool_forward)(XNN_T *Y, void *saved, void *work, const XNN_T *X, const xnn_node *n,
                         const xnn_node *p, int threads, size_t m);
 } XNN_FN(xnn_op);
 

@@ -8,7 +8,10 @@
  *             before the first dense one image by image on each thread,
  *             so that an image's values stay in its core's cache (the
  *             dense layers then take the whole chunk)
- *   forward   for l: Y_l = node_l(In_l); D_l = dropout(Y_l)
+ *   forward   for l: Y_l = node_l(In_l); D_l = dropout(Y_l); a conv
+ *             (ReLU or linear, no dropout) and its max pooling in one
+ *             pass too: the backward reads the pooling's arg-max, never
+ *             the conv's output
  *             where In_0 = X and In_l = D_{l-1} (Y_{l-1} without dropout)
  *   loss      statistics of Y_{n-1}; dZ = (1/m) d loss / d Z_{n-1}
  *   backward  for l = n-1 .. 0:
@@ -117,7 +120,7 @@ static void XNN_FN(front_slice)(void *p, size_t t)
             const int pooled = XNN_FN(pool_next)(op, jb->nodes, l, last);
             l += (size_t)pooled;
             XNN_T *y = l + 1 == last ? jb->Y + i * outf : buf[k];
-            const int st = pooled ? op->pool_forward(y, work, in, a, a + 1, 1, 1)
+            const int st = pooled ? op->pool_forward(y, NULL, work, in, a, a + 1, 1, 1)
                                   : op->forward(y, NULL, NULL, work, in, a, 0, 1, 1);
             if (st != XNN_OK) jb->status = st;
             in = y;
@@ -167,7 +170,7 @@ int XNN_FN(xnn_network_forward)(void *const *outs, const xnn_plan *plan, void *a
             const size_t out = xnn_node_out(&nodes[l]);
             XNN_T *Y = outs && outs[l] ? (XNN_T *)outs[l] + r0 * out : AT(plan->node[l].y);
             if (a->op == XNN_OP_FLATTEN && !(outs && outs[l])) Y = (XNN_T *)in;
-            int st = pooled ? op->pool_forward(Y, work, in, a, a + 1, threads, mc)
+            int st = pooled ? op->pool_forward(Y, NULL, work, in, a, a + 1, threads, mc)
                             : op->forward(Y, NULL, xnn_plan_at(arena, plan->node[l].saved), work,
                                           in, a, 0, threads, mc);
             if (st != XNN_OK) return st;
@@ -193,17 +196,28 @@ static int XNN_FN(step_chunk)(double stats[3], const xnn_plan *plan, void *arena
     const XNN_T *in = X;
     for (size_t l = 0; l < n; l++) {
         const xnn_node *a = &nodes[l];
+        const XNN_FN(xnn_op) *op = XNN_FN(xnn_op_get)(a->op);
+        /* a node and its max pooling in one pass where the backward never
+           reads the node's output: without dropout, its activation ReLU
+           (whose derivative the pooling's arg-max carries) or linear */
+        const int pooled = plan->node[l].d == XNN_PLAN_NONE &&
+                           (a->act == XNN_ACT_RELU || a->act == XNN_ACT_LINEAR) &&
+                           XNN_FN(pool_next)(op, nodes, l, n);
+        l += (size_t)pooled;
         const xnn_plan_node *pn = &plan->node[l];
         XNN_T *y = AT(pn->y);
-        st = XNN_FN(xnn_op_get)(a->op)->forward(y, NULL, xnn_plan_at(arena, pn->saved), work, in,
-                                                a, XNN_PLAN_TRAIN, threads, mc);
+        st = pooled ? op->pool_forward(y, xnn_plan_at(arena, pn->saved), work, in, a, a + 1,
+                                       threads, mc)
+                    : op->forward(y, NULL, xnn_plan_at(arena, pn->saved), work, in, a,
+                                  XNN_PLAN_TRAIN, threads, mc);
         if (st != XNN_OK) return st;
         if (pn->d != XNN_PLAN_NONE) {
             /* mask bits by (step, node, element of the whole batch) */
             const uint64_t stream = (uint64_t)cfg->step * 4096u + l;
-            const size_t out = xnn_node_out(a);
+            const size_t out = xnn_node_out(&nodes[l]);
             st = XNN_FN(xnn_dropout_forward)(AT(pn->d), (uint8_t *)xnn_plan_at(arena, pn->mask),
-                                             y, a->keep, cfg->seed, stream, r0 * out, mc * out);
+                                             y, nodes[l].keep, cfg->seed, stream, r0 * out,
+                                             mc * out);
             if (st != XNN_OK) return st;
             in = AT(pn->d);
         } else {
