@@ -501,9 +501,24 @@ def trained(name, X, y, rows, cache={}):
     return cache[key]
 
 
+def alternated(fns, repeats, pause=PAUSE):
+    """{name: median seconds} of fns taking turns (one warm-up call each,
+    then one timed call per round, each after a pause), so that a drift of
+    the machine's speed falls on all of them alike."""
+    for f in fns.values():
+        f()
+    times = {k: [] for k in fns}
+    for _ in range(repeats):
+        for k, f in fns.items():
+            if pause:
+                time.sleep(pause)
+            times[k].extend(timings(f, 1, warmup=0))
+    return {k: float(np.median(v)) for k, v in times.items()}
+
+
 def forward_rows(models, X, repeats=5, n_lat=LATENCY_CALLS):
     """(forward rows, cross-check rows): predict_proba of X against PyTorch
-    in batches of PEER_BATCH, one image's latency."""
+    in batches of PEER_BATCH (the two taking turns), one image's latency."""
     rows, checks = [], []
     try:
         import torch
@@ -513,18 +528,23 @@ def forward_rows(models, X, repeats=5, n_lat=LATENCY_CALLS):
     x1 = X[:1]
     for name, model in models.items():
         gflop = 2.0 * sum(layer_macs(model)) * m / 1e9
-        tx = median_time(lambda: model.predict_proba(X), repeats)
+        tm = None
+        if torch is not None:
+            tm, _ = torch_net(model)
+            tm.eval()
+            fwd = torch_forward(tm)
+            Xt, xt1 = torch.from_numpy(X), torch.from_numpy(x1)
+            t = alternated({"xnn": lambda: model.predict_proba(X), "torch": lambda: fwd(Xt)},
+                           repeats)
+            tx, tt = t["xnn"], t["torch"]
+        else:
+            tx = median_time(lambda: model.predict_proba(X), repeats)
         lx = median_us(lambda: model.predict_proba(x1), n_lat)
         rows.append({"network": TITLES[name], "impl": "xnn", "images": m, "batch": m,
                      "GFLOP": gflop, "seconds": tx, "images/s": m / tx, "GFLOP/s": gflop / tx,
                      "1-image latency us": lx})
-        if torch is None:
+        if tm is None:
             continue
-        tm, _ = torch_net(model)
-        tm.eval()
-        fwd = torch_forward(tm)
-        Xt, xt1 = torch.from_numpy(X), torch.from_numpy(x1)
-        tt = median_time(lambda: fwd(Xt), repeats)
 
         def one():
             with torch.no_grad():
@@ -873,7 +893,8 @@ CONV_NOTE = (
     "the GEMM table.\n\n")
 FORWARD_NOTE = (
     "predict_proba of the test images in one call against torch.no_grad() model(X) + softmax in "
-    f"batches of {PEER_BATCH}; the networks trained one epoch. 1-image latency: median of "
+    f"batches of {PEER_BATCH}, the two taking turns (median of the rounds, each call after a "
+    f"{PAUSE} s pause); the networks trained one epoch. 1-image latency: median of "
     "{n:,} calls on one image. xnn speed-up: PyTorch's time / xnn's.\n\n")
 EXPLAIN_NOTE = (
     "The Keras CNN trained one epoch; target = the predicted class. xnn: explain.saliency(model, "
