@@ -465,10 +465,18 @@ static void XNN_FN(direct_fwd_slice)(void *p, size_t t)
             if (jb->pool) {
                 /* pooled straight from the wide rows */
                 const size_t pp = xnn_node_out(jb->pool) / O;
-                XNN_FN(wide_act)(w, (Ho - 1) * g->Wp + Wo, bo, jb->act);
-                XNN_FN(xnn_maxpool_plane)(jb->out + (i * O + o) * pp,
-                                          jb->arg ? jb->arg + (i * O + o) * pp : NULL, w, g->Wp,
-                                          jb->pool);
+                XNN_T *yo = jb->out + (i * O + o) * pp;
+                if (!jb->arg && (jb->act == XNN_ACT_RELU || jb->act == XNN_ACT_LINEAR)) {
+                    /* z + b and the ReLU never decrease and the sums are never -0, so
+                       the maximum of act(z + b) is act(max z + b): the same values,
+                       on a quarter of them (the arg-max of training may not move) */
+                    XNN_FN(xnn_maxpool_plane)(yo, NULL, w, g->Wp, jb->pool);
+                    XNN_FN(wide_act)(yo, pp, bo, jb->act);
+                } else {
+                    XNN_FN(wide_act)(w, (Ho - 1) * g->Wp + Wo, bo, jb->act);
+                    XNN_FN(xnn_maxpool_plane)(yo, jb->arg ? jb->arg + (i * O + o) * pp : NULL,
+                                              w, g->Wp, jb->pool);
+                }
             } else {
                 XNN_FN(wide_out)(jb->out + i * out + o * P,
                                  jb->Z && jb->Z != jb->out ? jb->Z + i * out + o * P : NULL, w,

@@ -56,6 +56,19 @@ typedef struct {
 
 /* ---- forward: planes [p0, p1) ---- */
 
+/* one output row of 2 x 2 windows at stride 2 from input rows r0, r1,
+   without the arg-max: the comparisons of the loop below, in its order */
+static void XNN_FN(max_row_2x2)(XNN_T *restrict y, const XNN_T *restrict r0,
+                                const XNN_T *restrict r1, size_t Wo)
+{
+    for (size_t ow = 0; ow < Wo; ow++) {
+        XNN_T v = r0[2 * ow];
+        v = r0[2 * ow + 1] > v ? r0[2 * ow + 1] : v;
+        v = r1[2 * ow] > v ? r1[2 * ow] : v;
+        y[ow] = r1[2 * ow + 1] > v ? r1[2 * ow + 1] : v;
+    }
+}
+
 /* y (Ho, Wo) = the max pooling of one plane x whose rows are ld apart
    (ld = W, or a convolution's wide rows, conv.c), a (Ho, Wo) its arg-max
    when not NULL */
@@ -70,12 +83,7 @@ void XNN_FN(xnn_maxpool_plane)(XNN_T *restrict y, int32_t *restrict a, const XNN
             const XNN_T *r0 = x + 2 * oh * ld, *r1 = r0 + ld;
             XNN_T *restrict yr = y + oh * Wo;
             if (!a) {
-                for (size_t ow = 0; ow < Wo; ow++) {
-                    XNN_T v = r0[2 * ow];
-                    v = r0[2 * ow + 1] > v ? r0[2 * ow + 1] : v;
-                    v = r1[2 * ow] > v ? r1[2 * ow] : v;
-                    yr[ow] = r1[2 * ow + 1] > v ? r1[2 * ow + 1] : v;
-                }
+                XNN_FN(max_row_2x2)(yr, r0, r1, Wo);
                 continue;
             }
             const int32_t base = (int32_t)(2 * oh * W);
