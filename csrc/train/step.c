@@ -29,6 +29,7 @@
 #ifndef XNN_T
 #include <string.h>
 #include "xnn.h"
+#include "core/atomic.h"
 #include "core/parallel.h"
 #include "layers/op.h"
 #define XNN_SELF "train/step.c"
@@ -86,48 +87,64 @@ static int XNN_FN(pool_next)(const XNN_FN(xnn_op) *op, const xnn_node *nodes, si
     return l + 1 < end && op->pool_ok && op->pool_ok(&nodes[l], &nodes[l + 1]);
 }
 
-/* The leading nodes [0, f) of a forward, image by image: images
-   [mc t / T, mc (t + 1) / T) on thread t, each through every node in the
-   slice's two buffers (its values stay in the core's cache), the last
-   node's output in Y. Every op computes an image alone the same way in a
-   batch, so the values are those of the node-by-node forward. */
+/* The leading nodes [0, f) of a forward, image by image: each of the T
+   slices claims FRONT_CLAIM images at a time until none are left (a
+   thread that starts late or runs slower takes fewer) and takes each
+   through every node in the slice's two buffers (its values stay in the
+   core's cache), the last node's output in Y. Every op computes an image
+   alone the same way in a batch, so the values are those of the
+   node-by-node forward, whichever thread made them. */
+#define FRONT_CLAIM 4
+
 typedef struct {
     XNN_T *Y;
     char *slices;
     const XNN_T *X;
     const xnn_node *nodes;
     size_t f, mc, T, slice, buf;
+    XNN_ATOMIC_SIZE next;       /* the first image not yet claimed */
     int status;                 /* written by slices on failure only */
 } XNN_FN(front_job);
+
+/* image i through the front's nodes [0, last) in the two buffers */
+static void XNN_FN(front_image)(XNN_FN(front_job) *jb, XNN_T *const buf[2], void *work, size_t i,
+                                size_t last)
+{
+    const size_t in0 = xnn_node_in(&jb->nodes[0]), outf = xnn_node_out(&jb->nodes[jb->f - 1]);
+    const XNN_T *in = jb->X + i * in0;
+    int k = 0;                  /* the buffer the next output goes to */
+    for (size_t l = 0; l < last; l++) {
+        const xnn_node *a = &jb->nodes[l];
+        if (a->op == XNN_OP_FLATTEN) continue;
+        const XNN_FN(xnn_op) *op = XNN_FN(xnn_op_get)(a->op);
+        const int pooled = XNN_FN(pool_next)(op, jb->nodes, l, last);
+        l += (size_t)pooled;
+        XNN_T *y = l + 1 == last ? jb->Y + i * outf : buf[k];
+        const int st = pooled ? op->pool_forward(y, NULL, work, in, a, a + 1, 1, 1)
+                              : op->forward(y, NULL, NULL, work, in, a, 0, 1, 1);
+        if (st != XNN_OK) jb->status = st;
+        in = y;
+        k ^= 1;
+    }
+}
 
 static void XNN_FN(front_slice)(void *p, size_t t)
 {
     XNN_FN(front_job) *jb = (XNN_FN(front_job) *)p;
     char *slice = jb->slices + t * jb->slice;
-    XNN_T *buf[2] = {(XNN_T *)slice, (XNN_T *)(slice + jb->buf)};
+    XNN_T *const buf[2] = {(XNN_T *)slice, (XNN_T *)(slice + jb->buf)};
     void *work = slice + 2 * jb->buf;
-    const size_t in0 = xnn_node_in(&jb->nodes[0]), outf = xnn_node_out(&jb->nodes[jb->f - 1]);
     size_t last = jb->f;        /* the last node that computes (not a flatten) */
     while (last > 0 && jb->nodes[last - 1].op == XNN_OP_FLATTEN) last--;
-    const size_t i0 = jb->mc * t / jb->T, i1 = jb->mc * (t + 1) / jb->T;
-    for (size_t i = i0; i < i1; i++) {
-        const XNN_T *in = jb->X + i * in0;
-        int k = 0;              /* the buffer the next output goes to */
-        for (size_t l = 0; l < last; l++) {
-            const xnn_node *a = &jb->nodes[l];
-            if (a->op == XNN_OP_FLATTEN) continue;
-            const XNN_FN(xnn_op) *op = XNN_FN(xnn_op_get)(a->op);
-            const int pooled = XNN_FN(pool_next)(op, jb->nodes, l, last);
-            l += (size_t)pooled;
-            XNN_T *y = l + 1 == last ? jb->Y + i * outf : buf[k];
-            const int st = pooled ? op->pool_forward(y, NULL, work, in, a, a + 1, 1, 1)
-                                  : op->forward(y, NULL, NULL, work, in, a, 0, 1, 1);
-            if (st != XNN_OK) jb->status = st;
-            in = y;
-            k ^= 1;
-        }
+    for (;;) {
+        const size_t i0 = xnn_atomic_add_size(&jb->next, FRONT_CLAIM);
+        if (i0 >= jb->mc) break;
+        const size_t i1 = jb->mc - i0 < FRONT_CLAIM ? jb->mc : i0 + FRONT_CLAIM;
+        for (size_t i = i0; i < i1; i++) XNN_FN(front_image)(jb, buf, work, i, last);
     }
 }
+
+#undef FRONT_CLAIM
 
 /* outs[l] (m, out_l) where given; chunks of plan->rows rows */
 int XNN_FN(xnn_network_forward)(void *const *outs, const xnn_plan *plan, void *arena,
@@ -155,6 +172,7 @@ int XNN_FN(xnn_network_forward)(void *const *outs, const xnn_plan *plan, void *a
             jb.slices = (char *)xnn_plan_at(arena, plan->front);
             jb.X = in, jb.nodes = nodes, jb.f = f, jb.mc = mc, jb.T = (size_t)threads;
             jb.slice = plan->front_slice, jb.buf = plan->front_buf, jb.status = XNN_OK;
+            xnn_atomic_store(&jb.next, 0);
             xnn_parallel_for(XNN_FN(front_slice), &jb, jb.T, threads);
             if (jb.status != XNN_OK) return jb.status;
             in = jb.Y;
