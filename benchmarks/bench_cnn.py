@@ -390,15 +390,19 @@ def _one_conv(model, l):
     return one
 
 
-def rotated_medians(fns, repeats, warmup=2):
-    """{name: median seconds}: the calls take turns, one timing each per round,
-    so that a change of the machine's load falls on all of them alike."""
+def rotated_medians(fns, repeats, warmup=2, pause=0.0):
+    """{name: median seconds}: the calls take turns, one timing each per round
+    (each after `pause` seconds: the other library's idle threads stop
+    spinning), so that a change of the machine's load falls on all of them
+    alike."""
     for f in fns.values():
         for _ in range(warmup):
             f()
     times = {k: [] for k in fns}
     for _ in range(repeats):
         for k, f in fns.items():
+            if pause:
+                time.sleep(pause)
             times[k].extend(timings(f, 1, warmup=0))
     return {k: float(np.median(v)) for k, v in times.items()}
 
@@ -501,21 +505,6 @@ def trained(name, X, y, rows, cache={}):
     return cache[key]
 
 
-def alternated(fns, repeats, pause=PAUSE):
-    """{name: median seconds} of fns taking turns (one warm-up call each,
-    then one timed call per round, each after a pause), so that a drift of
-    the machine's speed falls on all of them alike."""
-    for f in fns.values():
-        f()
-    times = {k: [] for k in fns}
-    for _ in range(repeats):
-        for k, f in fns.items():
-            if pause:
-                time.sleep(pause)
-            times[k].extend(timings(f, 1, warmup=0))
-    return {k: float(np.median(v)) for k, v in times.items()}
-
-
 def forward_rows(models, X, repeats=5, n_lat=LATENCY_CALLS):
     """(forward rows, cross-check rows): predict_proba of X against PyTorch
     in batches of PEER_BATCH (the two taking turns), one image's latency."""
@@ -534,8 +523,8 @@ def forward_rows(models, X, repeats=5, n_lat=LATENCY_CALLS):
             tm.eval()
             fwd = torch_forward(tm)
             Xt, xt1 = torch.from_numpy(X), torch.from_numpy(x1)
-            t = alternated({"xnn": lambda: model.predict_proba(X), "torch": lambda: fwd(Xt)},
-                           repeats)
+            t = rotated_medians({"xnn": lambda: model.predict_proba(X),
+                                 "torch": lambda: fwd(Xt)}, repeats, warmup=1, pause=PAUSE)
             tx, tt = t["xnn"], t["torch"]
         else:
             tx = median_time(lambda: model.predict_proba(X), repeats)
@@ -591,17 +580,22 @@ def explain_rows(model, X, rate, repeats=3, n_lat=LATENCY_CALLS, layer=CAM_LAYER
         "grad-cam": lambda A: E.grad_cam(model, A, layer=layer),
         "lrp-epf": lambda A: E.lrp(model, A, composite="epsilon-plus-flat"),
     }
-    xr = {k: add(k, "xnn", m, median_time(lambda: f(X), repeats),
+    zennit = import_zennit()
+    try:
+        import torch
+        from captum.attr import LayerAttribution, LayerGradCam, Saliency
+        captum = True
+    except ImportError:
+        captum = False
+    # a method with a peer is timed in turns with it (peer() below); alone otherwise
+    paired = {"saliency": captum, "grad-cam": captum, "lrp-epf": captum and zennit is not None}
+    xr = {k: add(k, "xnn", m, float("nan") if paired[k] else median_time(lambda: f(X), repeats),
                  median_us(lambda: f(x1), n_lat)) for k, f in ours.items()}
     floor_rows = [{"method": k, "MFLOP per image": f / 1e6,
                    f"floor s, {m} images": f * m / (rate["xnn"] * 1e9),
                    "floor us, 1 image": f / (rate["xnn"] * 1e9) * 1e6, "counted": what}
                   for k, (f, what) in fl.items()]
-    zennit = import_zennit()
-    try:
-        import torch
-        from captum.attr import LayerAttribution, LayerGradCam, Saliency
-    except ImportError:
+    if not captum:
         return rows, floor_rows, checks
     tm, out_of = torch_net(model)
     tm.eval()
@@ -629,7 +623,8 @@ def explain_rows(model, X, rate, repeats=3, n_lat=LATENCY_CALLS, layer=CAM_LAYER
     def peer(method, impl, f):
         # xnn's call and the peer's take turns; xnn's row gets its figure
         # from these rounds
-        t = alternated({"xnn": lambda: ours[method](X), impl: lambda: f(Xt, Tt)}, repeats)
+        t = rotated_medians({"xnn": lambda: ours[method](X), impl: lambda: f(Xt, Tt)}, repeats,
+                            warmup=1, pause=PAUSE)
         ref = xr[method]
         ref["seconds"], ref["images/s"] = t["xnn"], m / t["xnn"]
         ref["floor GFLOP/s"] = fl[method][0] * m / t["xnn"] / 1e9

@@ -81,10 +81,15 @@ static int XNN_FN(threads_of)(const xnn_plan *plan)
 }
 
 /* whether node l and the max pooling after it (before node `end`) run as
-   one pass: op's pool_forward */
-static int XNN_FN(pool_next)(const XNN_FN(xnn_op) *op, const xnn_node *nodes, size_t l, size_t end)
+   one pass (op's pool_forward); in training (train) only where the
+   backward never reads node l's output: without dropout, its activation
+   ReLU (whose derivative the pooling's arg-max carries) or linear */
+static int XNN_FN(pool_next)(const XNN_FN(xnn_op) *op, const xnn_node *nodes, size_t l, size_t end,
+                             int train)
 {
-    return l + 1 < end && op->pool_ok && op->pool_ok(&nodes[l], &nodes[l + 1]);
+    const xnn_node *a = &nodes[l];
+    if (train && (a->keep < 1 || (a->act != XNN_ACT_RELU && a->act != XNN_ACT_LINEAR))) return 0;
+    return l + 1 < end && op->pool_ok && op->pool_ok(a, &nodes[l + 1]);
 }
 
 /* The leading nodes [0, f) of a forward, image by image: each of the T
@@ -102,24 +107,24 @@ typedef struct {
     const XNN_T *X;
     const xnn_node *nodes;
     size_t f, mc, T, slice, buf;
+    size_t in0, outf, last;     /* a row of X and of Y; the last node that computes */
     XNN_ATOMIC_SIZE next;       /* the first image not yet claimed */
     int status;                 /* written by slices on failure only */
 } XNN_FN(front_job);
 
 /* image i through the front's nodes [0, last) in the two buffers */
-static void XNN_FN(front_image)(XNN_FN(front_job) *jb, XNN_T *const buf[2], void *work, size_t i,
-                                size_t last)
+static void XNN_FN(front_image)(XNN_FN(front_job) *jb, XNN_T *const buf[2], void *work, size_t i)
 {
-    const size_t in0 = xnn_node_in(&jb->nodes[0]), outf = xnn_node_out(&jb->nodes[jb->f - 1]);
-    const XNN_T *in = jb->X + i * in0;
+    const size_t last = jb->last;
+    const XNN_T *in = jb->X + i * jb->in0;
     int k = 0;                  /* the buffer the next output goes to */
     for (size_t l = 0; l < last; l++) {
         const xnn_node *a = &jb->nodes[l];
         if (a->op == XNN_OP_FLATTEN) continue;
         const XNN_FN(xnn_op) *op = XNN_FN(xnn_op_get)(a->op);
-        const int pooled = XNN_FN(pool_next)(op, jb->nodes, l, last);
+        const int pooled = XNN_FN(pool_next)(op, jb->nodes, l, last, 0);
         l += (size_t)pooled;
-        XNN_T *y = l + 1 == last ? jb->Y + i * outf : buf[k];
+        XNN_T *y = l + 1 == last ? jb->Y + i * jb->outf : buf[k];
         const int st = pooled ? op->pool_forward(y, NULL, work, in, a, a + 1, 1, 1)
                               : op->forward(y, NULL, NULL, work, in, a, 0, 1, 1);
         if (st != XNN_OK) jb->status = st;
@@ -134,13 +139,11 @@ static void XNN_FN(front_slice)(void *p, size_t t)
     char *slice = jb->slices + t * jb->slice;
     XNN_T *const buf[2] = {(XNN_T *)slice, (XNN_T *)(slice + jb->buf)};
     void *work = slice + 2 * jb->buf;
-    size_t last = jb->f;        /* the last node that computes (not a flatten) */
-    while (last > 0 && jb->nodes[last - 1].op == XNN_OP_FLATTEN) last--;
     for (;;) {
         const size_t i0 = xnn_atomic_add_size(&jb->next, FRONT_CLAIM);
         if (i0 >= jb->mc) break;
         const size_t i1 = jb->mc - i0 < FRONT_CLAIM ? jb->mc : i0 + FRONT_CLAIM;
-        for (size_t i = i0; i < i1; i++) XNN_FN(front_image)(jb, buf, work, i, last);
+        for (size_t i = i0; i < i1; i++) XNN_FN(front_image)(jb, buf, work, i);
     }
 }
 
@@ -172,6 +175,8 @@ int XNN_FN(xnn_network_forward)(void *const *outs, const xnn_plan *plan, void *a
             jb.slices = (char *)xnn_plan_at(arena, plan->front);
             jb.X = in, jb.nodes = nodes, jb.f = f, jb.mc = mc, jb.T = (size_t)threads;
             jb.slice = plan->front_slice, jb.buf = plan->front_buf, jb.status = XNN_OK;
+            jb.in0 = in0, jb.outf = out, jb.last = f;
+            while (jb.last > 0 && nodes[jb.last - 1].op == XNN_OP_FLATTEN) jb.last--;
             xnn_atomic_store(&jb.next, 0);
             xnn_parallel_for(XNN_FN(front_slice), &jb, jb.T, threads);
             if (jb.status != XNN_OK) return jb.status;
@@ -183,7 +188,7 @@ int XNN_FN(xnn_network_forward)(void *const *outs, const xnn_plan *plan, void *a
             const XNN_FN(xnn_op) *op = XNN_FN(xnn_op_get)(a->op);
             /* a node and its max pooling in one pass, where its own output
                is not asked for */
-            const int pooled = !(outs && outs[l]) && XNN_FN(pool_next)(op, nodes, l, n);
+            const int pooled = !(outs && outs[l]) && XNN_FN(pool_next)(op, nodes, l, n, 0);
             l += (size_t)pooled;
             const size_t out = xnn_node_out(&nodes[l]);
             XNN_T *Y = outs && outs[l] ? (XNN_T *)outs[l] + r0 * out : AT(plan->node[l].y);
@@ -215,12 +220,7 @@ static int XNN_FN(step_chunk)(double stats[3], const xnn_plan *plan, void *arena
     for (size_t l = 0; l < n; l++) {
         const xnn_node *a = &nodes[l];
         const XNN_FN(xnn_op) *op = XNN_FN(xnn_op_get)(a->op);
-        /* a node and its max pooling in one pass where the backward never
-           reads the node's output: without dropout, its activation ReLU
-           (whose derivative the pooling's arg-max carries) or linear */
-        const int pooled = plan->node[l].d == XNN_PLAN_NONE &&
-                           (a->act == XNN_ACT_RELU || a->act == XNN_ACT_LINEAR) &&
-                           XNN_FN(pool_next)(op, nodes, l, n);
+        const int pooled = XNN_FN(pool_next)(op, nodes, l, n, 1);
         l += (size_t)pooled;
         const xnn_plan_node *pn = &plan->node[l];
         XNN_T *y = AT(pn->y);
