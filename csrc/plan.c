@@ -160,7 +160,7 @@ int xnn_plan_make(xnn_plan *plan, const xnn_node *nodes, size_t n, size_t max_ro
     plan->scratch_bytes = scratch;
     off += align64(scratch);
     /* a forward's leading image-local nodes, one image at a time */
-    size_t front = 0, widest = 0, image = 0;
+    size_t front = 0, widest = 0, image = 0, prep = 0;
     int conv = 0;
     while (flags == 0 && front < n && nodes[front].op != XNN_OP_DENSE) {
         const xnn_node *a = &nodes[front++];
@@ -168,12 +168,15 @@ int xnn_plan_make(xnn_plan *plan, const xnn_node *nodes, size_t n, size_t max_ro
         if (xnn_node_out(a) > widest) widest = xnn_node_out(a);
         const size_t s = xnn_op_scratch_bytes(a, 1, 0, 1, elem);
         if (s > image) image = s;
+        prep += align64(xnn_op_prep_bytes(a, elem));
     }
     plan->front_n = conv ? front : 0;
     plan->front = plan->front_n ? off : XNN_PLAN_NONE;
     plan->front_buf = align64(widest * elem);
     plan->front_slice = 2 * plan->front_buf + align64(image);
     if (plan->front_n) off += (size_t)threads * plan->front_slice;
+    plan->front_prep = plan->front_n ? off : XNN_PLAN_NONE;
+    if (plan->front_n) off += prep;
     plan->bytes = off + 64;
     return XNN_OK;
 }

@@ -171,8 +171,9 @@ typedef struct xnn_plan {
        when they hold a convolution, run one image at a time on each
        thread (train/step.c), in `threads` slices of front_slice bytes at
        front: two buffers of the widest of their outputs, then the scratch
-       of one image */
-    size_t front_n, front, front_slice, front_buf;
+       of one image; and, at front_prep, the weights their ops prepare
+       once for all the images (layers/op_typed.h) */
+    size_t front_n, front, front_slice, front_buf, front_prep;
     size_t bytes;               /* size of the arena */
     xnn_plan_node node[];       /* n of them */
 } xnn_plan;

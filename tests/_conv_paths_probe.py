@@ -1,7 +1,7 @@
 """Run by test_conv_paths.py in a fresh process (XNN_CONV is read once per
 process): the convolution's forward, dX, dW, db and transpose on every
 stride-1 case of test_conv.py, each instruction set, both dtypes, 1 and 2
-threads; the results saved to the .npz file named by argv[1]."""
+threads (and one image alone); the results saved to the .npz file named by argv[1]."""
 import sys
 
 import numpy as np
@@ -39,4 +39,6 @@ for ci, (C, H, W, O, k, s, p) in enumerate(CONV_CASES):
                 out[key + "-Y"], out[key + "-dX"], out[key + "-dW"], out[key + "-db"] = Y, dX, dW, db
                 out[key + "-X"], out[key + "-dZ"] = X, dZ
                 out[key + "-W"], out[key + "-b"] = Wt, b
+                # one image: the threads split its output channels
+                out[key + "-Y1"] = _core.node_forward(net, 0, X[:1], 1)[0]
 np.savez(sys.argv[1], isas=np.array(isas), **out)

@@ -341,21 +341,26 @@ def test_batch_equals_rows(rng):
 
 def pooled_twin(rng, bias=0.1):
     """conv+maxpool pairs of every kind the forward fuses: relu 2x2/2 with
-    and without bias, tanh 3x3/2, linear 2x2/1, then a strided conv (no
-    fusion) before the dense layers, on (1, 20, 20)"""
-    return [{"op": "conv2d", "W": w(rng, (7, 1, 3, 3), 9), "b": bias * rng.normal(size=7),
+    and without bias, as direct sums and as Winograd tiles (odd output:
+    the last row and column dropped), tanh 3x3/2 from Winograd tiles (odd
+    channel counts), linear 2x2/1, then a strided conv (no fusion) before
+    the dense layers, on (1, 22, 22)"""
+    return [{"op": "conv2d", "W": w(rng, (8, 1, 3, 3), 9), "b": bias * rng.normal(size=8),
              "act": "relu", "stride": 1, "padding": 1},
             {"op": "maxpool2d", "kernel": 2},
-            {"op": "conv2d", "W": w(rng, (5, 7, 3, 3), 63), "b": None,
-             "act": "tanh", "stride": 1, "padding": 0},
+            {"op": "conv2d", "W": w(rng, (10, 8, 3, 3), 72), "b": None,
+             "act": "relu", "stride": 1, "padding": 0},
+            {"op": "maxpool2d", "kernel": 2},
+            {"op": "conv2d", "W": w(rng, (9, 10, 3, 3), 90), "b": bias * rng.normal(size=9),
+             "act": "tanh", "stride": 1, "padding": 1},
             {"op": "maxpool2d", "kernel": 3, "stride": 2},
-            {"op": "conv2d", "W": w(rng, (6, 5, 2, 2), 20), "b": bias * rng.normal(size=6),
+            {"op": "conv2d", "W": w(rng, (6, 9, 2, 2), 36), "b": bias * rng.normal(size=6),
              "act": "linear", "stride": 1, "padding": 1},
             {"op": "maxpool2d", "kernel": 2, "stride": 1},
             {"op": "conv2d", "W": w(rng, (4, 6, 3, 3), 54), "b": bias * rng.normal(size=4),
              "act": "relu", "stride": 2, "padding": 1},
             {"op": "flatten"},
-            {"op": "dense", "W": w(rng, (16, 5), 16), "b": bias * rng.normal(size=5),
+            {"op": "dense", "W": w(rng, (4, 5), 4), "b": bias * rng.normal(size=5),
              "act": "softmax"}]
 
 
@@ -368,7 +373,7 @@ def test_forward_paths_equal_node_by_node(name, dtype, rng):
     output, so it runs each node alone over the batch: the same bits for
     the same rows at every thread count, and the twin's values"""
     if name == "pooled":
-        net, shape = pooled_twin(rng), (1, 20, 20)
+        net, shape = pooled_twin(rng), (1, 22, 22)
         model = model_of(net, shape, np.dtype(dtype).name)
     else:
         net, model, shape = built(name, rng, dtype)

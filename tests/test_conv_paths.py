@@ -1,9 +1,11 @@
-"""The convolution's two paths, forced in turn with XNN_CONV (read once per
-process, so each runs in its own process): the unfolding + GEMM path and
-the direct path each against the NumPy twin on every stride-1 case of
-test_conv.py; both give the same bits on every thread count, and the
-direct path the same bits on AVX2 and AVX-512 (one C body, the same lanes
-and fused multiply-adds; the portable loops round each product apart)."""
+"""The convolution's paths, forced in turn with XNN_CONV (read once per
+process, so each runs in its own process): the unfolding + GEMM path, the
+direct path and Winograd tiles (every 3x3 forward; the rest direct) each
+against the NumPy twin on every stride-1 case of test_conv.py; each gives
+the same bits on every thread count and for an image alone or in a batch,
+and the direct path and the tiles the same bits on AVX2 and AVX-512 (one C
+body, the same lanes and fused multiply-adds; the portable loops round
+each product apart)."""
 import os
 import subprocess
 import sys
@@ -20,7 +22,7 @@ from test_conv import CONV_CASES
 HERE = Path(__file__).resolve().parent
 
 
-@pytest.fixture(scope="module", params=["gemm", "direct"])
+@pytest.fixture(scope="module", params=["gemm", "direct", "winograd"])
 def path_results(request, tmp_path_factory):
     out = tmp_path_factory.mktemp("conv") / f"{request.param}.npz"
     env = dict(os.environ, XNN_CONV=request.param,
@@ -65,11 +67,15 @@ def test_threads_change_no_bit_and_the_direct_path_none_across_vector_isas(path_
     vector = [i for i in isas if i != "ref"]
     for ci, _ in _cases():
         for dt in ("float32", "float64"):
+            for isa in isas:
+                for threads in (1, 2):
+                    key = f"{ci}-{dt}-{isa}-{threads}"
+                    np.testing.assert_array_equal(res[key + "-Y1"], res[key + "-Y"][:1])
             for what in ("Y", "dX", "dW", "db"):
                 for isa in isas:
                     np.testing.assert_array_equal(res[f"{ci}-{dt}-{isa}-2-{what}"],
                                                   res[f"{ci}-{dt}-{isa}-1-{what}"])
-                if mode == "direct":
+                if mode != "gemm":
                     for isa in vector[1:]:
                         np.testing.assert_array_equal(res[f"{ci}-{dt}-{isa}-1-{what}"],
                                                       res[f"{ci}-{dt}-{vector[0]}-1-{what}"])

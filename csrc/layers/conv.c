@@ -56,12 +56,14 @@
 
 /* unfolded input of a group, in bytes */
 #define GROUP_BYTES (512u * 1024u)
+/* the fewest input and output channels for Winograd tiles by default */
+#define WINO_MIN_C 8
 
 static size_t align64(size_t b) { return (b + 63) & ~(size_t)63; }
 
 /* ---- which path ---- */
 
-enum { CONV_AUTO = 0, CONV_GEMM = 1, CONV_DIRECT = 2 };
+enum { CONV_AUTO = 0, CONV_GEMM = 1, CONV_DIRECT = 2, CONV_WINOGRAD = 3 };
 static XNN_ATOMIC_INT g_conv_mode = -1;
 
 static int conv_mode(void)
@@ -72,6 +74,7 @@ static int conv_mode(void)
         mode = CONV_AUTO;
         if (env && strcmp(env, "gemm") == 0) mode = CONV_GEMM;
         if (env && strcmp(env, "direct") == 0) mode = CONV_DIRECT;
+        if (env && strcmp(env, "winograd") == 0) mode = CONV_WINOGRAD;
         xnn_atomic_store(&g_conv_mode, mode);
     }
     return mode;
@@ -140,6 +143,81 @@ static direct_geo direct_of(const xnn_node *n, size_t elem)
     g.slice = (fwd > dx ? fwd : dx) + align64(C * kh * kw * elem);
     g.shared = 2 * align64(O * C * kh * kw * elem);
     return g;
+}
+
+/* ---- Winograd F(2x2, 3x3) ----
+ *
+ * A 3x3 stride-1 convolution (padding 0 to 2) as 2x2 tiles of output, each
+ * from the 4x4 tile of the padded input at twice its tile coordinates:
+ *
+ *   y (2, 2) = A^T [ sum over c of (G g_oc G^T) .* (B^T d_c B) ] A
+ *
+ *   G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
+ *   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],  A^T = [1 1 1 0; 0 1 -1 -1]
+ *
+ * The 16 products .* of a tile become 16 matrix products over the
+ * channels, M_xi (O, tiles) = U_xi (O, C) V_xi (C, tiles), run by the
+ * direct path's inner loops as 1x1 convolutions (gemm/conv_body.h: every
+ * sum over the channels in order, one lane per tile): 16 C O multiply-adds
+ * a tile instead of 36 C O, for 4 outputs. The transforms are fixed sums
+ * and differences (the halvings of G are exact), each tile and output
+ * position computed alone, so the bits do not depend on the thread count
+ * or on how many images or tiles go through together; they round
+ * otherwise than the direct sums (measured against the float64 twin: see
+ * README). Before a max pooling only the tiles it reads are made. */
+
+/* whether node n's forward runs as Winograd tiles: 3x3, stride 1 (and
+   padding 0 to 2), with channels enough for the 16 products to pay */
+static int wino_fwd(const xnn_node *n)
+{
+    if (n->kh != 3 || n->kw != 3 || !direct_fwd(n)) return 0;
+    const int mode = conv_mode();
+    if (mode == CONV_WINOGRAD) return 1;
+    return mode == CONV_AUTO && n->in_c >= WINO_MIN_C && n->out_c >= WINO_MIN_C;
+}
+
+typedef struct {
+    size_t th, tw, T;     /* tiles of one image: rows, columns, all */
+    size_t Op;            /* O rounded up to whole blocks of lanes */
+    size_t Hp, Wp;        /* the padded image, channels last: (Hp, Wp, C) */
+    size_t v, mo, tmp, po;  /* in a slice: V (16, T, C), M (16, T, Op), a tile's
+                               outputs (4, Op), planes (O, 2 th, 2 tw) */
+    size_t slice, shared; /* bytes of a slice; of U (16, C, Op) before the slices */
+} wino_geo;
+
+/* the tiles for all the output, or (p not NULL) for the rows and columns
+   the max pooling p reads */
+static wino_geo wino_of(const xnn_node *n, const xnn_node *p, size_t elem)
+{
+    wino_geo g;
+    const size_t C = n->in_c, O = n->out_c;
+    size_t rows = n->out_h, cols = n->out_w;
+    if (p) {
+        rows = (p->out_h - 1) * p->sh + p->kh;
+        cols = (p->out_w - 1) * p->sw + p->kw;
+    }
+    g.th = (rows + 1) / 2, g.tw = (cols + 1) / 2, g.T = g.th * g.tw;
+    g.Op = round_q(O, elem);
+    g.Hp = 2 * g.th + 2, g.Wp = 2 * g.tw + 2;
+    g.v = align64(g.Hp * g.Wp * C * elem);
+    g.mo = g.v + align64(16 * g.T * C * elem);
+    g.tmp = g.mo + align64(16 * g.T * g.Op * elem);
+    g.po = g.tmp + align64(4 * g.Op * elem);
+    g.slice = g.po + align64(O * 4 * g.T * elem);
+    g.shared = align64(16 * C * g.Op * elem);
+    return g;
+}
+
+/* whether pooling p reads each 2 x 2 tile as one window */
+static int wino_tile_pool(const xnn_node *p)
+{
+    return p && p->kh == 2 && p->kw == 2 && p->sh == 2 && p->sw == 2;
+}
+
+/* bytes of the Winograd weights U (0: node n's forward has no tiles) */
+static size_t prep_bytes_of(const xnn_node *n, size_t elem)
+{
+    return wino_fwd(n) ? wino_of(n, NULL, elem).shared : 0;
 }
 
 typedef struct {
@@ -220,9 +298,13 @@ size_t xnn_conv_scratch_bytes(const xnn_node *n, size_t m, int flags, int thread
 {
     const size_t T = (size_t)(threads > 0 ? threads : 1);
     size_t direct = 0, gemm = 0;
+    if (wino_fwd(n)) {
+        const wino_geo g = wino_of(n, NULL, elem);
+        direct = g.shared + T * g.slice;
+    }
     if (direct_fwd(n)) {
         const direct_geo g = direct_of(n, elem);
-        direct = g.shared + T * g.slice;
+        if (g.shared + T * g.slice > direct) direct = g.shared + T * g.slice;
     }
     if (!use_direct(n)) {
         conv_scratch s = scratch_of(n, m, flags, elem);
@@ -429,9 +511,46 @@ typedef struct {
     int32_t *arg;              /* and that pooling's arg-max, or NULL */
     const XNN_FN(xnn_gemm_cfg) *cfg;
     direct_geo g;
+    wino_geo wg;               /* Winograd tiles: their geometry and */
+    XNN_T *U;                  /* transformed weights (16, O, C) */
+    int own_u;                 /* each slice transforms its channels' U first */
     size_t m, slices, blocks;
     int act, absolute;
 } XNN_FN(direct_job);
+
+/* channel o of image i from its wide plane w (rows ld apart): Y = act(w +
+   b) and Z = w + b (when Z), or Y = the max pooling of act(w + b) and its
+   arg-max (when arg); w is overwritten */
+static void XNN_FN(finish_plane)(const XNN_FN(direct_job) *jb, size_t i, size_t o, XNN_T *w,
+                                 size_t ld)
+{
+    const xnn_node *n = jb->n;
+    const size_t O = n->out_c, P = n->out_h * n->out_w, out = O * P;
+    const XNN_T *bo = jb->b ? jb->b + o : NULL;
+    if (jb->pool) {
+        /* pooled straight from the wide rows */
+        const size_t pp = xnn_node_out(jb->pool) / O;
+        XNN_T *yo = jb->out + (i * O + o) * pp;
+        if (!jb->arg && (jb->act == XNN_ACT_RELU || jb->act == XNN_ACT_LINEAR)) {
+            /* z + b and the ReLU never decrease and the sums are never -0, so
+               the maximum of act(z + b) is act(max z + b): the same values,
+               on a quarter of them (the arg-max of training may not move) */
+            XNN_FN(xnn_maxpool_plane)(yo, NULL, w, ld, jb->pool);
+            XNN_FN(wide_act)(yo, pp, bo, jb->act);
+        } else {
+            /* the rows and columns the pooling reads */
+            const size_t rows = (jb->pool->out_h - 1) * jb->pool->sh + jb->pool->kh;
+            const size_t cols = (jb->pool->out_w - 1) * jb->pool->sw + jb->pool->kw;
+            XNN_FN(wide_act)(w, (rows - 1) * ld + cols, bo, jb->act);
+            XNN_FN(xnn_maxpool_plane)(yo, jb->arg ? jb->arg + (i * O + o) * pp : NULL, w, ld,
+                                      jb->pool);
+        }
+    } else {
+        XNN_FN(wide_out)(jb->out + i * out + o * P,
+                         jb->Z && jb->Z != jb->out ? jb->Z + i * out + o * P : NULL, w, ld,
+                         n->out_h, n->out_w, bo, jb->act);
+    }
+}
 
 /* forward of the items [I t / T, I (t + 1) / T), item = image i times
    chunk cb of nb of the output channels (nb > 1 when there are fewer
@@ -441,8 +560,8 @@ static void XNN_FN(direct_fwd_slice)(void *p, size_t t)
     XNN_FN(direct_job) *jb = (XNN_FN(direct_job) *)p;
     const xnn_node *n = jb->n;
     const direct_geo *g = &jb->g;
-    const size_t O = n->out_c, Ho = n->out_h, Wo = n->out_w, P = Ho * Wo;
-    const size_t in = n->in_c * n->in_h * n->in_w, out = O * P, K = n->in_c * n->kh * n->kw;
+    const size_t O = n->out_c;
+    const size_t in = n->in_c * n->in_h * n->in_w, K = n->in_c * n->kh * n->kw;
     char *slice = jb->work + g->shared + t * g->slice;
     XNN_T *xp = (XNN_T *)slice, *yw = (XNN_T *)(slice + align64(g->xlen * sizeof(XNN_T)));
     const size_t nb = jb->blocks, items = jb->m * nb;
@@ -459,30 +578,8 @@ static void XNN_FN(direct_fwd_slice)(void *p, size_t t)
         }
         jb->cfg->conv_wide(yw, g->nq, xp, g->ldx, g->Wp, jb->W + o0 * K, o1 - o0, n->in_c, n->kh,
                            n->kw, g->nq);
-        for (size_t o = o0; o < o1; o++) {
-            XNN_T *w = yw + (o - o0) * g->nq;
-            const XNN_T *bo = jb->b ? jb->b + o : NULL;
-            if (jb->pool) {
-                /* pooled straight from the wide rows */
-                const size_t pp = xnn_node_out(jb->pool) / O;
-                XNN_T *yo = jb->out + (i * O + o) * pp;
-                if (!jb->arg && (jb->act == XNN_ACT_RELU || jb->act == XNN_ACT_LINEAR)) {
-                    /* z + b and the ReLU never decrease and the sums are never -0, so
-                       the maximum of act(z + b) is act(max z + b): the same values,
-                       on a quarter of them (the arg-max of training may not move) */
-                    XNN_FN(xnn_maxpool_plane)(yo, NULL, w, g->Wp, jb->pool);
-                    XNN_FN(wide_act)(yo, pp, bo, jb->act);
-                } else {
-                    XNN_FN(wide_act)(w, (Ho - 1) * g->Wp + Wo, bo, jb->act);
-                    XNN_FN(xnn_maxpool_plane)(yo, jb->arg ? jb->arg + (i * O + o) * pp : NULL,
-                                              w, g->Wp, jb->pool);
-                }
-            } else {
-                XNN_FN(wide_out)(jb->out + i * out + o * P,
-                                 jb->Z && jb->Z != jb->out ? jb->Z + i * out + o * P : NULL, w,
-                                 g->Wp, Ho, Wo, bo, jb->act);
-            }
-        }
+        for (size_t o = o0; o < o1; o++)
+            XNN_FN(finish_plane)(jb, i, o, yw + (o - o0) * g->nq, g->Wp);
     }
 }
 
@@ -559,20 +656,227 @@ static size_t XNN_FN(slices_of)(size_t work, int threads)
     return t < work ? t : (work ? work : 1);
 }
 
+/* ---- Winograd tiles ---- */
+
+/* U[xi][c][o] = (G g G^T)[xi] of g = W[o][c] (3, 3) for o in [o0, o1),
+   rows Op long (the lanes from O to Op zero, made with the last channel) */
+static void XNN_FN(wino_weights)(XNN_T *restrict U, const XNN_T *W, size_t O, size_t Op,
+                                 size_t C, size_t o0, size_t o1)
+{
+    const XNN_T h = (XNN_T)0.5;
+    const size_t cs = C * Op;
+    for (size_t c = 0; c < C; c++)
+        for (size_t o = o0; o < o1; o++) {
+            const XNN_T *g = W + (o * C + c) * 9;
+            XNN_T a[4][3];   /* G g */
+            for (int j = 0; j < 3; j++) {
+                a[0][j] = g[j];
+                a[1][j] = (g[j] + g[3 + j] + g[6 + j]) * h;
+                a[2][j] = (g[j] - g[3 + j] + g[6 + j]) * h;
+                a[3][j] = g[6 + j];
+            }
+            XNN_T *u = U + c * Op + o;
+            for (int i = 0; i < 4; i++) {   /* (G g) G^T */
+                u[(4 * i + 0) * cs] = a[i][0];
+                u[(4 * i + 1) * cs] = (a[i][0] + a[i][1] + a[i][2]) * h;
+                u[(4 * i + 2) * cs] = (a[i][0] - a[i][1] + a[i][2]) * h;
+                u[(4 * i + 3) * cs] = a[i][2];
+            }
+        }
+    if (o1 == O)
+        for (int xi = 0; xi < 16; xi++)
+            for (size_t c = 0; c < C; c++)
+                for (size_t o = O; o < Op; o++) U[xi * cs + c * Op + o] = 0;
+}
+
+/* xh (Hp, Wp, C) = image x (C, H, W) zero-padded, channels last (the rows
+   and columns past the tiles left out) */
+static void XNN_FN(wino_pad)(XNN_T *restrict xh, const XNN_T *restrict x, const xnn_node *n,
+                             const wino_geo *g)
+{
+    const size_t C = n->in_c, H = n->in_h, W = n->in_w;
+    memset(xh, 0, g->Hp * g->Wp * C * sizeof(XNN_T));
+    const size_t h1 = H + n->ph < g->Hp ? H : g->Hp - n->ph;
+    const size_t w1 = W + n->pw < g->Wp ? W : g->Wp - n->pw;
+    for (size_t h = 0; h < h1; h++)
+        for (size_t w = 0; w < w1; w++) {
+            XNN_T *d = xh + ((h + n->ph) * g->Wp + w + n->pw) * C;
+            const XNN_T *s = x + h * W + w;
+            for (size_t c = 0; c < C; c++) d[c] = s[c * H * W];
+        }
+}
+
+/* V[xi][tile][c] = (B^T d B)[xi] of each tile's 4 x 4 input d of channel c */
+static void XNN_FN(wino_input)(XNN_T *restrict V, const XNN_T *restrict xh, size_t C,
+                               const wino_geo *g)
+{
+    const size_t vs = g->T * C, rs = g->Wp * C;
+    for (size_t ty = 0; ty < g->th; ty++)
+        for (size_t tx = 0; tx < g->tw; tx++) {
+            const XNN_T *d = xh + (2 * ty * g->Wp + 2 * tx) * C;
+            XNN_T *v = V + (ty * g->tw + tx) * C;
+            for (size_t c = 0; c < C; c++) {
+                XNN_T r[4][4];   /* B^T d */
+                for (int j = 0; j < 4; j++) {
+                    const XNN_T d0 = d[j * C + c], d1 = d[rs + j * C + c],
+                                d2 = d[2 * rs + j * C + c], d3 = d[3 * rs + j * C + c];
+                    r[0][j] = d0 - d2;
+                    r[1][j] = d1 + d2;
+                    r[2][j] = d2 - d1;
+                    r[3][j] = d1 - d3;
+                }
+                for (int k = 0; k < 4; k++) {   /* (B^T d) B */
+                    v[(4 * k + 0) * vs + c] = r[k][0] - r[k][2];
+                    v[(4 * k + 1) * vs + c] = r[k][1] + r[k][2];
+                    v[(4 * k + 2) * vs + c] = r[k][2] - r[k][1];
+                    v[(4 * k + 3) * vs + c] = r[k][1] - r[k][3];
+                }
+            }
+        }
+}
+
+/* y[r][o] (4, lanes [o0, o1) of Op) = A^T M A of one tile, M[xi][o] at
+   m + xi ms + o, r = 2 a + e for the output (a, e) of the tile */
+static void XNN_FN(wino_output)(XNN_T *restrict y, const XNN_T *restrict m, size_t ms, size_t Op,
+                                size_t o0, size_t o1)
+{
+    for (size_t o = o0; o < o1; o++) {
+        XNN_T s[4], d[4];   /* A^T M */
+        for (int j = 0; j < 4; j++) {
+            const XNN_T m0 = m[j * ms + o], m1 = m[(4 + j) * ms + o], m2 = m[(8 + j) * ms + o],
+                        m3 = m[(12 + j) * ms + o];
+            s[j] = m0 + m1 + m2;
+            d[j] = m1 - m2 - m3;
+        }
+        y[o] = s[0] + s[1] + s[2];   /* (A^T M) A */
+        y[Op + o] = s[1] - s[2] - s[3];
+        y[2 * Op + o] = d[0] + d[1] + d[2];
+        y[3 * Op + o] = d[1] - d[2] - d[3];
+    }
+}
+
+/* channels [o0, o1) of chunk cb of nb: whole blocks of lanes */
+static void XNN_FN(wino_chunk)(size_t O, size_t cb, size_t nb, size_t *o0, size_t *o1)
+{
+    const size_t q = XNN_CONV_BYTES / sizeof(XNN_T), blocks = (O + q - 1) / q;
+    *o0 = q * (blocks * cb / nb);
+    *o1 = q * (blocks * (cb + 1) / nb);
+    if (*o1 > O) *o1 = O;
+}
+
+/* the forward of the items [I t / T, I (t + 1) / T) as Winograd tiles,
+   item = image i times chunk cb of nb of the output channels */
+static void XNN_FN(wino_slice)(void *p, size_t t)
+{
+    XNN_FN(direct_job) *jb = (XNN_FN(direct_job) *)p;
+    const xnn_node *n = jb->n;
+    const wino_geo *g = &jb->wg;
+    const size_t C = n->in_c, O = n->out_c, Op = g->Op, T = g->T;
+    const size_t in = C * n->in_h * n->in_w, ld = 2 * g->tw;
+    char *slice = jb->work + g->shared + t * g->slice;
+    XNN_T *xh = (XNN_T *)slice, *V = (XNN_T *)(slice + g->v), *M = (XNN_T *)(slice + g->mo);
+    XNN_T *y = (XNN_T *)(slice + g->tmp), *planes = (XNN_T *)(slice + g->po);
+    /* pooled from the tiles themselves: each tile one window, and the
+       maximum taken before the bias and activation (see finish_plane) */
+    const int tile_pool = wino_tile_pool(jb->pool) && !jb->arg &&
+                          (jb->act == XNN_ACT_RELU || jb->act == XNN_ACT_LINEAR);
+    const size_t nb = jb->blocks, items = jb->m * nb;
+    const size_t k0 = items * t / jb->slices, k1 = items * (t + 1) / jb->slices;
+    size_t ready = (size_t)-1;
+    for (size_t k = k0; k < k1; k++) {
+        const size_t i = k / nb, cb = k % nb;
+        size_t o0, o1;
+        XNN_FN(wino_chunk)(O, cb, nb, &o0, &o1);
+        if (o0 >= o1) continue;
+        if (jb->own_u) XNN_FN(wino_weights)(jb->U, jb->W, O, Op, C, o0, o1);
+        if (ready != i) {
+            XNN_FN(wino_pad)(xh, jb->in + i * in, n, g);
+            XNN_FN(wino_input)(V, xh, C, g);
+            ready = i;
+        }
+        const size_t nq = round_q(o1 - o0, sizeof(XNN_T));
+        for (int xi = 0; xi < 16; xi++)
+            jb->cfg->conv_wide(M + xi * T * Op + o0, Op, jb->U + xi * C * Op + o0, Op, 0,
+                               V + xi * T * C, T, C, 1, 1, nq);
+        for (size_t ty = 0; ty < g->th; ty++)
+            for (size_t tx = 0; tx < g->tw; tx++) {
+                const size_t tt = ty * g->tw + tx;
+                XNN_FN(wino_output)(y, M + tt * Op, T * Op, Op, o0, o1);
+                if (tile_pool) {
+                    XNN_T *yo = jb->out + i * O * T + tt;
+                    for (size_t o = o0; o < o1; o++) {
+                        const XNN_T a = y[o] > y[Op + o] ? y[o] : y[Op + o];
+                        const XNN_T e = y[2 * Op + o] > y[3 * Op + o] ? y[2 * Op + o] : y[3 * Op + o];
+                        XNN_T v = (a > e ? a : e) + (jb->b ? jb->b[o] : 0);
+                        if (jb->act == XNN_ACT_RELU) v = v < 0 ? 0 : v;
+                        yo[o * T] = v;
+                    }
+                    continue;
+                }
+                XNN_T *w = planes + 2 * ty * ld + 2 * tx;
+                for (size_t o = o0; o < o1; o++) {
+                    XNN_T *wo = w + o * 4 * T;
+                    wo[0] = y[o];
+                    wo[1] = y[Op + o];
+                    wo[ld] = y[2 * Op + o];
+                    wo[ld + 1] = y[3 * Op + o];
+                }
+            }
+        if (!tile_pool)
+            for (size_t o = o0; o < o1; o++)
+                XNN_FN(finish_plane)(jb, i, o, planes + o * 4 * T, ld);
+    }
+}
+
+typedef struct {
+    XNN_T *U;
+    const XNN_T *W;
+    size_t O, C, slices;
+} XNN_FN(wino_u_job);
+
+static void XNN_FN(wino_u_slice)(void *p, size_t t)
+{
+    XNN_FN(wino_u_job) *jb = (XNN_FN(wino_u_job) *)p;
+    size_t o0, o1;
+    XNN_FN(wino_chunk)(jb->O, t, jb->slices, &o0, &o1);
+    if (o0 < o1) XNN_FN(wino_weights)(jb->U, jb->W, jb->O, round_q(jb->O, sizeof(XNN_T)), jb->C, o0, o1);
+}
+
+/* U (16, O, C) of W, the output channels split among threads */
+static void XNN_FN(wino_prepare)(XNN_T *U, const XNN_T *W, const xnn_node *n, int threads)
+{
+    XNN_FN(wino_u_job) jb = {U, W, n->out_c, n->in_c, 0};
+    jb.slices = XNN_FN(slices_of)(n->out_c, threads);
+    xnn_parallel_for(XNN_FN(wino_u_slice), &jb, jb.slices, threads);
+}
+
+/* the forward (tiles: Winograd tiles where they apply, with U = prep when
+   not NULL) or the product (tiles 0: direct sums, whose rounding never
+   turns a sum of products of one sign to the other sign) */
 static int XNN_FN(conv_run)(XNN_T *Y, XNN_T *Z, void *work, const XNN_T *X, const XNN_T *W,
                             const XNN_T *b, int act, const xnn_node *n, const xnn_node *pool,
-                            int32_t *arg, int flags, int threads, size_t m)
+                            int32_t *arg, int flags, int threads, size_t m, int tiles,
+                            const XNN_T *prep)
 {
     if (direct_fwd(n)) {
         XNN_FN(direct_job) jb = {0};
         jb.out = Y, jb.Z = Z, jb.pool = pool, jb.arg = arg, jb.work = (char *)work, jb.in = X;
         jb.W = W;
         jb.b = b, jb.n = n, jb.cfg = XNN_FN(xnn_gemm_config)(xnn_isa()), jb.act = act, jb.m = m;
-        jb.g = direct_of(n, sizeof(XNN_T));
         const size_t T = (size_t)(threads > 0 ? threads : 1);
         /* fewer images than threads: split the output channels too */
         jb.blocks = m >= T ? 1 : (T + m - 1) / m;
         jb.slices = XNN_FN(slices_of)(m * jb.blocks, threads);
+        if (tiles && wino_fwd(n)) {
+            jb.wg = wino_of(n, pool, sizeof(XNN_T));
+            jb.U = prep ? (XNN_T *)prep : (XNN_T *)work;
+            /* one image: each slice's channels are its own */
+            jb.own_u = !prep && m == 1;
+            if (!prep && m > 1) XNN_FN(wino_prepare)(jb.U, W, n, threads);
+            xnn_parallel_for(XNN_FN(wino_slice), &jb, jb.slices, threads);
+            return XNN_OK;
+        }
+        jb.g = direct_of(n, sizeof(XNN_T));
         xnn_parallel_for(XNN_FN(direct_fwd_slice), &jb, jb.slices, threads);
         return XNN_OK;
     }
@@ -604,14 +908,14 @@ static int XNN_FN(conv_forward)(XNN_T *Y, XNN_T *Z, void *saved, void *work, con
 {
     (void)saved;
     return XNN_FN(conv_run)(Y, Z, work, X, (const XNN_T *)n->W, (const XNN_T *)n->b, n->act, n,
-                            NULL, NULL, flags, threads, m);
+                            NULL, NULL, flags, threads, m, 1, NULL);
 }
 
 static int XNN_FN(conv_product)(XNN_T *Z, void *work, const XNN_T *A, const XNN_T *W,
                                 const XNN_T *b, const xnn_node *n, int threads, size_t m)
 {
     return XNN_FN(conv_run)(Z, NULL, work, A, W, b, XNN_ACT_LINEAR, n, NULL, NULL, 0, threads,
-                            m);
+                            m, 0, NULL);
 }
 
 /* The backward over images [0, m), group by group: dX = fold(W^T dZ),
@@ -959,14 +1263,36 @@ static int XNN_FN(conv_pool_forward)(XNN_T *Y, void *saved, void *work, const XN
 {
     if (!XNN_FN(conv_pool_ok)(n, p)) return XNN_EINVAL;
     return XNN_FN(conv_run)(Y, NULL, work, X, (const XNN_T *)n->W, (const XNN_T *)n->b, n->act,
-                            n, p, (int32_t *)saved, 0, threads, m);
+                            n, p, (int32_t *)saved, 0, threads, m, 1, NULL);
+}
+
+/* ---- one image of many (the forward's front, train/step.c): the
+   weights' Winograd transform made once for them all ---- */
+
+static size_t XNN_FN(conv_prep_bytes)(const xnn_node *n)
+{
+    return prep_bytes_of(n, sizeof(XNN_T));
+}
+
+static void XNN_FN(conv_prepare)(void *prep, const xnn_node *n, int threads)
+{
+    if (wino_fwd(n)) XNN_FN(wino_prepare)((XNN_T *)prep, (const XNN_T *)n->W, n, threads);
+}
+
+static int XNN_FN(conv_image_forward)(XNN_T *Y, const void *prep, void *work, const XNN_T *X,
+                                      const xnn_node *n, const xnn_node *p)
+{
+    if (p && !XNN_FN(conv_pool_ok)(n, p)) return XNN_EINVAL;
+    return XNN_FN(conv_run)(Y, NULL, work, X, (const XNN_T *)n->W, (const XNN_T *)n->b, n->act,
+                            n, p, NULL, 0, 1, 1, 1, wino_fwd(n) ? (const XNN_T *)prep : NULL);
 }
 
 const XNN_FN(xnn_op) XNN_FN(xnn_conv_op) = {
     XNN_FN(conv_saved),   XNN_FN(conv_scratch), XNN_FN(conv_forward), XNN_FN(conv_backward),
     XNN_FN(conv_product), XNN_FN(conv_transpose), NULL, XNN_FN(conv_unit_ok),
     XNN_FN(conv_unit_forward), XNN_FN(conv_unit_transpose), XNN_FN(conv_pool_ok),
-    XNN_FN(conv_pool_forward),
+    XNN_FN(conv_pool_forward), XNN_FN(conv_prep_bytes), XNN_FN(conv_prepare),
+    XNN_FN(conv_image_forward),
 };
 
 #endif

@@ -278,6 +278,7 @@ const XNN_FN(xnn_op) XNN_FN(xnn_dense_op) = {
     XNN_FN(dense_saved),   XNN_FN(dense_scratch), XNN_FN(dense_forward_op),
     XNN_FN(dense_backward_op), XNN_FN(dense_product), XNN_FN(dense_transpose), NULL,
     NULL,                  NULL,                  NULL,
+    NULL,                  NULL,                  NULL,
     NULL,                  NULL,
 };
 

@@ -99,6 +99,16 @@ size_t xnn_op_scratch_bytes(const xnn_node *n, size_t m, int flags, int threads,
                                   : xnn_op_get_f32(n->op)->scratch(n, m, flags, threads);
 }
 
+size_t xnn_op_prep_bytes(const xnn_node *n, size_t elem)
+{
+    if (elem == sizeof(double)) {
+        const xnn_op_f64 *op = xnn_op_get_f64(n->op);
+        return op->prep_bytes ? op->prep_bytes(n) : 0;
+    }
+    const xnn_op_f32 *op = xnn_op_get_f32(n->op);
+    return op->prep_bytes ? op->prep_bytes(n) : 0;
+}
+
 #define XNN_SELF "layers/node.c"
 #include "core/template.h"
 #else

@@ -45,6 +45,8 @@
 /* bytes of saved data and scratch of a node's op (see above) */
 size_t xnn_op_saved_bytes(const xnn_node *n, size_t m, int flags, size_t elem);
 size_t xnn_op_scratch_bytes(const xnn_node *n, size_t m, int flags, int threads, size_t elem);
+/* bytes of the weights a node's op prepares once for many one-image calls */
+size_t xnn_op_prep_bytes(const xnn_node *n, size_t elem);
 
 #define XNN_SELF "layers/op_typed.h"
 #include "core/template.h"

@@ -103,7 +103,7 @@ static int XNN_FN(pool_next)(const XNN_FN(xnn_op) *op, const xnn_node *nodes, si
 
 typedef struct {
     XNN_T *Y;
-    char *slices;
+    char *slices, *prep;        /* the slices; the weights prepared for the front */
     const XNN_T *X;
     const xnn_node *nodes;
     size_t f, mc, T, slice, buf;
@@ -117,6 +117,7 @@ static void XNN_FN(front_image)(XNN_FN(front_job) *jb, XNN_T *const buf[2], void
 {
     const size_t last = jb->last;
     const XNN_T *in = jb->X + i * jb->in0;
+    const char *prep = jb->prep;
     int k = 0;                  /* the buffer the next output goes to */
     for (size_t l = 0; l < last; l++) {
         const xnn_node *a = &jb->nodes[l];
@@ -125,8 +126,14 @@ static void XNN_FN(front_image)(XNN_FN(front_job) *jb, XNN_T *const buf[2], void
         const int pooled = XNN_FN(pool_next)(op, jb->nodes, l, last, 0);
         l += (size_t)pooled;
         XNN_T *y = l + 1 == last ? jb->Y + i * jb->outf : buf[k];
-        const int st = pooled ? op->pool_forward(y, NULL, work, in, a, a + 1, 1, 1)
-                              : op->forward(y, NULL, NULL, work, in, a, 0, 1, 1);
+        int st;
+        if (op->image_forward) {
+            st = op->image_forward(y, prep, work, in, a, pooled ? a + 1 : NULL);
+            prep += op->prep_bytes(a);
+        } else {
+            st = pooled ? op->pool_forward(y, NULL, work, in, a, a + 1, 1, 1)
+                        : op->forward(y, NULL, NULL, work, in, a, 0, 1, 1);
+        }
         if (st != XNN_OK) jb->status = st;
         in = y;
         k ^= 1;
@@ -173,6 +180,14 @@ int XNN_FN(xnn_network_forward)(void *const *outs, const xnn_plan *plan, void *a
             jb.Y = outs && outs[f - 1] ? (XNN_T *)outs[f - 1] + r0 * out
                                        : AT(plan->node[f - 1].y);
             jb.slices = (char *)xnn_plan_at(arena, plan->front);
+            jb.prep = (char *)xnn_plan_at(arena, plan->front_prep);
+            char *prep = jb.prep;
+            for (size_t l = 0; l < f; l++) {
+                const XNN_FN(xnn_op) *op = XNN_FN(xnn_op_get)(nodes[l].op);
+                if (!op->prepare) continue;
+                op->prepare(prep, &nodes[l], threads);
+                prep += op->prep_bytes(&nodes[l]);
+            }
             jb.X = in, jb.nodes = nodes, jb.f = f, jb.mc = mc, jb.T = (size_t)threads;
             jb.slice = plan->front_slice, jb.buf = plan->front_buf, jb.status = XNN_OK;
             jb.in0 = in0, jb.outf = out, jb.last = f;
