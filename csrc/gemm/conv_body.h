@@ -1,6 +1,7 @@
 /* conv_body.h: the direct convolution's inner loops, written once and
  * compiled by each instruction set's kernel file (kernel_ref.c,
  * kernel_avx2.c, kernel_avx512.c), which names them CONV_WIDE and CONV_DW
+ * (and the Winograd transforms WINO_IN and WINO_OUT)
  * and, for the vector ISAs, gives the vector type and operations (V, VL,
  * LD, ST, BC, MADD, ZERO). layers/conv.c drives them.
  *
@@ -35,8 +36,9 @@ static inline XNN_T CONV_LANES(XNN_T *a)
 /* Y[o ldy + q] = sum over the taps t = (c, i, j) in increasing order of
  * w[o K + t] x[c ldx + i Wp + j + q], for o < O and q < nq (a multiple of
  * Q; x must be readable that far), K = C kh kw */
-void CONV_WIDE(XNN_T *Y, size_t ldy, const XNN_T *x, size_t ldx, size_t Wp, const XNN_T *w,
-               size_t O, size_t C, size_t kh, size_t kw, size_t nq)
+static inline __attribute__((always_inline)) void
+XNN_FN(conv_wide_body)(XNN_T *Y, size_t ldy, const XNN_T *x, size_t ldx, size_t Wp,
+                       const XNN_T *w, size_t O, size_t C, size_t kh, size_t kw, size_t nq)
 {
     const size_t K = C * kh * kw;
     size_t o = 0;
@@ -167,6 +169,19 @@ void CONV_WIDE(XNN_T *Y, size_t ldy, const XNN_T *x, size_t ldx, size_t Wp, cons
     }
 }
 
+/* the loops above with the common kernel sizes known to the compiler (the
+   same sums): 1 x 1 (Winograd's products) and 3 x 3 */
+void CONV_WIDE(XNN_T *Y, size_t ldy, const XNN_T *x, size_t ldx, size_t Wp, const XNN_T *w,
+               size_t O, size_t C, size_t kh, size_t kw, size_t nq)
+{
+    if (kh == 1 && kw == 1)
+        XNN_FN(conv_wide_body)(Y, ldy, x, ldx, Wp, w, O, C, 1, 1, nq);
+    else if (kh == 3 && kw == 3)
+        XNN_FN(conv_wide_body)(Y, ldy, x, ldx, Wp, w, O, C, 3, 3, nq);
+    else
+        XNN_FN(conv_wide_body)(Y, ldy, x, ldx, Wp, w, O, C, kh, kw, nq);
+}
+
 /* dw[o K + t] += sum over q < nq of dz[o ldz + q] x[c ldx + i Wp + j + q]
  * for o < O and every tap t = (c, i, j): Q partial sums per product, the
  * blocks of q in increasing order, the lanes added as CONV_LANES does */
@@ -260,5 +275,94 @@ void CONV_DW(XNN_T *dw, const XNN_T *dz, size_t ldz, const XNN_T *x, size_t ldx,
     }
 }
 #endif
+
+/* ---- Winograd F(2x2, 3x3) transforms (layers/conv.c): sums and
+ * differences only, the same on every instruction set, whole vectors of
+ * channels at a time (VT: V or XNN_T, with its load, store, + and -) ---- */
+
+#define S_LD(p) (*(p))
+#define S_ST(p, x) (*(p) = (x))
+#define S_ADD(a, b) ((a) + (b))
+#define S_SUB(a, b) ((a) - (b))
+
+/* channels [c, c + lanes) of one tile: v[xi vs] = (B^T d B)[xi] */
+#define WINO_IN_STEP(VT, LDF, STF, ADDF, SUBF)                                            \
+    do {                                                                                  \
+        VT r[4][4]; /* B^T d */                                                           \
+        for (int j = 0; j < 4; j++) {                                                     \
+            const VT d0 = LDF(d + j * C + c), d1 = LDF(d + rs + j * C + c);               \
+            const VT d2 = LDF(d + 2 * rs + j * C + c), d3 = LDF(d + 3 * rs + j * C + c);  \
+            r[0][j] = SUBF(d0, d2);                                                       \
+            r[1][j] = ADDF(d1, d2);                                                       \
+            r[2][j] = SUBF(d2, d1);                                                       \
+            r[3][j] = SUBF(d1, d3);                                                       \
+        }                                                                                 \
+        for (int k = 0; k < 4; k++) { /* (B^T d) B */                                     \
+            STF(v + (4 * k + 0) * vs + c, SUBF(r[k][0], r[k][2]));                        \
+            STF(v + (4 * k + 1) * vs + c, ADDF(r[k][1], r[k][2]));                        \
+            STF(v + (4 * k + 2) * vs + c, SUBF(r[k][2], r[k][1]));                        \
+            STF(v + (4 * k + 3) * vs + c, SUBF(r[k][1], r[k][3]));                        \
+        }                                                                                 \
+    } while (0)
+
+/* vt[xi][tile][c] = (B^T d B)[xi] of each tile's 4 x 4 input d of channel c,
+ * xh (rows, Wp, C) channels last, tile (ty, tx) at row 2 ty, column 2 tx,
+ * th x tw tiles; B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1] */
+void WINO_IN(XNN_T *restrict vt, const XNN_T *restrict xh, size_t Wp, size_t C, size_t th,
+             size_t tw)
+{
+    const size_t vs = th * tw * C, rs = Wp * C;
+    for (size_t ty = 0; ty < th; ty++)
+        for (size_t tx = 0; tx < tw; tx++) {
+            const XNN_T *d = xh + (2 * ty * Wp + 2 * tx) * C;
+            XNN_T *v = vt + (ty * tw + tx) * C;
+            size_t c = 0;
+#ifdef VL
+            for (; c + VL <= C; c += VL) WINO_IN_STEP(V, LD, ST, ADD, SUB);
+#endif
+            for (; c < C; c++) WINO_IN_STEP(XNN_T, S_LD, S_ST, S_ADD, S_SUB);
+        }
+}
+
+/* lanes [o, o + lanes) of one tile: yt[r Op] = (A^T M A)[r] */
+#define WINO_OUT_STEP(VT, LDF, STF, ADDF, SUBF)                                           \
+    do {                                                                                  \
+        VT s[4], e[4]; /* A^T M */                                                        \
+        for (int j = 0; j < 4; j++) {                                                     \
+            const VT m0 = LDF(m + j * ms + o), m1 = LDF(m + (4 + j) * ms + o);            \
+            const VT m2 = LDF(m + (8 + j) * ms + o), m3 = LDF(m + (12 + j) * ms + o);     \
+            s[j] = ADDF(ADDF(m0, m1), m2);                                                \
+            e[j] = SUBF(SUBF(m1, m2), m3);                                                \
+        }                                                                                 \
+        STF(yt + o, ADDF(ADDF(s[0], s[1]), s[2])); /* (A^T M) A */                        \
+        STF(yt + Op + o, SUBF(SUBF(s[1], s[2]), s[3]));                                   \
+        STF(yt + 2 * Op + o, ADDF(ADDF(e[0], e[1]), e[2]));                               \
+        STF(yt + 3 * Op + o, SUBF(SUBF(e[1], e[2]), e[3]));                               \
+    } while (0)
+
+/* y[tile][r][o] (T tiles, 4 rows Op long, lanes [o0, o1)) = A^T M A of
+ * each tile, M[xi][tile][o] (16, T, Op), r = 2 a + e for the tile's output
+ * (a, e); A^T = [1 1 1 0; 0 1 -1 -1] */
+void WINO_OUT(XNN_T *restrict y, const XNN_T *restrict M, size_t T, size_t Op, size_t o0,
+              size_t o1)
+{
+    const size_t ms = T * Op;
+    for (size_t t = 0; t < T; t++) {
+        const XNN_T *m = M + t * Op;
+        XNN_T *yt = y + t * 4 * Op;
+        size_t o = o0;
+#ifdef VL
+        for (; o + VL <= o1; o += VL) WINO_OUT_STEP(V, LD, ST, ADD, SUB);
+#endif
+        for (; o < o1; o++) WINO_OUT_STEP(XNN_T, S_LD, S_ST, S_ADD, S_SUB);
+    }
+}
+
+#undef WINO_IN_STEP
+#undef WINO_OUT_STEP
+#undef S_LD
+#undef S_ST
+#undef S_ADD
+#undef S_SUB
 
 #undef Q

@@ -19,6 +19,11 @@ typedef void (*XNN_FN(xnn_conv_wide_t))(XNN_T *Y, size_t ldy, const XNN_T *x, si
 typedef void (*XNN_FN(xnn_conv_dw_t))(XNN_T *dw, const XNN_T *dz, size_t ldz, const XNN_T *x,
                                       size_t ldx, size_t Wp, size_t O, size_t C, size_t kh,
                                       size_t kw, size_t nq);
+/* the Winograd transforms (conv_body.h) */
+typedef void (*XNN_FN(xnn_wino_in_t))(XNN_T *restrict vt, const XNN_T *restrict xh, size_t Wp,
+                                      size_t C, size_t th, size_t tw);
+typedef void (*XNN_FN(xnn_wino_out_t))(XNN_T *restrict y, const XNN_T *restrict M, size_t T,
+                                       size_t Op, size_t o0, size_t o1);
 
 typedef struct XNN_FN(xnn_gemm_cfg) {
     size_t mr, nr;     /* register tile of the micro-kernel */
@@ -28,6 +33,8 @@ typedef struct XNN_FN(xnn_gemm_cfg) {
     XNN_FN(xnn_gemv_wt_t) gemv_wt;
     XNN_FN(xnn_conv_wide_t) conv_wide;
     XNN_FN(xnn_conv_dw_t) conv_dw;
+    XNN_FN(xnn_wino_in_t) wino_in;
+    XNN_FN(xnn_wino_out_t) wino_out;
 } XNN_FN(xnn_gemm_cfg);
 
 const XNN_FN(xnn_gemm_cfg) *XNN_FN(xnn_gemm_config)(int isa);
@@ -46,7 +53,11 @@ const XNN_FN(xnn_gemm_cfg) *XNN_FN(xnn_gemm_config)(int isa);
                                      size_t kw, size_t nq);                                    \
     void XNN_FN(xnn_conv_dw_##isa)(XNN_T *dw, const XNN_T *dz, size_t ldz, const XNN_T *x,    \
                                    size_t ldx, size_t Wp, size_t O, size_t C, size_t kh,       \
-                                   size_t kw, size_t nq);
+                                   size_t kw, size_t nq);                                      \
+    void XNN_FN(xnn_wino_in_##isa)(XNN_T *restrict vt, const XNN_T *restrict xh, size_t Wp,     \
+                                   size_t C, size_t th, size_t tw);                            \
+    void XNN_FN(xnn_wino_out_##isa)(XNN_T *restrict y, const XNN_T *restrict M, size_t T,      \
+                                    size_t Op, size_t o0, size_t o1);
 XNN_ISA_KERNELS(ref)
 XNN_ISA_KERNELS(avx2)
 XNN_ISA_KERNELS(avx512)

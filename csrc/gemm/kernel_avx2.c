@@ -26,6 +26,7 @@ typedef int xnn_kernel_avx2_unused;  /* not an x86-64 GCC/Clang build */
 #define BC _mm256_broadcast_ss
 #define FMA _mm256_fmadd_ps
 #define ADD _mm256_add_ps
+#define SUB _mm256_sub_ps
 #define ZERO _mm256_setzero_ps
 #define SET1 _mm256_set1_ps
 #else
@@ -36,6 +37,7 @@ typedef int xnn_kernel_avx2_unused;  /* not an x86-64 GCC/Clang build */
 #define BC _mm256_broadcast_sd
 #define FMA _mm256_fmadd_pd
 #define ADD _mm256_add_pd
+#define SUB _mm256_sub_pd
 #define ZERO _mm256_setzero_pd
 #define SET1 _mm256_set1_pd
 #endif
@@ -48,10 +50,14 @@ typedef int xnn_kernel_avx2_unused;  /* not an x86-64 GCC/Clang build */
 #define MADD(a, b, c) FMA((b), (c), (a))   /* a + b c, one rounding */
 #define CONV_WIDE XNN_FN(xnn_conv_wide_avx2)
 #define CONV_DW XNN_FN(xnn_conv_dw_avx2)
+#define WINO_IN XNN_FN(xnn_wino_in_avx2)
+#define WINO_OUT XNN_FN(xnn_wino_out_avx2)
 #define CONV_LANES XNN_FN(conv_lanes_avx2)
 #include "gemm/conv_body.h"
 #undef CONV_WIDE
 #undef CONV_DW
+#undef WINO_IN
+#undef WINO_OUT
 #undef CONV_LANES
 #undef MADD
 
@@ -62,6 +68,7 @@ typedef int xnn_kernel_avx2_unused;  /* not an x86-64 GCC/Clang build */
 #undef BC
 #undef FMA
 #undef ADD
+#undef SUB
 #undef ZERO
 #undef SET1
 #undef MR

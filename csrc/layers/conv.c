@@ -180,10 +180,18 @@ typedef struct {
     size_t th, tw, T;     /* tiles of one image: rows, columns, all */
     size_t Op;            /* O rounded up to whole blocks of lanes */
     size_t Hp, Wp;        /* the padded image, channels last: (Hp, Wp, C) */
-    size_t v, mo, tmp, po;  /* in a slice: V (16, T, C), M (16, T, Op), a tile's
-                               outputs (4, Op), planes (O, 2 th, 2 tw) */
-    size_t slice, shared; /* bytes of a slice; of U (16, C, Op) before the slices */
+    size_t v, mo, tmp, po;  /* in a slice: V (16, T, C), M (16, T, Op), the tiles'
+                               outputs (T, 4, Op), planes (O, 2 th, 2 tw) */
+    size_t us;            /* elements from one U_xi (C, Op) to the next */
+    size_t slice, shared; /* bytes of a slice; of U before the slices */
 } wino_geo;
+
+/* U_xi (C, Op) one cache line more than their size apart: 16 rows that
+   are a multiple of 4 KB apart would share a set of L1 */
+static size_t wino_us(size_t C, size_t O, size_t elem)
+{
+    return C * round_q(O, elem) + 64 / elem;
+}
 
 /* the tiles for all the output, or (p not NULL) for the rows and columns
    the max pooling p reads */
@@ -202,9 +210,10 @@ static wino_geo wino_of(const xnn_node *n, const xnn_node *p, size_t elem)
     g.v = align64(g.Hp * g.Wp * C * elem);
     g.mo = g.v + align64(16 * g.T * C * elem);
     g.tmp = g.mo + align64(16 * g.T * g.Op * elem);
-    g.po = g.tmp + align64(4 * g.Op * elem);
+    g.po = g.tmp + align64(4 * g.T * g.Op * elem);
     g.slice = g.po + align64(O * 4 * g.T * elem);
-    g.shared = align64(16 * C * g.Op * elem);
+    g.us = wino_us(C, O, elem);
+    g.shared = align64(16 * g.us * elem);
     return g;
 }
 
@@ -659,30 +668,41 @@ static size_t XNN_FN(slices_of)(size_t work, int threads)
 /* ---- Winograd tiles ---- */
 
 /* U[xi][c][o] = (G g G^T)[xi] of g = W[o][c] (3, 3) for o in [o0, o1),
-   rows Op long (the lanes from O to Op zero, made with the last channel) */
-static void XNN_FN(wino_weights)(XNN_T *restrict U, const XNN_T *W, size_t O, size_t Op,
-                                 size_t C, size_t o0, size_t o1)
+   rows Op long (the lanes from O to Op zero, made with the last channel),
+   U_xi us apart */
+static void XNN_FN(wino_weights)(XNN_T *restrict U, const XNN_T *W, size_t O, size_t C,
+                                 size_t o0, size_t o1)
 {
     const XNN_T h = (XNN_T)0.5;
-    const size_t cs = C * Op;
-    for (size_t c = 0; c < C; c++)
-        for (size_t o = o0; o < o1; o++) {
-            const XNN_T *g = W + (o * C + c) * 9;
-            XNN_T a[4][3];   /* G g */
-            for (int j = 0; j < 3; j++) {
-                a[0][j] = g[j];
-                a[1][j] = (g[j] + g[3 + j] + g[6 + j]) * h;
-                a[2][j] = (g[j] - g[3 + j] + g[6 + j]) * h;
-                a[3][j] = g[6 + j];
-            }
-            XNN_T *u = U + c * Op + o;
-            for (int i = 0; i < 4; i++) {   /* (G g) G^T */
-                u[(4 * i + 0) * cs] = a[i][0];
-                u[(4 * i + 1) * cs] = (a[i][0] + a[i][1] + a[i][2]) * h;
-                u[(4 * i + 2) * cs] = (a[i][0] - a[i][1] + a[i][2]) * h;
-                u[(4 * i + 3) * cs] = a[i][2];
+    const size_t Op = round_q(O, sizeof(XNN_T)), cs = wino_us(C, O, sizeof(XNN_T));
+    const size_t ob = 64 / sizeof(XNN_T);
+    /* blocks of a cache line of U's channels: the block's 3 x 3 kernels of
+       channel c gathered lane by lane, then transformed a whole block at a
+       time (their rows of W stay in L1) */
+    for (size_t b0 = o0; b0 < o1; b0 += ob) {
+        const size_t nb = o1 - b0 < ob ? o1 - b0 : ob;
+        for (size_t c = 0; c < C; c++) {
+            XNN_T g[9][16];
+            for (size_t l = 0; l < nb; l++)
+                for (int k = 0; k < 9; k++) g[k][l] = W[((b0 + l) * C + c) * 9 + k];
+            XNN_T *u = U + c * Op + b0;
+            for (size_t l = 0; l < nb; l++) {
+                XNN_T a[4][3];   /* G g */
+                for (int j = 0; j < 3; j++) {
+                    a[0][j] = g[j][l];
+                    a[1][j] = (g[j][l] + g[3 + j][l] + g[6 + j][l]) * h;
+                    a[2][j] = (g[j][l] - g[3 + j][l] + g[6 + j][l]) * h;
+                    a[3][j] = g[6 + j][l];
+                }
+                for (int i = 0; i < 4; i++) {   /* (G g) G^T */
+                    u[(4 * i + 0) * cs + l] = a[i][0];
+                    u[(4 * i + 1) * cs + l] = (a[i][0] + a[i][1] + a[i][2]) * h;
+                    u[(4 * i + 2) * cs + l] = (a[i][0] - a[i][1] + a[i][2]) * h;
+                    u[(4 * i + 3) * cs + l] = a[i][2];
+                }
             }
         }
+    }
     if (o1 == O)
         for (int xi = 0; xi < 16; xi++)
             for (size_t c = 0; c < C; c++)
@@ -698,61 +718,12 @@ static void XNN_FN(wino_pad)(XNN_T *restrict xh, const XNN_T *restrict x, const 
     memset(xh, 0, g->Hp * g->Wp * C * sizeof(XNN_T));
     const size_t h1 = H + n->ph < g->Hp ? H : g->Hp - n->ph;
     const size_t w1 = W + n->pw < g->Wp ? W : g->Wp - n->pw;
-    for (size_t h = 0; h < h1; h++)
-        for (size_t w = 0; w < w1; w++) {
-            XNN_T *d = xh + ((h + n->ph) * g->Wp + w + n->pw) * C;
-            const XNN_T *s = x + h * W + w;
-            for (size_t c = 0; c < C; c++) d[c] = s[c * H * W];
+    for (size_t c = 0; c < C; c++)   /* read in order, written C apart (in L1) */
+        for (size_t h = 0; h < h1; h++) {
+            XNN_T *d = xh + ((h + n->ph) * g->Wp + n->pw) * C + c;
+            const XNN_T *s = x + (c * H + h) * W;
+            for (size_t w = 0; w < w1; w++) d[w * C] = s[w];
         }
-}
-
-/* V[xi][tile][c] = (B^T d B)[xi] of each tile's 4 x 4 input d of channel c */
-static void XNN_FN(wino_input)(XNN_T *restrict V, const XNN_T *restrict xh, size_t C,
-                               const wino_geo *g)
-{
-    const size_t vs = g->T * C, rs = g->Wp * C;
-    for (size_t ty = 0; ty < g->th; ty++)
-        for (size_t tx = 0; tx < g->tw; tx++) {
-            const XNN_T *d = xh + (2 * ty * g->Wp + 2 * tx) * C;
-            XNN_T *v = V + (ty * g->tw + tx) * C;
-            for (size_t c = 0; c < C; c++) {
-                XNN_T r[4][4];   /* B^T d */
-                for (int j = 0; j < 4; j++) {
-                    const XNN_T d0 = d[j * C + c], d1 = d[rs + j * C + c],
-                                d2 = d[2 * rs + j * C + c], d3 = d[3 * rs + j * C + c];
-                    r[0][j] = d0 - d2;
-                    r[1][j] = d1 + d2;
-                    r[2][j] = d2 - d1;
-                    r[3][j] = d1 - d3;
-                }
-                for (int k = 0; k < 4; k++) {   /* (B^T d) B */
-                    v[(4 * k + 0) * vs + c] = r[k][0] - r[k][2];
-                    v[(4 * k + 1) * vs + c] = r[k][1] + r[k][2];
-                    v[(4 * k + 2) * vs + c] = r[k][2] - r[k][1];
-                    v[(4 * k + 3) * vs + c] = r[k][1] - r[k][3];
-                }
-            }
-        }
-}
-
-/* y[r][o] (4, lanes [o0, o1) of Op) = A^T M A of one tile, M[xi][o] at
-   m + xi ms + o, r = 2 a + e for the output (a, e) of the tile */
-static void XNN_FN(wino_output)(XNN_T *restrict y, const XNN_T *restrict m, size_t ms, size_t Op,
-                                size_t o0, size_t o1)
-{
-    for (size_t o = o0; o < o1; o++) {
-        XNN_T s[4], d[4];   /* A^T M */
-        for (int j = 0; j < 4; j++) {
-            const XNN_T m0 = m[j * ms + o], m1 = m[(4 + j) * ms + o], m2 = m[(8 + j) * ms + o],
-                        m3 = m[(12 + j) * ms + o];
-            s[j] = m0 + m1 + m2;
-            d[j] = m1 - m2 - m3;
-        }
-        y[o] = s[0] + s[1] + s[2];   /* (A^T M) A */
-        y[Op + o] = s[1] - s[2] - s[3];
-        y[2 * Op + o] = d[0] + d[1] + d[2];
-        y[3 * Op + o] = d[1] - d[2] - d[3];
-    }
 }
 
 /* channels [o0, o1) of chunk cb of nb: whole blocks of lanes */
@@ -775,7 +746,7 @@ static void XNN_FN(wino_slice)(void *p, size_t t)
     const size_t in = C * n->in_h * n->in_w, ld = 2 * g->tw;
     char *slice = jb->work + g->shared + t * g->slice;
     XNN_T *xh = (XNN_T *)slice, *V = (XNN_T *)(slice + g->v), *M = (XNN_T *)(slice + g->mo);
-    XNN_T *y = (XNN_T *)(slice + g->tmp), *planes = (XNN_T *)(slice + g->po);
+    XNN_T *Y4 = (XNN_T *)(slice + g->tmp), *planes = (XNN_T *)(slice + g->po);
     /* pooled from the tiles themselves: each tile one window, and the
        maximum taken before the bias and activation (see finish_plane) */
     const int tile_pool = wino_tile_pool(jb->pool) && !jb->arg &&
@@ -788,20 +759,21 @@ static void XNN_FN(wino_slice)(void *p, size_t t)
         size_t o0, o1;
         XNN_FN(wino_chunk)(O, cb, nb, &o0, &o1);
         if (o0 >= o1) continue;
-        if (jb->own_u) XNN_FN(wino_weights)(jb->U, jb->W, O, Op, C, o0, o1);
+        if (jb->own_u) XNN_FN(wino_weights)(jb->U, jb->W, O, C, o0, o1);
         if (ready != i) {
             XNN_FN(wino_pad)(xh, jb->in + i * in, n, g);
-            XNN_FN(wino_input)(V, xh, C, g);
+            jb->cfg->wino_in(V, xh, g->Wp, C, g->th, g->tw);
             ready = i;
         }
         const size_t nq = round_q(o1 - o0, sizeof(XNN_T));
         for (int xi = 0; xi < 16; xi++)
-            jb->cfg->conv_wide(M + xi * T * Op + o0, Op, jb->U + xi * C * Op + o0, Op, 0,
+            jb->cfg->conv_wide(M + xi * T * Op + o0, Op, jb->U + xi * g->us + o0, Op, 0,
                                V + xi * T * C, T, C, 1, 1, nq);
+        jb->cfg->wino_out(Y4, M, T, Op, o0, o1);
         for (size_t ty = 0; ty < g->th; ty++)
             for (size_t tx = 0; tx < g->tw; tx++) {
                 const size_t tt = ty * g->tw + tx;
-                XNN_FN(wino_output)(y, M + tt * Op, T * Op, Op, o0, o1);
+                const XNN_T *y = Y4 + tt * 4 * Op;
                 if (tile_pool) {
                     XNN_T *yo = jb->out + i * O * T + tt;
                     for (size_t o = o0; o < o1; o++) {
@@ -839,7 +811,7 @@ static void XNN_FN(wino_u_slice)(void *p, size_t t)
     XNN_FN(wino_u_job) *jb = (XNN_FN(wino_u_job) *)p;
     size_t o0, o1;
     XNN_FN(wino_chunk)(jb->O, t, jb->slices, &o0, &o1);
-    if (o0 < o1) XNN_FN(wino_weights)(jb->U, jb->W, jb->O, round_q(jb->O, sizeof(XNN_T)), jb->C, o0, o1);
+    if (o0 < o1) XNN_FN(wino_weights)(jb->U, jb->W, jb->O, jb->C, o0, o1);
 }
 
 /* U (16, O, C) of W, the output channels split among threads */
