@@ -150,6 +150,19 @@ def torch_net(model):
     return nn.Sequential(*mods).float(), out_of
 
 
+def fwd_path(ly):
+    """the path of a Conv2d's forward, as layers/conv.c chooses it (and as
+    XNN_CONV forces it)"""
+    k, st, p = tuple(ly.kernel_size), tuple(ly.stride), tuple(ly.padding)
+    mode = os.environ.get("XNN_CONV", "")
+    if mode == "gemm" or st != (1, 1) or p[0] >= k[0] or p[1] >= k[1]:
+        return "unfold + GEMM"
+    if k == (3, 3) and (mode == "winograd" or (
+            mode != "direct" and ly.in_channels >= 8 and ly.out_channels >= 8)):
+        return "Winograd F(2x2,3x3)"
+    return "direct"
+
+
 def layer_macs(model):
     """Multiply-adds per image of each layer's forward product (0 for pooling
     and flatten)."""
@@ -460,7 +473,8 @@ def conv_rows(models, X, rate, batch=BATCH, repeats=21):
             k = ly.kernel_size
             row = {"network": TITLES[name], "layer": l,
                    "conv": f"{ly.in_channels}->{ly.out_channels}, {k[0]}x{k[1]}, out {H}x{W}",
-                   "taps C kh kw": ly.in_channels * k[0] * k[1], "MFLOP each": flops / 1e6,
+                   "taps C kh kw": ly.in_channels * k[0] * k[1], "fwd path": fwd_path(ly),
+                   "MFLOP each": flops / 1e6,
                    "fwd ms": t["fwd"] * 1e3, "dX ms": t_dx * 1e3, "dW ms": t_dw * 1e3,
                    "dX+dW ms": t["bwd"] * 1e3,
                    "predict GFLOP/s": flops / t["predict"] / 1e9,
@@ -756,7 +770,7 @@ def target_notes(measured):
                 f"{need:.2f} ms for each {c['MFLOP each']:.0f} MFLOP product of batch 128; measured "
                 + ", ".join(f"{w} {c[f'{w} ms']:.2f} ms ({c[f'{w} GFLOP/s'] or 0:.0f} GFLOP/s)" for w in low)
                 + f". With {c['taps C kh kw']} taps (more than 64) the layer's backward takes the GEMM "
-                "path (its forward sums the taps directly, from a zero-padded copy of each image): "
+                f"path (its forward: {c['fwd path']}): "
                 "dX multiplies groups of dZ by W^T and folds the columns back; dW unfolds each "
                 "group's input again into (taps, positions) columns and sums the groups' products. "
                 "The gathering, unfolding and folding are in these times, not in the FLOP count.")
@@ -889,8 +903,11 @@ CONV_NOTE = (
     "seed, the ReLU mask): a slight overestimate of dX, and of dW = (dX+dW) - dX (db included) "
     "a slight underestimate, a noisy one where dW is small beside dX. Each call allocates its "
     "outputs, which a training step, working in its own workspace, does not. FLOPs of each "
-    "product: 2 x batch x the layer's multiply-adds; % of 2048^3: of xnn.ops.matmul's rate in "
-    "the GEMM table.\n\n")
+    "product: 2 x batch x the layer's multiply-adds of the direct convolution, whatever the "
+    "path (fwd path: where the forward runs as Winograd F(2x2,3x3) tiles it makes 16 of those "
+    "36 multiply-adds per tile, so its GFLOP/s is the direct convolution's work over its "
+    "time, an effective rate that may pass the GEMM's); % of 2048^3: of xnn.ops.matmul's rate "
+    "in the GEMM table.\n\n")
 FORWARD_NOTE = (
     "predict_proba of the test images in one call against torch.no_grad() model(X) + softmax in "
     f"batches of {PEER_BATCH}, the two taking turns (median of the rounds, each call after a "

@@ -223,6 +223,17 @@ static int wino_tile_pool(const xnn_node *p)
     return p && p->kh == 2 && p->kw == 2 && p->sh == 2 && p->sw == 2;
 }
 
+/* the convolution whose forward is node n's dX: dZ (O, Ho, Wo) padded by
+   2 - p with the weights turned by 180 degrees, C output channels */
+static xnn_node wino_transposed(const xnn_node *n)
+{
+    xnn_node t = *n;
+    t.in_c = n->out_c, t.in_h = n->out_h, t.in_w = n->out_w;
+    t.out_c = n->in_c, t.out_h = n->in_h, t.out_w = n->in_w;
+    t.ph = 2 - n->ph, t.pw = 2 - n->pw;
+    return t;
+}
+
 /* bytes of the Winograd weights U (0: node n's forward has no tiles) */
 static size_t prep_bytes_of(const xnn_node *n, size_t elem)
 {
@@ -308,8 +319,10 @@ size_t xnn_conv_scratch_bytes(const xnn_node *n, size_t m, int flags, int thread
     const size_t T = (size_t)(threads > 0 ? threads : 1);
     size_t direct = 0, gemm = 0;
     if (wino_fwd(n)) {
-        const wino_geo g = wino_of(n, NULL, elem);
+        const xnn_node t = wino_transposed(n);
+        const wino_geo g = wino_of(n, NULL, elem), gt = wino_of(&t, NULL, elem);
         direct = g.shared + T * g.slice;
+        if (gt.shared + T * gt.slice > direct) direct = gt.shared + T * gt.slice;
     }
     if (direct_fwd(n)) {
         const direct_geo g = direct_of(n, elem);
@@ -523,6 +536,7 @@ typedef struct {
     wino_geo wg;               /* Winograd tiles: their geometry and */
     XNN_T *U;                  /* transformed weights (16, O, C) */
     int own_u;                 /* each slice transforms its channels' U first */
+    int dx;                    /* tiles of dX: finished as dX (relu, A, absolute) */
     size_t m, slices, blocks;
     int act, absolute;
 } XNN_FN(direct_job);
@@ -669,9 +683,10 @@ static size_t XNN_FN(slices_of)(size_t work, int threads)
 
 /* U[xi][c][o] = (G g G^T)[xi] of g = W[o][c] (3, 3) for o in [o0, o1),
    rows Op long (the lanes from O to Op zero, made with the last channel),
-   U_xi us apart */
+   U_xi us apart; flip: of g = W[c][o] turned by 180 degrees, W (C, O, 3, 3)
+   (the transposed convolution: dX) */
 static void XNN_FN(wino_weights)(XNN_T *restrict U, const XNN_T *W, size_t O, size_t C,
-                                 size_t o0, size_t o1)
+                                 size_t o0, size_t o1, int flip)
 {
     const XNN_T h = (XNN_T)0.5;
     const size_t Op = round_q(O, sizeof(XNN_T)), cs = wino_us(C, O, sizeof(XNN_T));
@@ -684,7 +699,8 @@ static void XNN_FN(wino_weights)(XNN_T *restrict U, const XNN_T *W, size_t O, si
         for (size_t c = 0; c < C; c++) {
             XNN_T g[9][16];
             for (size_t l = 0; l < nb; l++)
-                for (int k = 0; k < 9; k++) g[k][l] = W[((b0 + l) * C + c) * 9 + k];
+                for (int k = 0; k < 9; k++)
+                    g[k][l] = flip ? W[(c * O + b0 + l) * 9 + 8 - k] : W[((b0 + l) * C + c) * 9 + k];
             XNN_T *u = U + c * Op + b0;
             for (size_t l = 0; l < nb; l++) {
                 XNN_T a[4][3];   /* G g */
@@ -759,7 +775,7 @@ static void XNN_FN(wino_slice)(void *p, size_t t)
         size_t o0, o1;
         XNN_FN(wino_chunk)(O, cb, nb, &o0, &o1);
         if (o0 >= o1) continue;
-        if (jb->own_u) XNN_FN(wino_weights)(jb->U, jb->W, O, C, o0, o1);
+        if (jb->own_u) XNN_FN(wino_weights)(jb->U, jb->W, O, C, o0, o1, jb->dx);
         if (ready != i) {
             XNN_FN(wino_pad)(xh, jb->in + i * in, n, g);
             jb->cfg->wino_in(V, xh, g->Wp, C, g->th, g->tw);
@@ -794,9 +810,23 @@ static void XNN_FN(wino_slice)(void *p, size_t t)
                     wo[ld + 1] = y[3 * Op + o];
                 }
             }
-        if (!tile_pool)
-            for (size_t o = o0; o < o1; o++)
-                XNN_FN(finish_plane)(jb, i, o, planes + o * 4 * T, ld);
+        for (size_t o = o0; o < o1 && !tile_pool; o++) {
+            XNN_T *w = planes + o * 4 * T;
+            if (!jb->dx) {
+                XNN_FN(finish_plane)(jb, i, o, w, ld);
+                continue;
+            }
+            /* channel o of dX: its rows, times [relu > 0], times A, |.| */
+            const size_t HW = n->out_h * n->out_w, q0 = (i * O + o) * HW;
+            XNN_T *dx = jb->out + q0;
+            XNN_FN(wide_rows)(dx, w, ld, n->out_h, n->out_w);
+            if (jb->relu)
+                for (size_t q = 0; q < HW; q++) dx[q] = jb->relu[q0 + q] > 0 ? dx[q] : 0;
+            if (jb->A)
+                for (size_t q = 0; q < HW; q++) dx[q] *= jb->A[q0 + q];
+            if (jb->absolute)
+                for (size_t q = 0; q < HW; q++) dx[q] = XNN_M(fabs)(dx[q]);
+        }
     }
 }
 
@@ -804,6 +834,7 @@ typedef struct {
     XNN_T *U;
     const XNN_T *W;
     size_t O, C, slices;
+    int flip;
 } XNN_FN(wino_u_job);
 
 static void XNN_FN(wino_u_slice)(void *p, size_t t)
@@ -811,15 +842,39 @@ static void XNN_FN(wino_u_slice)(void *p, size_t t)
     XNN_FN(wino_u_job) *jb = (XNN_FN(wino_u_job) *)p;
     size_t o0, o1;
     XNN_FN(wino_chunk)(jb->O, t, jb->slices, &o0, &o1);
-    if (o0 < o1) XNN_FN(wino_weights)(jb->U, jb->W, jb->O, jb->C, o0, o1);
+    if (o0 < o1) XNN_FN(wino_weights)(jb->U, jb->W, jb->O, jb->C, o0, o1, jb->flip);
 }
 
-/* U (16, O, C) of W, the output channels split among threads */
-static void XNN_FN(wino_prepare)(XNN_T *U, const XNN_T *W, const xnn_node *n, int threads)
+/* U of W for node n (flip: W of the node n transposes), the output
+   channels split among threads */
+static void XNN_FN(wino_prepare)(XNN_T *U, const XNN_T *W, const xnn_node *n, int flip,
+                                 int threads)
 {
-    XNN_FN(wino_u_job) jb = {U, W, n->out_c, n->in_c, 0};
+    XNN_FN(wino_u_job) jb = {U, W, n->out_c, n->in_c, 0, flip};
     jb.slices = XNN_FN(slices_of)(n->out_c, threads);
     xnn_parallel_for(XNN_FN(wino_u_slice), &jb, jb.slices, threads);
+}
+
+/* dX (m, C, H, W) of node n from dZ as Winograd tiles of the transposed
+   convolution (wino_transposed), times [relu > 0], times A, then |.| */
+static int XNN_FN(wino_dx)(XNN_T *dX, void *work, const XNN_T *dZ, const XNN_T *W,
+                           const XNN_T *relu, const XNN_T *A, int absolute, const xnn_node *n,
+                           int threads, size_t m)
+{
+    const xnn_node t = wino_transposed(n);
+    XNN_FN(direct_job) jb = {0};
+    jb.out = dX, jb.work = (char *)work, jb.in = dZ, jb.W = W, jb.relu = relu, jb.A = A;
+    jb.absolute = absolute, jb.n = &t, jb.cfg = XNN_FN(xnn_gemm_config)(xnn_isa());
+    jb.act = XNN_ACT_LINEAR, jb.m = m, jb.dx = 1;
+    const size_t T = (size_t)(threads > 0 ? threads : 1);
+    jb.blocks = m >= T ? 1 : (T + m - 1) / m;
+    jb.slices = XNN_FN(slices_of)(m * jb.blocks, threads);
+    jb.wg = wino_of(&t, NULL, sizeof(XNN_T));
+    jb.U = (XNN_T *)work;
+    jb.own_u = m == 1;
+    if (m > 1) XNN_FN(wino_prepare)(jb.U, W, &t, 1, threads);
+    xnn_parallel_for(XNN_FN(wino_slice), &jb, jb.slices, threads);
+    return XNN_OK;
 }
 
 /* the forward (tiles: Winograd tiles where they apply, with U = prep when
@@ -844,7 +899,7 @@ static int XNN_FN(conv_run)(XNN_T *Y, XNN_T *Z, void *work, const XNN_T *X, cons
             jb.U = prep ? (XNN_T *)prep : (XNN_T *)work;
             /* one image: each slice's channels are its own */
             jb.own_u = !prep && m == 1;
-            if (!prep && m > 1) XNN_FN(wino_prepare)(jb.U, W, n, threads);
+            if (!prep && m > 1) XNN_FN(wino_prepare)(jb.U, W, n, 0, threads);
             xnn_parallel_for(XNN_FN(wino_slice), &jb, jb.slices, threads);
             return XNN_OK;
         }
@@ -1001,8 +1056,10 @@ static int XNN_FN(gemm_back)(XNN_T *dX, XNN_T *part, void *work, const XNN_T *dZ
 
 static int XNN_FN(conv_dx)(XNN_T *dX, void *work, const XNN_T *dZ, const XNN_T *W,
                            const XNN_T *relu, const XNN_T *A, int absolute, const xnn_node *n,
-                           int flags, int threads, size_t m)
+                           int flags, int threads, size_t m, int tiles)
 {
+    if (tiles && wino_fwd(n))
+        return XNN_FN(wino_dx)(dX, work, dZ, W, relu, A, absolute, n, threads, m);
     if (use_direct(n)) {
         XNN_FN(direct_job) jb = {0};
         jb.g = direct_of(n, sizeof(XNN_T));
@@ -1022,7 +1079,10 @@ static int XNN_FN(conv_transpose)(XNN_T *C, void *work, const XNN_T *S, const XN
                                   const XNN_T *W, int absolute, const xnn_node *n, int threads,
                                   size_t m)
 {
-    return XNN_FN(conv_dx)(C, work, S, W, NULL, A, absolute, n, 0, threads, m);
+    /* the node's own weights (gradients, LRP-epsilon) as Winograd tiles
+       where they apply; modified weights (LRP's positive and negative
+       parts) on the direct sums, whose sign never flips */
+    return XNN_FN(conv_dx)(C, work, S, W, NULL, A, absolute, n, 0, threads, m, W == n->W);
 }
 
 /* dW (O, K) (+)= the sum of the groups' shares of dW^T (K, O), in group
@@ -1076,8 +1136,15 @@ static int XNN_FN(conv_backward)(XNN_T *dX, XNN_T *dW, XNN_T *db, void *work, co
     int st;
     (void)saved;
     if (!use_direct(n)) {
-        /* dX and the groups' shares of dW in one pass over the groups */
+        /* dX (unless as Winograd tiles, first) and the groups' shares of dW
+           in one pass over the groups */
         XNN_T *part = dW ? (XNN_T *)((char *)work + s.part) : NULL;
+        if (dX && wino_fwd(n)) {
+            st = XNN_FN(wino_dx)(dX, work, dZ, (const XNN_T *)n->W, relu, NULL, 0, n, threads,
+                                 m);
+            if (st != XNN_OK) return st;
+            dX = NULL;
+        }
         if (dX || dW) {
             st = XNN_FN(gemm_back)(dX, part, work, dZ, (const XNN_T *)n->W, X, relu, NULL, 0, n,
                                    XNN_PLAN_TRAIN, threads, m);
@@ -1093,7 +1160,7 @@ static int XNN_FN(conv_backward)(XNN_T *dX, XNN_T *dW, XNN_T *db, void *work, co
     }
     if (dX) {
         st = XNN_FN(conv_dx)(dX, work, dZ, (const XNN_T *)n->W, relu, NULL, 0, n,
-                             XNN_PLAN_TRAIN, threads, m);
+                             XNN_PLAN_TRAIN, threads, m, 1);
         if (st != XNN_OK) return st;
     }
     if (dW) {
@@ -1248,7 +1315,7 @@ static size_t XNN_FN(conv_prep_bytes)(const xnn_node *n)
 
 static void XNN_FN(conv_prepare)(void *prep, const xnn_node *n, int threads)
 {
-    if (wino_fwd(n)) XNN_FN(wino_prepare)((XNN_T *)prep, (const XNN_T *)n->W, n, threads);
+    if (wino_fwd(n)) XNN_FN(wino_prepare)((XNN_T *)prep, (const XNN_T *)n->W, n, 0, threads);
 }
 
 static int XNN_FN(conv_image_forward)(XNN_T *Y, const void *prep, void *work, const XNN_T *X,
