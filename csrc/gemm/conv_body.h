@@ -284,6 +284,10 @@ void CONV_DW(XNN_T *dw, const XNN_T *dz, size_t ldz, const XNN_T *x, size_t ldx,
 #define S_ST(p, x) (*(p) = (x))
 #define S_ADD(a, b) ((a) + (b))
 #define S_SUB(a, b) ((a) - (b))
+#define S_NEG(a) ((XNN_T)0 - (a))   /* 0 - a, lane by lane as below */
+#ifdef VL
+#define NEG(a) SUB(ZERO(), (a))
+#endif
 
 /* channels [c, c + lanes) of one tile: v[xi vs] = (B^T d B)[xi] */
 #define WINO_IN_STEP(VT, LDF, STF, ADDF, SUBF)                                            \
@@ -305,13 +309,13 @@ void CONV_DW(XNN_T *dw, const XNN_T *dz, size_t ldz, const XNN_T *x, size_t ldx,
         }                                                                                 \
     } while (0)
 
-/* vt[xi][tile][c] = (B^T d B)[xi] of each tile's 4 x 4 input d of channel c,
- * xh (rows, Wp, C) channels last, tile (ty, tx) at row 2 ty, column 2 tx,
- * th x tw tiles; B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1] */
+/* vt[xi vs + tile C + c] = (B^T d B)[xi] of each tile's 4 x 4 input d of
+ * channel c, xh (rows, Wp, C) channels last, tile (ty, tx) at row 2 ty,
+ * column 2 tx, th x tw tiles; B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1] */
 void WINO_IN(XNN_T *restrict vt, const XNN_T *restrict xh, size_t Wp, size_t C, size_t th,
-             size_t tw)
+             size_t tw, size_t vs)
 {
-    const size_t vs = th * tw * C, rs = Wp * C;
+    const size_t rs = Wp * C;
     for (size_t ty = 0; ty < th; ty++)
         for (size_t tx = 0; tx < tw; tx++) {
             const XNN_T *d = xh + (2 * ty * Wp + 2 * tx) * C;
@@ -321,6 +325,43 @@ void WINO_IN(XNN_T *restrict vt, const XNN_T *restrict xh, size_t Wp, size_t C, 
             for (; c + VL <= C; c += VL) WINO_IN_STEP(V, LD, ST, ADD, SUB);
 #endif
             for (; c < C; c++) WINO_IN_STEP(XNN_T, S_LD, S_ST, S_ADD, S_SUB);
+        }
+}
+
+/* channels [c, c + lanes) of one tile of dZ: v[xi vs] = (A z A^T)[xi] */
+#define WINO_DZ_STEP(VT, LDF, STF, ADDF, SUBF, NEGF)                                      \
+    do {                                                                                  \
+        const VT z00 = LDF(z + c), z01 = LDF(z + C + c);                                  \
+        const VT z10 = LDF(z + rs + c), z11 = LDF(z + rs + C + c);                        \
+        VT r[4][2]; /* A z */                                                             \
+        r[0][0] = z00, r[0][1] = z01;                                                     \
+        r[1][0] = ADDF(z00, z10), r[1][1] = ADDF(z01, z11);                               \
+        r[2][0] = SUBF(z00, z10), r[2][1] = SUBF(z01, z11);                               \
+        r[3][0] = NEGF(z10), r[3][1] = NEGF(z11);                                         \
+        for (int k = 0; k < 4; k++) { /* (A z) A^T */                                     \
+            STF(v + (4 * k + 0) * vs + c, r[k][0]);                                       \
+            STF(v + (4 * k + 1) * vs + c, ADDF(r[k][0], r[k][1]));                        \
+            STF(v + (4 * k + 2) * vs + c, SUBF(r[k][0], r[k][1]));                        \
+            STF(v + (4 * k + 3) * vs + c, NEGF(r[k][1]));                                 \
+        }                                                                                 \
+    } while (0)
+
+/* vt[xi vs + tile C + c] = (A z A^T)[xi] of each tile's 2 x 2 block z of
+ * channel c of zh (2 th, 2 tw, C) channels last (dW's tiles of dZ);
+ * A = [1 0; 1 1; 1 -1; 0 -1] */
+void WINO_DZ(XNN_T *restrict vt, const XNN_T *restrict zh, size_t C, size_t th, size_t tw,
+             size_t vs)
+{
+    const size_t rs = 2 * tw * C;
+    for (size_t ty = 0; ty < th; ty++)
+        for (size_t tx = 0; tx < tw; tx++) {
+            const XNN_T *z = zh + (2 * ty * 2 * tw + 2 * tx) * C;
+            XNN_T *v = vt + (ty * tw + tx) * C;
+            size_t c = 0;
+#ifdef VL
+            for (; c + VL <= C; c += VL) WINO_DZ_STEP(V, LD, ST, ADD, SUB, NEG);
+#endif
+            for (; c < C; c++) WINO_DZ_STEP(XNN_T, S_LD, S_ST, S_ADD, S_SUB, S_NEG);
         }
 }
 
@@ -360,6 +401,11 @@ void WINO_OUT(XNN_T *restrict y, const XNN_T *restrict M, size_t T, size_t Op, s
 
 #undef WINO_IN_STEP
 #undef WINO_OUT_STEP
+#undef WINO_DZ_STEP
+#undef S_NEG
+#ifdef VL
+#undef NEG
+#endif
 #undef S_LD
 #undef S_ST
 #undef S_ADD

@@ -21,7 +21,9 @@ typedef void (*XNN_FN(xnn_conv_dw_t))(XNN_T *dw, const XNN_T *dz, size_t ldz, co
                                       size_t kw, size_t nq);
 /* the Winograd transforms (conv_body.h) */
 typedef void (*XNN_FN(xnn_wino_in_t))(XNN_T *restrict vt, const XNN_T *restrict xh, size_t Wp,
-                                      size_t C, size_t th, size_t tw);
+                                      size_t C, size_t th, size_t tw, size_t vs);
+typedef void (*XNN_FN(xnn_wino_dz_t))(XNN_T *restrict vt, const XNN_T *restrict zh, size_t C,
+                                      size_t th, size_t tw, size_t vs);
 typedef void (*XNN_FN(xnn_wino_out_t))(XNN_T *restrict y, const XNN_T *restrict M, size_t T,
                                        size_t Op, size_t o0, size_t o1);
 
@@ -35,6 +37,7 @@ typedef struct XNN_FN(xnn_gemm_cfg) {
     XNN_FN(xnn_conv_dw_t) conv_dw;
     XNN_FN(xnn_wino_in_t) wino_in;
     XNN_FN(xnn_wino_out_t) wino_out;
+    XNN_FN(xnn_wino_dz_t) wino_dz;
 } XNN_FN(xnn_gemm_cfg);
 
 const XNN_FN(xnn_gemm_cfg) *XNN_FN(xnn_gemm_config)(int isa);
@@ -55,7 +58,9 @@ const XNN_FN(xnn_gemm_cfg) *XNN_FN(xnn_gemm_config)(int isa);
                                    size_t ldx, size_t Wp, size_t O, size_t C, size_t kh,       \
                                    size_t kw, size_t nq);                                      \
     void XNN_FN(xnn_wino_in_##isa)(XNN_T *restrict vt, const XNN_T *restrict xh, size_t Wp,     \
-                                   size_t C, size_t th, size_t tw);                            \
+                                   size_t C, size_t th, size_t tw, size_t vs);                 \
+    void XNN_FN(xnn_wino_dz_##isa)(XNN_T *restrict vt, const XNN_T *restrict zh, size_t C,     \
+                                   size_t th, size_t tw, size_t vs);                           \
     void XNN_FN(xnn_wino_out_##isa)(XNN_T *restrict y, const XNN_T *restrict M, size_t T,      \
                                     size_t Op, size_t o0, size_t o1);
 XNN_ISA_KERNELS(ref)

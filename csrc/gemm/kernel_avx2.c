@@ -52,12 +52,14 @@ typedef int xnn_kernel_avx2_unused;  /* not an x86-64 GCC/Clang build */
 #define CONV_DW XNN_FN(xnn_conv_dw_avx2)
 #define WINO_IN XNN_FN(xnn_wino_in_avx2)
 #define WINO_OUT XNN_FN(xnn_wino_out_avx2)
+#define WINO_DZ XNN_FN(xnn_wino_dz_avx2)
 #define CONV_LANES XNN_FN(conv_lanes_avx2)
 #include "gemm/conv_body.h"
 #undef CONV_WIDE
 #undef CONV_DW
 #undef WINO_IN
 #undef WINO_OUT
+#undef WINO_DZ
 #undef CONV_LANES
 #undef MADD
 

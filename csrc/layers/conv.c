@@ -42,7 +42,10 @@
  * count; the two paths round differently (their sums run in other orders).
  * By default the forward and product run the direct path wherever it
  * applies, and the backward (dX, dW, the transpose) where the taps are few
- * (direct_pays below). XNN_CONV=gemm or XNN_CONV=direct in the
+ * (direct_pays below); 3x3 stride-1 convolutions with 8 channels or more
+ * in and out run their forward, dX and transpose on the node's own
+ * weights as Winograd tiles (below). XNN_CONV=gemm, XNN_CONV=direct or
+ * XNN_CONV=winograd (every 3x3 stride-1 forward and dX) in the
  * environment (read once) forces one path everywhere it applies.
  */
 #ifndef XNN_T
@@ -156,15 +159,22 @@ static direct_geo direct_of(const xnn_node *n, size_t elem)
  *   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],  A^T = [1 1 1 0; 0 1 -1 -1]
  *
  * The 16 products .* of a tile become 16 matrix products over the
- * channels, M_xi (O, tiles) = U_xi (O, C) V_xi (C, tiles), run by the
- * direct path's inner loops as 1x1 convolutions (gemm/conv_body.h: every
- * sum over the channels in order, one lane per tile): 16 C O multiply-adds
- * a tile instead of 36 C O, for 4 outputs. The transforms are fixed sums
- * and differences (the halvings of G are exact), each tile and output
- * position computed alone, so the bits do not depend on the thread count
- * or on how many images or tiles go through together; they round
+ * channels, M_xi (tiles, O) = V_xi (tiles, C) U_xi (C, O), run by the
+ * direct path's inner loops as 1x1 convolutions (gemm/conv_body.h: one
+ * lane per output channel, the tiles as its rows, every sum over the
+ * channels in order): 16 C O multiply-adds a tile instead of 36 C O, for
+ * 4 outputs. The input is copied channels last so that the transforms
+ * (also in conv_body.h) run on whole vectors of channels; the weights'
+ * transform U is made once per call (once for all the images of the
+ * forward's front, through prepare and image_forward). The transforms are
+ * fixed sums and differences (the halvings of G are exact), each tile and
+ * output position computed alone, so the bits do not depend on the thread
+ * count or on how many images or tiles go through together; they round
  * otherwise than the direct sums (measured against the float64 twin: see
- * README). Before a max pooling only the tiles it reads are made. */
+ * README). Before a max pooling only the tiles it reads are made, and a
+ * 2x2/2 pooling takes each tile as its window. dX, the full correlation
+ * of dZ with the turned weights, is the same kind of convolution
+ * (wino_transposed) and runs through the same slices. */
 
 /* whether node n's forward runs as Winograd tiles: 3x3, stride 1 (and
    padding 0 to 2), with channels enough for the 16 products to pay */
@@ -221,6 +231,32 @@ static wino_geo wino_of(const xnn_node *n, const xnn_node *p, size_t elem)
 static int wino_tile_pool(const xnn_node *p)
 {
     return p && p->kh == 2 && p->kw == 2 && p->sh == 2 && p->sw == 2;
+}
+
+/* dW's scratch: Mt (16, C, O), then a group's V (16, tiles, C) and Dz
+   (16, tiles, O), then per thread a padded image and a plane of dZ
+   channels last */
+#define WINO_DW_TILES 256
+typedef struct {
+    wino_geo g;                /* the forward's tiles */
+    size_t group;              /* images per group */
+    size_t mt, vg, dg, slices; /* offsets */
+    size_t zh, slice;          /* in a slice: the plane of dZ; bytes of a slice */
+} wino_dw_geo;
+
+static wino_dw_geo wino_dw_of(const xnn_node *n, size_t elem)
+{
+    wino_dw_geo w;
+    w.g = wino_of(n, NULL, elem);
+    const size_t C = n->in_c, O = n->out_c, T = w.g.T;
+    w.group = (WINO_DW_TILES + T - 1) / T;
+    w.mt = 0;
+    w.vg = align64(16 * C * O * elem);
+    w.dg = w.vg + align64(16 * w.group * T * C * elem);
+    w.slices = w.dg + align64(16 * w.group * T * O * elem);
+    w.zh = align64(w.g.Hp * w.g.Wp * C * elem);
+    w.slice = w.zh + align64(4 * T * O * elem);
+    return w;
 }
 
 /* the convolution whose forward is node n's dX: dZ (O, Ho, Wo) padded by
@@ -323,6 +359,10 @@ size_t xnn_conv_scratch_bytes(const xnn_node *n, size_t m, int flags, int thread
         const wino_geo g = wino_of(n, NULL, elem), gt = wino_of(&t, NULL, elem);
         direct = g.shared + T * g.slice;
         if (gt.shared + T * gt.slice > direct) direct = gt.shared + T * gt.slice;
+        if (flags & XNN_PLAN_TRAIN) {
+            const wino_dw_geo w = wino_dw_of(n, elem);
+            if (w.slices + T * w.slice > direct) direct = w.slices + T * w.slice;
+        }
     }
     if (direct_fwd(n)) {
         const direct_geo g = direct_of(n, elem);
@@ -778,7 +818,7 @@ static void XNN_FN(wino_slice)(void *p, size_t t)
         if (jb->own_u) XNN_FN(wino_weights)(jb->U, jb->W, O, C, o0, o1, jb->dx);
         if (ready != i) {
             XNN_FN(wino_pad)(xh, jb->in + i * in, n, g);
-            jb->cfg->wino_in(V, xh, g->Wp, C, g->th, g->tw);
+            jb->cfg->wino_in(V, xh, g->Wp, C, g->th, g->tw, T * C);
             ready = i;
         }
         const size_t nq = round_q(o1 - o0, sizeof(XNN_T));
@@ -874,6 +914,105 @@ static int XNN_FN(wino_dx)(XNN_T *dX, void *work, const XNN_T *dZ, const XNN_T *
     jb.own_u = m == 1;
     if (m > 1) XNN_FN(wino_prepare)(jb.U, W, &t, 1, threads);
     xnn_parallel_for(XNN_FN(wino_slice), &jb, jb.slices, threads);
+    return XNN_OK;
+}
+
+/* dW (O, C, 3, 3) (+)= the sum over the images and tiles of
+ *   G^T [(A z A^T) .* (B^T d B)] G        (z: a tile's 2 x 2 of dZ)
+ * group by group of images (at least WINO_DW_TILES tiles; the groups
+ * depend on m alone): the group's tiles of X and of dZ transformed (its
+ * images among the threads), then the 16 products
+ *   Mt_xi (C, O) (+)= V_xi^T (C, tiles) Dz_xi (tiles, O)
+ * (the xi among the threads, each product in one GEMM, never split); dW
+ * from Mt after the last group. */
+typedef struct {
+    const XNN_T *X, *dZ;
+    const xnn_node *n;
+    const XNN_FN(xnn_gemm_cfg) *cfg;
+    wino_dw_geo w;
+    char *work;
+    size_t i0, gn, slices;  /* the group: first image, images; slices of the pass */
+    int first;              /* the first group: the products start Mt */
+    int status;             /* written by slices on failure only */
+} XNN_FN(wdw_job);
+
+static void XNN_FN(wdw_tiles)(void *p, size_t t)
+{
+    XNN_FN(wdw_job) *jb = (XNN_FN(wdw_job) *)p;
+    const xnn_node *n = jb->n;
+    const wino_geo *g = &jb->w.g;
+    const size_t C = n->in_c, O = n->out_c, T = g->T, Tg = jb->gn * T;
+    const size_t Ho = n->out_h, Wo = n->out_w, in = C * n->in_h * n->in_w, out = O * Ho * Wo;
+    char *slice = jb->work + jb->w.slices + t * jb->w.slice;
+    XNN_T *xh = (XNN_T *)slice, *zh = (XNN_T *)(slice + jb->w.zh);
+    XNN_T *Vg = (XNN_T *)(jb->work + jb->w.vg), *Dg = (XNN_T *)(jb->work + jb->w.dg);
+    for (size_t ii = jb->gn * t / jb->slices; ii < jb->gn * (t + 1) / jb->slices; ii++) {
+        const size_t i = jb->i0 + ii;
+        XNN_FN(wino_pad)(xh, jb->X + i * in, n, g);
+        jb->cfg->wino_in(Vg + ii * T * C, xh, g->Wp, C, g->th, g->tw, Tg * C);
+        /* dZ channels last over the tiles' 2 th x 2 tw grid, 0 past it */
+        memset(zh, 0, 4 * T * O * sizeof(XNN_T));
+        const XNN_T *dz = jb->dZ + i * out;
+        for (size_t o = 0; o < O; o++)
+            for (size_t h = 0; h < Ho; h++) {
+                XNN_T *d = zh + h * 2 * g->tw * O + o;
+                const XNN_T *r = dz + (o * Ho + h) * Wo;
+                for (size_t w = 0; w < Wo; w++) d[w * O] = r[w];
+            }
+        jb->cfg->wino_dz(Dg + ii * T * O, zh, O, g->th, g->tw, Tg * O);
+    }
+}
+
+static void XNN_FN(wdw_products)(void *p, size_t t)
+{
+    XNN_FN(wdw_job) *jb = (XNN_FN(wdw_job) *)p;
+    const size_t C = jb->n->in_c, O = jb->n->out_c, Tg = jb->gn * jb->w.g.T;
+    XNN_T *Mt = (XNN_T *)(jb->work + jb->w.mt);
+    const XNN_T *Vg = (const XNN_T *)(jb->work + jb->w.vg);
+    const XNN_T *Dg = (const XNN_T *)(jb->work + jb->w.dg);
+    for (size_t xi = 16 * t / jb->slices; xi < 16 * (t + 1) / jb->slices; xi++) {
+        const int st = XNN_FN(xnn_gemm_strided)(
+            Mt + xi * C * O, (ptrdiff_t)O, Vg + xi * Tg * C, 1, (ptrdiff_t)C,
+            Dg + xi * Tg * O, (ptrdiff_t)O, 1, jb->first ? 0 : 1, C, O, Tg, NULL);
+        if (st != XNN_OK) jb->status = st;
+    }
+}
+
+static int XNN_FN(wino_dw)(XNN_T *dW, void *work, const XNN_T *dZ, const XNN_T *X,
+                           const xnn_node *n, int add, int threads, size_t m)
+{
+    XNN_FN(wdw_job) jb = {0};
+    jb.X = X, jb.dZ = dZ, jb.n = n, jb.cfg = XNN_FN(xnn_gemm_config)(xnn_isa());
+    jb.w = wino_dw_of(n, sizeof(XNN_T));
+    jb.work = (char *)work, jb.status = XNN_OK;
+    const size_t C = n->in_c, O = n->out_c;
+    for (jb.i0 = 0; jb.i0 < m; jb.i0 += jb.gn) {
+        jb.gn = m - jb.i0 < jb.w.group ? m - jb.i0 : jb.w.group;
+        jb.first = jb.i0 == 0;
+        jb.slices = XNN_FN(slices_of)(jb.gn, threads);
+        xnn_parallel_for(XNN_FN(wdw_tiles), &jb, jb.slices, threads);
+        jb.slices = XNN_FN(slices_of)(16, threads);
+        xnn_parallel_for(XNN_FN(wdw_products), &jb, jb.slices, threads);
+        if (jb.status != XNN_OK) return jb.status;
+    }
+    /* dW[o][c] = G^T M G, M[xi] = Mt[xi][c][o]; G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1] */
+    const XNN_T h = (XNN_T)0.5, *Mt = (const XNN_T *)(jb.work + jb.w.mt);
+    for (size_t o = 0; o < O; o++)
+        for (size_t c = 0; c < C; c++) {
+            XNN_T M[4][4], r[3][4];
+            for (int xi = 0; xi < 16; xi++) M[xi / 4][xi % 4] = Mt[(xi * C + c) * O + o];
+            for (int b = 0; b < 4; b++) {
+                r[0][b] = M[0][b] + (M[1][b] + M[2][b]) * h;
+                r[1][b] = (M[1][b] - M[2][b]) * h;
+                r[2][b] = (M[1][b] + M[2][b]) * h + M[3][b];
+            }
+            XNN_T *d = dW + (o * C + c) * 9;
+            for (int i = 0; i < 3; i++) {
+                const XNN_T v[3] = {r[i][0] + (r[i][1] + r[i][2]) * h, (r[i][1] - r[i][2]) * h,
+                                    (r[i][1] + r[i][2]) * h + r[i][3]};
+                for (int j = 0; j < 3; j++) d[3 * i + j] = add ? d[3 * i + j] + v[j] : v[j];
+            }
+        }
     return XNN_OK;
 }
 
@@ -1144,6 +1283,11 @@ static int XNN_FN(conv_backward)(XNN_T *dX, XNN_T *dW, XNN_T *db, void *work, co
                                  m);
             if (st != XNN_OK) return st;
             dX = NULL;
+        }
+        if (dW && wino_fwd(n)) {
+            st = XNN_FN(wino_dw)(dW, work, dZ, X, n, add, threads, m);
+            if (st != XNN_OK) return st;
+            dW = NULL;
         }
         if (dX || dW) {
             st = XNN_FN(gemm_back)(dX, part, work, dZ, (const XNN_T *)n->W, X, relu, NULL, 0, n,
