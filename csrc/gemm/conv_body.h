@@ -285,6 +285,7 @@ void CONV_DW(XNN_T *dw, const XNN_T *dz, size_t ldz, const XNN_T *x, size_t ldx,
 #define S_ADD(a, b) ((a) + (b))
 #define S_SUB(a, b) ((a) - (b))
 #define S_NEG(a) ((XNN_T)0 - (a))   /* 0 - a, lane by lane as below */
+#define S_MUL(a, b) ((a) * (b))
 #ifdef VL
 #define NEG(a) SUB(ZERO(), (a))
 #endif
@@ -326,6 +327,40 @@ void WINO_IN(XNN_T *restrict vt, const XNN_T *restrict xh, size_t Wp, size_t C, 
 #endif
             for (; c < C; c++) WINO_IN_STEP(XNN_T, S_LD, S_ST, S_ADD, S_SUB);
         }
+}
+
+/* lanes [l, l + lanes) of a block of kernels: u[xi cs] = (G g G^T)[xi] */
+#define WINO_W_STEP(VT, LDF, STF, ADDF, SUBF, MULF, H)                                    \
+    do {                                                                                  \
+        VT a[4][3]; /* G g */                                                             \
+        for (int j = 0; j < 3; j++) {                                                     \
+            const VT g0 = LDF(g + j * Q + l), g1 = LDF(g + (3 + j) * Q + l);              \
+            const VT g2 = LDF(g + (6 + j) * Q + l);                                       \
+            a[0][j] = g0;                                                                 \
+            a[1][j] = MULF(ADDF(ADDF(g0, g1), g2), H);                                    \
+            a[2][j] = MULF(ADDF(SUBF(g0, g1), g2), H);                                    \
+            a[3][j] = g2;                                                                 \
+        }                                                                                 \
+        for (int i = 0; i < 4; i++) { /* (G g) G^T */                                     \
+            STF(u + (4 * i + 0) * cs + l, a[i][0]);                                       \
+            STF(u + (4 * i + 1) * cs + l, MULF(ADDF(ADDF(a[i][0], a[i][1]), a[i][2]), H)); \
+            STF(u + (4 * i + 2) * cs + l, MULF(ADDF(SUBF(a[i][0], a[i][1]), a[i][2]), H)); \
+            STF(u + (4 * i + 3) * cs + l, a[i][2]);                                       \
+        }                                                                                 \
+    } while (0)
+
+/* u[xi cs + l] = (G g_l G^T)[xi] for the nb <= Q kernels g_l (3, 3) of a
+ * block, gathered as g[k Q + l] (tap k = 3 i + j);
+ * G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1] (the halvings exact) */
+void WINO_W(XNN_T *restrict u, const XNN_T *restrict g, size_t cs, size_t nb)
+{
+    const XNN_T h = (XNN_T)0.5;
+    size_t l = 0;
+#ifdef VL
+    const V hv = SET1(h);
+    for (; l + VL <= nb; l += VL) WINO_W_STEP(V, LD, ST, ADD, SUB, MUL, hv);
+#endif
+    for (; l < nb; l++) WINO_W_STEP(XNN_T, S_LD, S_ST, S_ADD, S_SUB, S_MUL, h);
 }
 
 /* channels [c, c + lanes) of one tile of dZ: v[xi vs] = (A z A^T)[xi] */
@@ -402,7 +437,9 @@ void WINO_OUT(XNN_T *restrict y, const XNN_T *restrict M, size_t T, size_t Op, s
 #undef WINO_IN_STEP
 #undef WINO_OUT_STEP
 #undef WINO_DZ_STEP
+#undef WINO_W_STEP
 #undef S_NEG
+#undef S_MUL
 #ifdef VL
 #undef NEG
 #endif

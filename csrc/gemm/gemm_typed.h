@@ -24,6 +24,8 @@ typedef void (*XNN_FN(xnn_wino_in_t))(XNN_T *restrict vt, const XNN_T *restrict 
                                       size_t C, size_t th, size_t tw, size_t vs);
 typedef void (*XNN_FN(xnn_wino_dz_t))(XNN_T *restrict vt, const XNN_T *restrict zh, size_t C,
                                       size_t th, size_t tw, size_t vs);
+typedef void (*XNN_FN(xnn_wino_w_t))(XNN_T *restrict u, const XNN_T *restrict g, size_t cs,
+                                     size_t nb);
 typedef void (*XNN_FN(xnn_wino_out_t))(XNN_T *restrict y, const XNN_T *restrict M, size_t T,
                                        size_t Op, size_t o0, size_t o1);
 
@@ -38,6 +40,7 @@ typedef struct XNN_FN(xnn_gemm_cfg) {
     XNN_FN(xnn_wino_in_t) wino_in;
     XNN_FN(xnn_wino_out_t) wino_out;
     XNN_FN(xnn_wino_dz_t) wino_dz;
+    XNN_FN(xnn_wino_w_t) wino_w;
 } XNN_FN(xnn_gemm_cfg);
 
 const XNN_FN(xnn_gemm_cfg) *XNN_FN(xnn_gemm_config)(int isa);
@@ -61,6 +64,8 @@ const XNN_FN(xnn_gemm_cfg) *XNN_FN(xnn_gemm_config)(int isa);
                                    size_t C, size_t th, size_t tw, size_t vs);                 \
     void XNN_FN(xnn_wino_dz_##isa)(XNN_T *restrict vt, const XNN_T *restrict zh, size_t C,     \
                                    size_t th, size_t tw, size_t vs);                           \
+    void XNN_FN(xnn_wino_w_##isa)(XNN_T *restrict u, const XNN_T *restrict g, size_t cs,       \
+                                  size_t nb);                                                  \
     void XNN_FN(xnn_wino_out_##isa)(XNN_T *restrict y, const XNN_T *restrict M, size_t T,      \
                                     size_t Op, size_t o0, size_t o1);
 XNN_ISA_KERNELS(ref)

@@ -27,6 +27,7 @@ typedef int xnn_kernel_avx2_unused;  /* not an x86-64 GCC/Clang build */
 #define FMA _mm256_fmadd_ps
 #define ADD _mm256_add_ps
 #define SUB _mm256_sub_ps
+#define MUL _mm256_mul_ps
 #define ZERO _mm256_setzero_ps
 #define SET1 _mm256_set1_ps
 #else
@@ -38,6 +39,7 @@ typedef int xnn_kernel_avx2_unused;  /* not an x86-64 GCC/Clang build */
 #define FMA _mm256_fmadd_pd
 #define ADD _mm256_add_pd
 #define SUB _mm256_sub_pd
+#define MUL _mm256_mul_pd
 #define ZERO _mm256_setzero_pd
 #define SET1 _mm256_set1_pd
 #endif
@@ -53,6 +55,7 @@ typedef int xnn_kernel_avx2_unused;  /* not an x86-64 GCC/Clang build */
 #define WINO_IN XNN_FN(xnn_wino_in_avx2)
 #define WINO_OUT XNN_FN(xnn_wino_out_avx2)
 #define WINO_DZ XNN_FN(xnn_wino_dz_avx2)
+#define WINO_W XNN_FN(xnn_wino_w_avx2)
 #define CONV_LANES XNN_FN(conv_lanes_avx2)
 #include "gemm/conv_body.h"
 #undef CONV_WIDE
@@ -60,6 +63,7 @@ typedef int xnn_kernel_avx2_unused;  /* not an x86-64 GCC/Clang build */
 #undef WINO_IN
 #undef WINO_OUT
 #undef WINO_DZ
+#undef WINO_W
 #undef CONV_LANES
 #undef MADD
 
@@ -71,6 +75,7 @@ typedef int xnn_kernel_avx2_unused;  /* not an x86-64 GCC/Clang build */
 #undef FMA
 #undef ADD
 #undef SUB
+#undef MUL
 #undef ZERO
 #undef SET1
 #undef MR

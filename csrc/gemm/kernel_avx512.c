@@ -27,6 +27,7 @@ typedef int xnn_kernel_avx512_unused;  /* not an x86-64 GCC/Clang build */
 #define FMA _mm512_fmadd_ps
 #define ADD _mm512_add_ps
 #define SUB _mm512_sub_ps
+#define MUL _mm512_mul_ps
 #define ZERO _mm512_setzero_ps
 #define SET1 _mm512_set1_ps
 #else
@@ -38,6 +39,7 @@ typedef int xnn_kernel_avx512_unused;  /* not an x86-64 GCC/Clang build */
 #define FMA _mm512_fmadd_pd
 #define ADD _mm512_add_pd
 #define SUB _mm512_sub_pd
+#define MUL _mm512_mul_pd
 #define ZERO _mm512_setzero_pd
 #define SET1 _mm512_set1_pd
 #endif
@@ -53,6 +55,7 @@ typedef int xnn_kernel_avx512_unused;  /* not an x86-64 GCC/Clang build */
 #define WINO_IN XNN_FN(xnn_wino_in_avx512)
 #define WINO_OUT XNN_FN(xnn_wino_out_avx512)
 #define WINO_DZ XNN_FN(xnn_wino_dz_avx512)
+#define WINO_W XNN_FN(xnn_wino_w_avx512)
 #define CONV_LANES XNN_FN(conv_lanes_avx512)
 #include "gemm/conv_body.h"
 #undef CONV_WIDE
@@ -60,6 +63,7 @@ typedef int xnn_kernel_avx512_unused;  /* not an x86-64 GCC/Clang build */
 #undef WINO_IN
 #undef WINO_OUT
 #undef WINO_DZ
+#undef WINO_W
 #undef CONV_LANES
 #undef MADD
 
@@ -71,6 +75,7 @@ typedef int xnn_kernel_avx512_unused;  /* not an x86-64 GCC/Clang build */
 #undef FMA
 #undef ADD
 #undef SUB
+#undef MUL
 #undef ZERO
 #undef SET1
 #undef MR

@@ -43,9 +43,9 @@
  * By default the forward and product run the direct path wherever it
  * applies, and the backward (dX, dW, the transpose) where the taps are few
  * (direct_pays below); 3x3 stride-1 convolutions with 8 channels or more
- * in and out run their forward, dX and transpose on the node's own
+ * in and out run their forward, dX, dW and transpose on the node's own
  * weights as Winograd tiles (below). XNN_CONV=gemm, XNN_CONV=direct or
- * XNN_CONV=winograd (every 3x3 stride-1 forward and dX) in the
+ * XNN_CONV=winograd (every 3x3 stride-1 forward, dX and dW) in the
  * environment (read once) forces one path everywhere it applies.
  */
 #ifndef XNN_T
@@ -174,7 +174,8 @@ static direct_geo direct_of(const xnn_node *n, size_t elem)
  * README). Before a max pooling only the tiles it reads are made, and a
  * 2x2/2 pooling takes each tile as its window. dX, the full correlation
  * of dZ with the turned weights, is the same kind of convolution
- * (wino_transposed) and runs through the same slices. */
+ * (wino_transposed) and runs through the same slices; dW is the
+ * algorithm transposed (wino_dw). */
 
 /* whether node n's forward runs as Winograd tiles: 3x3, stride 1 (and
    padding 0 to 2), with channels enough for the 16 products to pay */
@@ -728,35 +729,21 @@ static size_t XNN_FN(slices_of)(size_t work, int threads)
 static void XNN_FN(wino_weights)(XNN_T *restrict U, const XNN_T *W, size_t O, size_t C,
                                  size_t o0, size_t o1, int flip)
 {
-    const XNN_T h = (XNN_T)0.5;
+    const XNN_FN(xnn_gemm_cfg) *cfg = XNN_FN(xnn_gemm_config)(xnn_isa());
     const size_t Op = round_q(O, sizeof(XNN_T)), cs = wino_us(C, O, sizeof(XNN_T));
     const size_t ob = 64 / sizeof(XNN_T);
     /* blocks of a cache line of U's channels: the block's 3 x 3 kernels of
-       channel c gathered lane by lane, then transformed a whole block at a
-       time (their rows of W stay in L1) */
+       channel c gathered lane by lane (their rows of W stay in L1), then
+       transformed as whole vectors (gemm/conv_body.h) */
     for (size_t b0 = o0; b0 < o1; b0 += ob) {
         const size_t nb = o1 - b0 < ob ? o1 - b0 : ob;
         for (size_t c = 0; c < C; c++) {
-            XNN_T g[9][16];
+            XNN_T g[9 * 16];
             for (size_t l = 0; l < nb; l++)
                 for (int k = 0; k < 9; k++)
-                    g[k][l] = flip ? W[(c * O + b0 + l) * 9 + 8 - k] : W[((b0 + l) * C + c) * 9 + k];
-            XNN_T *u = U + c * Op + b0;
-            for (size_t l = 0; l < nb; l++) {
-                XNN_T a[4][3];   /* G g */
-                for (int j = 0; j < 3; j++) {
-                    a[0][j] = g[j][l];
-                    a[1][j] = (g[j][l] + g[3 + j][l] + g[6 + j][l]) * h;
-                    a[2][j] = (g[j][l] - g[3 + j][l] + g[6 + j][l]) * h;
-                    a[3][j] = g[6 + j][l];
-                }
-                for (int i = 0; i < 4; i++) {   /* (G g) G^T */
-                    u[(4 * i + 0) * cs + l] = a[i][0];
-                    u[(4 * i + 1) * cs + l] = (a[i][0] + a[i][1] + a[i][2]) * h;
-                    u[(4 * i + 2) * cs + l] = (a[i][0] - a[i][1] + a[i][2]) * h;
-                    u[(4 * i + 3) * cs + l] = a[i][2];
-                }
-            }
+                    g[k * ob + l] = flip ? W[(c * O + b0 + l) * 9 + 8 - k]
+                                         : W[((b0 + l) * C + c) * 9 + k];
+            cfg->wino_w(U + c * Op + b0, g, cs, nb);
         }
     }
     if (o1 == O)
@@ -841,6 +828,21 @@ static void XNN_FN(wino_slice)(void *p, size_t t)
                     }
                     continue;
                 }
+                if (jb->dx) {
+                    /* straight into dX: the tile's positions inside (H, W) */
+                    const size_t Ho = n->out_h, Wo = n->out_w, HW = Ho * Wo;
+                    const size_t h0 = 2 * ty, w0 = 2 * tx;
+                    XNN_T *d = jb->out + i * O * HW + h0 * Wo + w0;
+                    const int right = w0 + 1 < Wo, down = h0 + 1 < Ho;
+                    for (size_t o = o0; o < o1; o++) {
+                        XNN_T *dq = d + o * HW;
+                        dq[0] = y[o];
+                        if (right) dq[1] = y[Op + o];
+                        if (down) dq[Wo] = y[2 * Op + o];
+                        if (right && down) dq[Wo + 1] = y[3 * Op + o];
+                    }
+                    continue;
+                }
                 XNN_T *w = planes + 2 * ty * ld + 2 * tx;
                 for (size_t o = o0; o < o1; o++) {
                     XNN_T *wo = w + o * 4 * T;
@@ -856,10 +858,9 @@ static void XNN_FN(wino_slice)(void *p, size_t t)
                 XNN_FN(finish_plane)(jb, i, o, w, ld);
                 continue;
             }
-            /* channel o of dX: its rows, times [relu > 0], times A, |.| */
+            /* channel o of dX (made above), times [relu > 0], times A, |.| */
             const size_t HW = n->out_h * n->out_w, q0 = (i * O + o) * HW;
             XNN_T *dx = jb->out + q0;
-            XNN_FN(wide_rows)(dx, w, ld, n->out_h, n->out_w);
             if (jb->relu)
                 for (size_t q = 0; q < HW; q++) dx[q] = jb->relu[q0 + q] > 0 ? dx[q] : 0;
             if (jb->A)
@@ -1307,7 +1308,10 @@ static int XNN_FN(conv_backward)(XNN_T *dX, XNN_T *dW, XNN_T *db, void *work, co
                              XNN_PLAN_TRAIN, threads, m, 1);
         if (st != XNN_OK) return st;
     }
-    if (dW) {
+    if (dW && wino_fwd(n)) {   /* (XNN_CONV=winograd with few channels) */
+        st = XNN_FN(wino_dw)(dW, work, dZ, X, n, add, threads, m);
+        if (st != XNN_OK) return st;
+    } else if (dW) {
         const size_t K = d.K, O = d.O;
         XNN_FN(direct_job) jb = {0};
         jb.g = direct_of(n, sizeof(XNN_T));
