@@ -342,12 +342,12 @@ static conv_scratch scratch_of(const xnn_node *n, size_t m, int flags, size_t el
     return s;
 }
 
-/* channels [o0, o1) of chunk cb of nb: whole blocks of 4 */
-static void chunk_of(size_t O, size_t cb, size_t nb, size_t *o0, size_t *o1)
+/* channels [o0, o1) of chunk cb of nb: whole blocks of q */
+static void chunk_of(size_t O, size_t cb, size_t nb, size_t q, size_t *o0, size_t *o1)
 {
-    const size_t blocks = (O + 3) / 4;
-    *o0 = 4 * (blocks * cb / nb);
-    *o1 = 4 * (blocks * (cb + 1) / nb);
+    const size_t blocks = (O + q - 1) / q;
+    *o0 = q * (blocks * cb / nb);
+    *o1 = q * (blocks * (cb + 1) / nb);
     if (*o1 > O) *o1 = O;
 }
 
@@ -616,6 +616,24 @@ static void XNN_FN(finish_plane)(const XNN_FN(direct_job) *jb, size_t i, size_t 
     }
 }
 
+/* the items [k0, k1) of slice t of a forward: I = m blocks items, item k =
+   image k / blocks times chunk k % blocks of the output channels */
+static void XNN_FN(items_of)(const XNN_FN(direct_job) *jb, size_t t, size_t *k0, size_t *k1)
+{
+    const size_t items = jb->m * jb->blocks;
+    *k0 = items * t / jb->slices;
+    *k1 = items * (t + 1) / jb->slices;
+}
+
+/* item k's image i and channels [o0, o1) (whole blocks of q): 0 if none */
+static int XNN_FN(item_of)(const XNN_FN(direct_job) *jb, size_t k, size_t q, size_t *i,
+                           size_t *o0, size_t *o1)
+{
+    *i = k / jb->blocks;
+    chunk_of(jb->n->out_c, k % jb->blocks, jb->blocks, q, o0, o1);
+    return *o0 < *o1;
+}
+
 /* forward of the items [I t / T, I (t + 1) / T), item = image i times
    chunk cb of nb of the output channels (nb > 1 when there are fewer
    images than threads) */
@@ -624,18 +642,14 @@ static void XNN_FN(direct_fwd_slice)(void *p, size_t t)
     XNN_FN(direct_job) *jb = (XNN_FN(direct_job) *)p;
     const xnn_node *n = jb->n;
     const direct_geo *g = &jb->g;
-    const size_t O = n->out_c;
     const size_t in = n->in_c * n->in_h * n->in_w, K = n->in_c * n->kh * n->kw;
     char *slice = jb->work + g->shared + t * g->slice;
     XNN_T *xp = (XNN_T *)slice, *yw = (XNN_T *)(slice + align64(g->xlen * sizeof(XNN_T)));
-    const size_t nb = jb->blocks, items = jb->m * nb;
-    const size_t k0 = items * t / jb->slices, k1 = items * (t + 1) / jb->slices;
-    size_t padded = (size_t)-1;
+    size_t k0, k1, padded = (size_t)-1;
+    XNN_FN(items_of)(jb, t, &k0, &k1);
     for (size_t k = k0; k < k1; k++) {
-        const size_t i = k / nb, cb = k % nb;
-        size_t o0, o1;
-        chunk_of(O, cb, nb, &o0, &o1);
-        if (o0 >= o1) continue;
+        size_t i, o0, o1;
+        if (!XNN_FN(item_of)(jb, k, 4, &i, &o0, &o1)) continue;
         if (padded != i) {
             XNN_FN(pad_image)(xp, jb->in + i * in, n, g);
             padded = i;
@@ -769,15 +783,6 @@ static void XNN_FN(wino_pad)(XNN_T *restrict xh, const XNN_T *restrict x, const 
         }
 }
 
-/* channels [o0, o1) of chunk cb of nb: whole blocks of lanes */
-static void XNN_FN(wino_chunk)(size_t O, size_t cb, size_t nb, size_t *o0, size_t *o1)
-{
-    const size_t q = XNN_CONV_BYTES / sizeof(XNN_T), blocks = (O + q - 1) / q;
-    *o0 = q * (blocks * cb / nb);
-    *o1 = q * (blocks * (cb + 1) / nb);
-    if (*o1 > O) *o1 = O;
-}
-
 /* the forward of the items [I t / T, I (t + 1) / T) as Winograd tiles,
    item = image i times chunk cb of nb of the output channels */
 static void XNN_FN(wino_slice)(void *p, size_t t)
@@ -794,14 +799,11 @@ static void XNN_FN(wino_slice)(void *p, size_t t)
        maximum taken before the bias and activation (see finish_plane) */
     const int tile_pool = wino_tile_pool(jb->pool) && !jb->arg &&
                           (jb->act == XNN_ACT_RELU || jb->act == XNN_ACT_LINEAR);
-    const size_t nb = jb->blocks, items = jb->m * nb;
-    const size_t k0 = items * t / jb->slices, k1 = items * (t + 1) / jb->slices;
-    size_t ready = (size_t)-1;
+    size_t k0, k1, ready = (size_t)-1;
+    XNN_FN(items_of)(jb, t, &k0, &k1);
     for (size_t k = k0; k < k1; k++) {
-        const size_t i = k / nb, cb = k % nb;
-        size_t o0, o1;
-        XNN_FN(wino_chunk)(O, cb, nb, &o0, &o1);
-        if (o0 >= o1) continue;
+        size_t i, o0, o1;   /* whole blocks of lanes */
+        if (!XNN_FN(item_of)(jb, k, XNN_CONV_BYTES / sizeof(XNN_T), &i, &o0, &o1)) continue;
         if (jb->own_u) XNN_FN(wino_weights)(jb->U, jb->W, O, C, o0, o1, jb->dx);
         if (ready != i) {
             XNN_FN(wino_pad)(xh, jb->in + i * in, n, g);
@@ -882,7 +884,7 @@ static void XNN_FN(wino_u_slice)(void *p, size_t t)
 {
     XNN_FN(wino_u_job) *jb = (XNN_FN(wino_u_job) *)p;
     size_t o0, o1;
-    XNN_FN(wino_chunk)(jb->O, t, jb->slices, &o0, &o1);
+    chunk_of(jb->O, t, jb->slices, XNN_CONV_BYTES / sizeof(XNN_T), &o0, &o1);
     if (o0 < o1) XNN_FN(wino_weights)(jb->U, jb->W, jb->O, jb->C, o0, o1, jb->flip);
 }
 
