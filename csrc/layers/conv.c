@@ -775,12 +775,17 @@ static void XNN_FN(wino_pad)(XNN_T *restrict xh, const XNN_T *restrict x, const 
     memset(xh, 0, g->Hp * g->Wp * C * sizeof(XNN_T));
     const size_t h1 = H + n->ph < g->Hp ? H : g->Hp - n->ph;
     const size_t w1 = W + n->pw < g->Wp ? W : g->Wp - n->pw;
-    for (size_t c = 0; c < C; c++)   /* read in order, written C apart (in L1) */
+    /* blocks of 8 channels: each pixel's 8 values written together, from 8
+       rows read in order */
+    for (size_t c0 = 0; c0 < C; c0 += 8) {
+        const size_t cn = C - c0 < 8 ? C - c0 : 8;
         for (size_t h = 0; h < h1; h++) {
-            XNN_T *d = xh + ((h + n->ph) * g->Wp + n->pw) * C + c;
-            const XNN_T *s = x + (c * H + h) * W;
-            for (size_t w = 0; w < w1; w++) d[w * C] = s[w];
+            XNN_T *d = xh + ((h + n->ph) * g->Wp + n->pw) * C + c0;
+            const XNN_T *s = x + (c0 * H + h) * W;
+            for (size_t w = 0; w < w1; w++)
+                for (size_t c = 0; c < cn; c++) d[w * C + c] = s[c * H * W + w];
         }
+    }
 }
 
 /* the forward of the items [I t / T, I (t + 1) / T) as Winograd tiles,
