@@ -115,6 +115,10 @@ typedef struct xnn_node {
     size_t ph, pw;              /* zero padding (conv) */
     void *W;                    /* dense (in, out); conv (out_c, in_c, kh, kw); else NULL */
     void *b;                    /* (out_c) or NULL */
+    /* the op's weights prepared from W (layers/op_typed.h: prep_bytes,
+       prepare), or NULL: the kernels prepare what they need per call. A
+       caller that sets it keeps it what prepare makes of the current W. */
+    const void *prep;
 } xnn_node;
 
 size_t xnn_node_in(const xnn_node *n);        /* elements of one input row */

@@ -41,4 +41,14 @@ for ci, (C, H, W, O, k, s, p) in enumerate(CONV_CASES):
                 out[key + "-W"], out[key + "-b"] = Wt, b
                 # one image: the threads split its output channels
                 out[key + "-Y1"] = _core.node_forward(net, 0, X[:1], 1)[0]
+                # through the network, on the weights it prepares once
+                # (node->prep): the forward of the batch and of one image,
+                # and dX of a one-hot dZ (the gradient of one output)
+                out[key + "-Yp"], out[key + "-Y1p"] = net.forward(X), net.forward(X[:1])
+                t = np.arange(m, dtype=np.int64) * 7 % dZ.shape[1]
+                out[key + "-dXp"] = _core.explain_gradient(net, X, t, _core.START_LOGIT,
+                                                       _core.GRAD_PLAIN)[0]
+                onehot = np.zeros_like(dZ)
+                onehot[np.arange(m), t] = 1
+                out[key + "-dX1"] = _core.node_backward(net, 0, onehot, X, saved)[0]
 np.savez(sys.argv[1], isas=np.array(isas), **out)

@@ -327,6 +327,41 @@ def test_lrp0_is_gradient_times_input_and_conserves_on_zero_bias_avgpool_cnn(rng
         assert R_.min() >= 0
 
 
+def test_prepared_weights_follow_w_however_it_changes(rng):
+    """inference and explanations keep the Winograd transforms of W between
+    calls; written into, trained or set, W is what they use next"""
+    L = xnn.layers
+
+    def make():
+        return xnn.Sequential([L.Conv2d(1, 8, 3, activation="relu"),
+                               L.Conv2d(8, 8, 3, activation="relu"), L.MaxPool2d(2), L.Flatten(),
+                               L.Dense(72, 5, activation="softmax")], input_shape=(1, 10, 10),
+                              seed=4)
+
+    model = make()
+    X = rng.uniform(size=(3, 1, 10, 10)).astype(np.float32)
+    y = np.arange(3) % 5
+
+    def same_as_fresh():
+        fresh = make()
+        fresh.set_weights(model.get_weights())
+        for m_ in (X, X[:1]):
+            np.testing.assert_array_equal(model.predict_proba(m_), fresh.predict_proba(m_))
+            np.testing.assert_array_equal(E.saliency(model, m_, 1), E.saliency(fresh, m_, 1))
+
+    P0 = model.predict_proba(X)
+    same_as_fresh()
+    model.layers[1].W[:, :4] *= -1.5          # written into
+    assert not np.array_equal(model.predict_proba(X), P0)
+    same_as_fresh()
+    model.fit(X, y, epochs=2, batch_size=2, lr=0.1, verbose=0)
+    same_as_fresh()
+    w_ = model.get_weights()
+    w_[2] = w_[2][::-1].copy()
+    model.set_weights(w_)
+    same_as_fresh()
+
+
 def test_batch_equals_rows(rng):
     """explanations of a batch equal those of each row alone (the same
     kernels run per row, but one row takes the one-row products: float64

@@ -71,6 +71,10 @@ def test_threads_change_no_bit_and_the_direct_path_none_across_vector_isas(path_
                 for threads in (1, 2):
                     key = f"{ci}-{dt}-{isa}-{threads}"
                     np.testing.assert_array_equal(res[key + "-Y1"], res[key + "-Y"][:1])
+                    # the prepared weights give the bits of the per-call ones
+                    np.testing.assert_array_equal(res[key + "-Yp"], res[key + "-Y"])
+                    np.testing.assert_array_equal(res[key + "-Y1p"], res[key + "-Y"][:1])
+                    np.testing.assert_array_equal(res[key + "-dXp"], res[key + "-dX1"])
             for what in ("Y", "dX", "dW", "db"):
                 for isa in isas:
                     np.testing.assert_array_equal(res[f"{ci}-{dt}-{isa}-2-{what}"],

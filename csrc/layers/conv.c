@@ -165,8 +165,10 @@ static direct_geo direct_of(const xnn_node *n, size_t elem)
  * channels in order): 16 C O multiply-adds a tile instead of 36 C O, for
  * 4 outputs. The input is copied channels last so that the transforms
  * (also in conv_body.h) run on whole vectors of channels; the weights'
- * transform U is made once per call (once for all the images of the
- * forward's front, through prepare and image_forward). The transforms are
+ * transform U is made once per call, or taken from node->prep (prepare:
+ * U of the forward and of dX, which the binding keeps between calls
+ * while W is unchanged, and the forward's front makes once for all its
+ * images). The transforms are
  * fixed sums and differences (the halvings of G are exact), each tile and
  * output position computed alone, so the bits do not depend on the thread
  * count or on how many images or tiles go through together; they round
@@ -271,10 +273,20 @@ static xnn_node wino_transposed(const xnn_node *n)
     return t;
 }
 
-/* bytes of the Winograd weights U (0: node n's forward has no tiles) */
-static size_t prep_bytes_of(const xnn_node *n, size_t elem)
+/* bytes of the Winograd weights U of the forward (0: node n's forward
+   has no tiles) */
+static size_t wino_u_bytes(const xnn_node *n, size_t elem)
 {
     return wino_fwd(n) ? wino_of(n, NULL, elem).shared : 0;
+}
+
+/* bytes of the prepared weights: U of the forward, then U of the
+   transposed convolution (dX) */
+static size_t prep_bytes_of(const xnn_node *n, size_t elem)
+{
+    if (!wino_fwd(n)) return 0;
+    const xnn_node t = wino_transposed(n);
+    return wino_u_bytes(n, elem) + wino_of(&t, NULL, elem).shared;
 }
 
 typedef struct {
@@ -904,10 +916,11 @@ static void XNN_FN(wino_prepare)(XNN_T *U, const XNN_T *W, const xnn_node *n, in
 }
 
 /* dX (m, C, H, W) of node n from dZ as Winograd tiles of the transposed
-   convolution (wino_transposed), times [relu > 0], times A, then |.| */
+   convolution (wino_transposed), times [relu > 0], times A, then |.|; U
+   = prep when not NULL (made from W) */
 static int XNN_FN(wino_dx)(XNN_T *dX, void *work, const XNN_T *dZ, const XNN_T *W,
                            const XNN_T *relu, const XNN_T *A, int absolute, const xnn_node *n,
-                           int threads, size_t m)
+                           int threads, size_t m, const XNN_T *prep)
 {
     const xnn_node t = wino_transposed(n);
     XNN_FN(direct_job) jb = {0};
@@ -918,9 +931,9 @@ static int XNN_FN(wino_dx)(XNN_T *dX, void *work, const XNN_T *dZ, const XNN_T *
     jb.blocks = m >= T ? 1 : (T + m - 1) / m;
     jb.slices = XNN_FN(slices_of)(m * jb.blocks, threads);
     jb.wg = wino_of(&t, NULL, sizeof(XNN_T));
-    jb.U = (XNN_T *)work;
-    jb.own_u = m == 1;
-    if (m > 1) XNN_FN(wino_prepare)(jb.U, W, &t, 1, threads);
+    jb.U = prep ? (XNN_T *)prep : (XNN_T *)work;
+    jb.own_u = !prep && m == 1;
+    if (!prep && m > 1) XNN_FN(wino_prepare)(jb.U, W, &t, 1, threads);
     xnn_parallel_for(XNN_FN(wino_slice), &jb, jb.slices, threads);
     return XNN_OK;
 }
@@ -1082,7 +1095,7 @@ static int XNN_FN(conv_forward)(XNN_T *Y, XNN_T *Z, void *saved, void *work, con
 {
     (void)saved;
     return XNN_FN(conv_run)(Y, Z, work, X, (const XNN_T *)n->W, (const XNN_T *)n->b, n->act, n,
-                            NULL, NULL, flags, threads, m, 1, NULL);
+                            NULL, NULL, flags, threads, m, 1, (const XNN_T *)n->prep);
 }
 
 static int XNN_FN(conv_product)(XNN_T *Z, void *work, const XNN_T *A, const XNN_T *W,
@@ -1201,12 +1214,20 @@ static int XNN_FN(gemm_back)(XNN_T *dX, XNN_T *part, void *work, const XNN_T *dZ
     return jb.status;
 }
 
+/* the U of node n's transposed convolution in its prepared weights, or NULL */
+static const XNN_T *XNN_FN(dx_prep)(const xnn_node *n)
+{
+    return n->prep ? (const XNN_T *)((const char *)n->prep + wino_u_bytes(n, sizeof(XNN_T)))
+                   : NULL;
+}
+
 static int XNN_FN(conv_dx)(XNN_T *dX, void *work, const XNN_T *dZ, const XNN_T *W,
                            const XNN_T *relu, const XNN_T *A, int absolute, const xnn_node *n,
                            int flags, int threads, size_t m, int tiles)
 {
     if (tiles && wino_fwd(n))
-        return XNN_FN(wino_dx)(dX, work, dZ, W, relu, A, absolute, n, threads, m);
+        return XNN_FN(wino_dx)(dX, work, dZ, W, relu, A, absolute, n, threads, m,
+                               W == n->W ? XNN_FN(dx_prep)(n) : NULL);
     if (use_direct(n)) {
         XNN_FN(direct_job) jb = {0};
         jb.g = direct_of(n, sizeof(XNN_T));
@@ -1288,7 +1309,7 @@ static int XNN_FN(conv_backward)(XNN_T *dX, XNN_T *dW, XNN_T *db, void *work, co
         XNN_T *part = dW ? (XNN_T *)((char *)work + s.part) : NULL;
         if (dX && wino_fwd(n)) {
             st = XNN_FN(wino_dx)(dX, work, dZ, (const XNN_T *)n->W, relu, NULL, 0, n, threads,
-                                 m);
+                                 m, XNN_FN(dx_prep)(n));
             if (st != XNN_OK) return st;
             dX = NULL;
         }
@@ -1457,11 +1478,13 @@ static int XNN_FN(conv_pool_forward)(XNN_T *Y, void *saved, void *work, const XN
 {
     if (!XNN_FN(conv_pool_ok)(n, p)) return XNN_EINVAL;
     return XNN_FN(conv_run)(Y, NULL, work, X, (const XNN_T *)n->W, (const XNN_T *)n->b, n->act,
-                            n, p, (int32_t *)saved, 0, threads, m, 1, NULL);
+                            n, p, (int32_t *)saved, 0, threads, m, 1, (const XNN_T *)n->prep);
 }
 
-/* ---- one image of many (the forward's front, train/step.c): the
-   weights' Winograd transform made once for them all ---- */
+/* ---- prepared weights: the Winograd transforms U of W for the forward
+   and for dX, made once for many calls (node->prep, kept by the binding
+   while W does not change) or for all the images of the forward's front
+   (train/step.c) ---- */
 
 static size_t XNN_FN(conv_prep_bytes)(const xnn_node *n)
 {
@@ -1470,7 +1493,11 @@ static size_t XNN_FN(conv_prep_bytes)(const xnn_node *n)
 
 static void XNN_FN(conv_prepare)(void *prep, const xnn_node *n, int threads)
 {
-    if (wino_fwd(n)) XNN_FN(wino_prepare)((XNN_T *)prep, (const XNN_T *)n->W, n, 0, threads);
+    if (!wino_fwd(n)) return;
+    const xnn_node t = wino_transposed(n);
+    XNN_FN(wino_prepare)((XNN_T *)prep, (const XNN_T *)n->W, n, 0, threads);
+    XNN_FN(wino_prepare)((XNN_T *)((char *)prep + wino_u_bytes(n, sizeof(XNN_T))),
+                         (const XNN_T *)n->W, &t, 1, threads);
 }
 
 static int XNN_FN(conv_image_forward)(XNN_T *Y, const void *prep, void *work, const XNN_T *X,

@@ -109,6 +109,17 @@ size_t xnn_op_prep_bytes(const xnn_node *n, size_t elem)
     return op->prep_bytes ? op->prep_bytes(n) : 0;
 }
 
+void xnn_op_prepare(void *prep, const xnn_node *n, size_t elem, int threads)
+{
+    if (elem == sizeof(double)) {
+        const xnn_op_f64 *op = xnn_op_get_f64(n->op);
+        if (op->prepare) op->prepare(prep, n, threads);
+        return;
+    }
+    const xnn_op_f32 *op = xnn_op_get_f32(n->op);
+    if (op->prepare) op->prepare(prep, n, threads);
+}
+
 #define XNN_SELF "layers/node.c"
 #include "core/template.h"
 #else

@@ -45,8 +45,10 @@
 /* bytes of saved data and scratch of a node's op (see above) */
 size_t xnn_op_saved_bytes(const xnn_node *n, size_t m, int flags, size_t elem);
 size_t xnn_op_scratch_bytes(const xnn_node *n, size_t m, int flags, int threads, size_t elem);
-/* bytes of the weights a node's op prepares once for many one-image calls */
+/* the weights a node's op prepares from W once for many uses (node->prep):
+   their bytes (0: none), and prepare writing them to prep */
 size_t xnn_op_prep_bytes(const xnn_node *n, size_t elem);
+void xnn_op_prepare(void *prep, const xnn_node *n, size_t elem, int threads);
 
 #define XNN_SELF "layers/op_typed.h"
 #include "core/template.h"

@@ -43,12 +43,13 @@ typedef struct XNN_FN(xnn_op) {
     int (*pool_ok)(const xnn_node *n, const xnn_node *p);
     int (*pool_forward)(XNN_T *Y, void *saved, void *work, const XNN_T *X, const xnn_node *n,
                         const xnn_node *p, int threads, size_t m);
-    /* many images one at a time, on one thread each (the forward's front,
-       train/step.c), from weights prepared once for them all: prep_bytes(n)
-       bytes (a multiple of 64; 0: nothing to prepare) made by
-       prepare(prep, n, threads), then
-       image_forward(Y, prep, ...) = forward (p NULL) or pool_forward of one
-       image; NULL where the op has no such path */
+    /* weights prepared from W once for many uses: prep_bytes(n) bytes (a
+       multiple of 64; 0: nothing to prepare) made by prepare(prep, n,
+       threads). The forward, pool_forward and backward use n->prep when
+       it is set (the binding keeps it for the network's W between calls);
+       image_forward(Y, prep, ...), one image on one thread (the forward's
+       front, train/step.c), is forward (p NULL) or pool_forward of one
+       image from prep; NULL where the op has no such path */
     size_t (*prep_bytes)(const xnn_node *n);
     void (*prepare)(void *prep, const xnn_node *n, int threads);
     int (*image_forward)(XNN_T *Y, const void *prep, void *work, const XNN_T *X,

@@ -77,6 +77,10 @@ int xnn_network_typenum(const NetworkObject *net);
 size_t xnn_network_size(const NetworkObject *net);
 xnn_node *xnn_network_nodes(NetworkObject *net);  /* W and b pointers refreshed */
 void xnn_network_read_lock(NetworkObject *net);   /* call without the GIL */
+/* the read lock, then the nodes with their prepared weights (checked
+   against W, made again where it changed), or the plain nodes while
+   another call is preparing them; without the GIL */
+const xnn_node *xnn_network_read_prepared(NetworkObject *net);
 void xnn_network_write_lock(NetworkObject *net);
 void xnn_network_unlock(NetworkObject *net);
 /* X as (m, in_0) rows of the network's dtype */

@@ -163,7 +163,7 @@ static PyObject *py_explain_scores(PyObject *self, PyObject *args)
     const xnn_node *nodes = xnn_network_nodes(net);
     int st;
     Py_BEGIN_ALLOW_THREADS
-    xnn_network_read_lock(net);
+    nodes = xnn_network_read_prepared(net);
     XNN_DISPATCH(st, xnn_network_typenum(net), xnn_explain_scores, DATA(S), DATA(Rz), p.plan,
                  p.arena, DATA(X), (const int64_t *)DATA(T), nodes, xnn_network_size(net),
                  &start, m);
@@ -215,7 +215,7 @@ static PyObject *py_explain_gradient(PyObject *self, PyObject *args, PyObject *k
     const int finish = (times ? XNN_FINISH_TIMES : 0) | (absolute ? XNN_FINISH_ABS : 0);
     int st;
     Py_BEGIN_ALLOW_THREADS
-    xnn_network_read_lock(net);
+    nodes = xnn_network_read_prepared(net);
     XNN_DISPATCH(st, xnn_network_typenum(net), xnn_explain_gradient, DATA(G), DATA(S),
                  layers ? grads : NULL, p.plan, p.arena, DATA(X), (const int64_t *)DATA(T), nodes,
                  n, &start, mode, finish, m);
@@ -294,7 +294,7 @@ static PyObject *py_explain_gradient_sum(PyObject *self, PyObject *args, PyObjec
     void *bp = B ? DATA(B) : NULL;
     int st;
     Py_BEGIN_ALLOW_THREADS
-    xnn_network_read_lock(net);
+    nodes = xnn_network_read_prepared(net);
     XNN_DISPATCH(st, t, xnn_explain_gradient_sum, DATA(G), layers ? grads : NULL, p.plan, p.arena,
                  DATA(X), bp, (const int64_t *)DATA(T), nodes, n, &start, (const double *)DATA(A),
                  (const double *)DATA(W), n_steps, sigma, seed, mode, times_delta, m);
@@ -430,7 +430,7 @@ static PyObject *py_lrp(PyObject *self, PyObject *args, PyObject *kw)
     const xnn_start start = {s, start_code};
     int st;
     Py_BEGIN_ALLOW_THREADS
-    xnn_network_read_lock(net);
+    nodes = xnn_network_read_prepared(net);
     XNN_DISPATCH(st, t, xnn_explain_lrp, rel, p.plan, p.arena, DATA(X), (const int64_t *)DATA(T),
                  nodes, n, rules, &start, pool, eps, bias, m);
     xnn_network_unlock(net);
@@ -498,7 +498,7 @@ static PyObject *py_cam(PyObject *self, PyObject *args, PyObject *kw)
     if (!M || !Wt || !Rt || make(&p, net, m, XNN_PLAN_EXPLAIN)) goto fail;
     int st;
     Py_BEGIN_ALLOW_THREADS
-    xnn_network_read_lock(net);
+    nodes = xnn_network_read_prepared(net);
     XNN_DISPATCH(st, t, xnn_explain_cam, DATA(M), DATA(Wt), (int64_t *)DATA(Rt), p.plan,
                  p.arena, DATA(X), (const int64_t *)DATA(T), nodes, n, (size_t)layer, kind,
                  relu, m);
@@ -562,7 +562,7 @@ static PyObject *py_deeplift(PyObject *self, PyObject *args, PyObject *kw)
     }
     int st;
     Py_BEGIN_ALLOW_THREADS
-    xnn_network_read_lock(net);
+    nodes = xnn_network_read_prepared(net);
     XNN_DISPATCH(st, t, xnn_explain_deeplift, DATA(G), p.plan, p.arena, DATA(X), DATA(B),
                  (const int64_t *)DATA(T), nodes, n, eps, captum, m);
     xnn_network_unlock(net);

@@ -15,6 +15,12 @@
  * conversion method) reaches memory the kernels read. A readers-writer lock
  * makes a Network safe to share between threads: inference and
  * explanations read, a training step writes.
+ *
+ * Inference and explanations run on the nodes with their prepared weights
+ * (node->prep: a convolution's Winograd transforms), kept with a copy of
+ * the W they were made from and made again at the first call that finds
+ * W changed (a training step, or the caller writing into W): between
+ * calls the bits of W are all that matter, however they changed.
  */
 #if defined(__unix__) || defined(__APPLE__)
 #define _POSIX_C_SOURCE 200809L
@@ -41,6 +47,8 @@
 #define RW_WRITE(l) ((void)0)
 #define RW_UNLOCK(l, w) ((void)0)
 #endif
+#include "core/atomic.h"
+#include "layers/op.h"
 #include "py/common.h"
 
 /* the explanations' arena kept between calls, at most this many bytes */
@@ -60,6 +68,11 @@ struct NetworkObject {
     RWLOCK lock;
     int lock_ok;
     int writer;              /* the lock is held for writing (Windows needs to know) */
+    /* the nodes with their prepared weights (prep set once all are made) */
+    xnn_node *pnodes;
+    void **prep;             /* per node: prep bytes, then the W they were made from */
+    XNN_ATOMIC_INT prep_busy;  /* a call is checking or making them */
+    int prepared;            /* every node's prep made at least once */
 };
 
 NetworkObject *xnn_network_arg(PyObject *o)
@@ -93,6 +106,41 @@ xnn_node *xnn_network_nodes(NetworkObject *net)
 void xnn_network_read_lock(NetworkObject *net)
 {
     if (net->lock_ok) RW_READ(&net->lock);
+}
+
+/* whether the caller took the preparation (no other call holds it) */
+static int prep_take(NetworkObject *net)
+{
+#if XNN_THREADED
+    int free_ = 0;
+    return atomic_compare_exchange_strong(&net->prep_busy, &free_, 1);
+#else
+    if (net->prep_busy) return 0;
+    net->prep_busy = 1;
+    return 1;
+#endif
+}
+
+const xnn_node *xnn_network_read_prepared(NetworkObject *net)
+{
+    xnn_network_read_lock(net);
+    if (!net->prep || !prep_take(net)) return net->nodes;
+    const size_t elem = net->typenum == NPY_FLOAT64 ? 8 : 4;
+    for (size_t l = 0; l < net->n; l++) {
+        const xnn_node *a = &net->nodes[l];
+        if (!net->prep[l]) continue;
+        const size_t pb = xnn_op_prep_bytes(a, elem), wb = xnn_node_weights(a) * elem;
+        char *copy = (char *)net->prep[l] + pb;
+        if (net->prepared && memcmp(copy, a->W, wb) == 0) continue;
+        xnn_op_prepare(net->prep[l], a, elem, xnn_get_num_threads());
+        memcpy(copy, a->W, wb);
+    }
+    if (!net->prepared) {
+        for (size_t l = 0; l < net->n; l++) net->pnodes[l].prep = net->prep[l];
+        net->prepared = 1;
+    }
+    xnn_atomic_store(&net->prep_busy, 0);
+    return net->pnodes;
 }
 
 void xnn_network_write_lock(NetworkObject *net)
@@ -142,6 +190,10 @@ void xnn_network_arena_release(NetworkObject *net, void *arena)
 static void Network_dealloc(NetworkObject *self)
 {
     Py_XDECREF(self->params);
+    if (self->prep)
+        for (size_t l = 0; l < self->n; l++) PyMem_Free(self->prep[l]);
+    PyMem_Free(self->prep);
+    PyMem_Free(self->pnodes);
     PyMem_Free(self->nodes);
     PyMem_Free(self->arena);
     if (self->lock_ok) RW_FREE(&self->lock);
@@ -169,6 +221,40 @@ static PyArrayObject *param(PyObject *o, Py_ssize_t l, const char *what, int typ
     char name[64];
     PyOS_snprintf(name, sizeof(name), "nodes[%zd] %s", l, what);
     return xnn_check_array(o, name, typenum, ndim, dims, 1);
+}
+
+/* the buffers of the prepared weights (none when no node has any); -1
+   with MemoryError */
+static int make_prep(NetworkObject *self, const xnn_node *nodes, size_t n, int typenum)
+{
+    const size_t elem = typenum == NPY_FLOAT64 ? 8 : 4;
+    int any = 0;
+    for (size_t l = 0; l < n; l++) any |= xnn_op_prep_bytes(&nodes[l], elem) > 0;
+    if (!any) return 0;
+    self->prep = PyMem_Calloc(n, sizeof(void *));
+    self->pnodes = PyMem_Malloc(n * sizeof(xnn_node));
+    if (!self->prep || !self->pnodes) {
+        PyMem_Free(self->prep);
+        PyMem_Free(self->pnodes);
+        self->prep = NULL;
+        self->pnodes = NULL;
+        PyErr_NoMemory();
+        return -1;
+    }
+    memcpy(self->pnodes, nodes, n * sizeof(xnn_node));
+    for (size_t l = 0; l < n; l++) {
+        const size_t pb = xnn_op_prep_bytes(&nodes[l], elem);
+        if (pb && !(self->prep[l] = PyMem_Malloc(pb + xnn_node_weights(&nodes[l]) * elem))) {
+            for (size_t k = 0; k < l; k++) PyMem_Free(self->prep[k]);
+            PyMem_Free(self->prep);
+            PyMem_Free(self->pnodes);
+            self->prep = NULL;
+            self->pnodes = NULL;
+            PyErr_NoMemory();
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static int Network_init(NetworkObject *self, PyObject *args, PyObject *kw)
@@ -281,12 +367,17 @@ static int Network_init(NetworkObject *self, PyObject *args, PyObject *kw)
         goto fail;
     }
     Py_DECREF(items);
+    if (make_prep(self, nodes, (size_t)n, typenum)) goto fail_prep;
     self->typenum = typenum;
     self->n = (size_t)n;
     self->nodes = nodes;
     self->params = params;
     self->lock_ok = RW_INIT(&self->lock) == 0;
     return 0;
+fail_prep:
+    Py_XDECREF(params);
+    PyMem_Free(nodes);
+    return -1;
 fail:
     Py_DECREF(items);
     Py_XDECREF(params);
@@ -351,7 +442,7 @@ static PyObject *Network_forward(NetworkObject *self, PyObject *args)
     void *arena = st == XNN_OK ? xnn_network_arena(net, plan->bytes) : NULL;
     if (arena) {
         Py_BEGIN_ALLOW_THREADS
-        xnn_network_read_lock(net);
+        nodes = xnn_network_read_prepared(net);
         XNN_DISPATCH(st, net->typenum, xnn_network_forward, ptrs, plan, arena, DATA(X), nodes, n, m);
         xnn_network_unlock(net);
         Py_END_ALLOW_THREADS

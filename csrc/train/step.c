@@ -128,7 +128,8 @@ static void XNN_FN(front_image)(XNN_FN(front_job) *jb, XNN_T *const buf[2], void
         XNN_T *y = l + 1 == last ? jb->Y + i * jb->outf : buf[k];
         int st;
         if (op->image_forward) {
-            st = op->image_forward(y, prep, work, in, a, pooled ? a + 1 : NULL);
+            st = op->image_forward(y, a->prep ? a->prep : prep, work, in, a,
+                                   pooled ? a + 1 : NULL);
             prep += op->prep_bytes(a);
         } else {
             st = pooled ? op->pool_forward(y, NULL, work, in, a, a + 1, 1, 1)
@@ -185,7 +186,7 @@ int XNN_FN(xnn_network_forward)(void *const *outs, const xnn_plan *plan, void *a
             for (size_t l = 0; l < f; l++) {
                 const XNN_FN(xnn_op) *op = XNN_FN(xnn_op_get)(nodes[l].op);
                 if (!op->prepare) continue;
-                op->prepare(prep, &nodes[l], threads);
+                if (!nodes[l].prep) op->prepare(prep, &nodes[l], threads);
                 prep += op->prep_bytes(&nodes[l]);
             }
             jb.X = in, jb.nodes = nodes, jb.f = f, jb.mc = mc, jb.T = (size_t)threads;
