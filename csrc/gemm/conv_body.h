@@ -434,6 +434,51 @@ void WINO_OUT(XNN_T *restrict y, const XNN_T *restrict M, size_t T, size_t Op, s
     }
 }
 
+/* d[h drs + w C + c] = s[c HW + h W + w] for c < C, h < rows, w < cols:
+ * the C planes of an image (rows W apart, planes HW apart) copied channels
+ * last, pixels C apart and rows drs apart, for the transforms above. A
+ * copy: the same values on every instruction set. float on x86 moves
+ * blocks of 8 channels x 8 pixels through an 8 x 8 transpose in
+ * registers; the rest one value at a time, 8 channels per pass over a
+ * row. */
+void CHLAST(XNN_T *restrict d, size_t drs, const XNN_T *restrict s, size_t W, size_t HW,
+            size_t C, size_t rows, size_t cols)
+{
+    for (size_t c0 = 0; c0 < C; c0 += 8) {
+        const size_t cn = C - c0 < 8 ? C - c0 : 8;
+        for (size_t h = 0; h < rows; h++) {
+            XNN_T *dr = d + h * drs + c0;
+            const XNN_T *sr = s + c0 * HW + h * W;
+            size_t w = 0;
+#if XNN_IS_F32 && defined(__AVX2__)
+            for (; cn == 8 && w + 8 <= cols; w += 8) {
+                __m256 r[8], t[8], u[8];
+                for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(sr + i * HW + w);
+                for (int i = 0; i < 8; i += 2) {
+                    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+                    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+                }
+                for (int i = 0; i < 8; i += 4) {
+                    u[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+                    u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+                    u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+                    u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+                }
+                /* pixel j's 8 channels: u[j % 4] (channels 0-3) and u[4 + j % 4]
+                   (4-7), in the low (j < 4) or high 128 bits */
+                for (int j = 0; j < 4; j++) {
+                    _mm256_storeu_ps(dr + (w + j) * C, _mm256_permute2f128_ps(u[j], u[4 + j], 0x20));
+                    _mm256_storeu_ps(dr + (w + 4 + j) * C,
+                                     _mm256_permute2f128_ps(u[j], u[4 + j], 0x31));
+                }
+            }
+#endif
+            for (; w < cols; w++)
+                for (size_t c = 0; c < cn; c++) dr[w * C + c] = sr[c * HW + w];
+        }
+    }
+}
+
 #undef WINO_IN_STEP
 #undef WINO_OUT_STEP
 #undef WINO_DZ_STEP

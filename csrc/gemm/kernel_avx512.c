@@ -56,6 +56,7 @@ typedef int xnn_kernel_avx512_unused;  /* not an x86-64 GCC/Clang build */
 #define WINO_OUT XNN_FN(xnn_wino_out_avx512)
 #define WINO_DZ XNN_FN(xnn_wino_dz_avx512)
 #define WINO_W XNN_FN(xnn_wino_w_avx512)
+#define CHLAST XNN_FN(xnn_chlast_avx512)
 #define CONV_LANES XNN_FN(conv_lanes_avx512)
 #include "gemm/conv_body.h"
 #undef CONV_WIDE
@@ -64,6 +65,7 @@ typedef int xnn_kernel_avx512_unused;  /* not an x86-64 GCC/Clang build */
 #undef WINO_OUT
 #undef WINO_DZ
 #undef WINO_W
+#undef CHLAST
 #undef CONV_LANES
 #undef MADD
 

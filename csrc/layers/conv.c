@@ -787,17 +787,8 @@ static void XNN_FN(wino_pad)(XNN_T *restrict xh, const XNN_T *restrict x, const 
     memset(xh, 0, g->Hp * g->Wp * C * sizeof(XNN_T));
     const size_t h1 = H + n->ph < g->Hp ? H : g->Hp - n->ph;
     const size_t w1 = W + n->pw < g->Wp ? W : g->Wp - n->pw;
-    /* blocks of 8 channels: each pixel's 8 values written together, from 8
-       rows read in order */
-    for (size_t c0 = 0; c0 < C; c0 += 8) {
-        const size_t cn = C - c0 < 8 ? C - c0 : 8;
-        for (size_t h = 0; h < h1; h++) {
-            XNN_T *d = xh + ((h + n->ph) * g->Wp + n->pw) * C + c0;
-            const XNN_T *s = x + (c0 * H + h) * W;
-            for (size_t w = 0; w < w1; w++)
-                for (size_t c = 0; c < cn; c++) d[w * C + c] = s[c * H * W + w];
-        }
-    }
+    XNN_FN(xnn_gemm_config)(xnn_isa())->chlast(xh + (n->ph * g->Wp + n->pw) * C, g->Wp * C, x,
+                                              W, H * W, C, h1, w1);
 }
 
 /* the forward of the items [I t / T, I (t + 1) / T) as Winograd tiles,
@@ -973,13 +964,7 @@ static void XNN_FN(wdw_tiles)(void *p, size_t t)
         jb->cfg->wino_in(Vg + ii * T * C, xh, g->Wp, C, g->th, g->tw, Tg * C);
         /* dZ channels last over the tiles' 2 th x 2 tw grid, 0 past it */
         memset(zh, 0, 4 * T * O * sizeof(XNN_T));
-        const XNN_T *dz = jb->dZ + i * out;
-        for (size_t o = 0; o < O; o++)
-            for (size_t h = 0; h < Ho; h++) {
-                XNN_T *d = zh + h * 2 * g->tw * O + o;
-                const XNN_T *r = dz + (o * Ho + h) * Wo;
-                for (size_t w = 0; w < Wo; w++) d[w * O] = r[w];
-            }
+        jb->cfg->chlast(zh, 2 * g->tw * O, jb->dZ + i * out, Wo, Ho * Wo, O, Ho, Wo);
         jb->cfg->wino_dz(Dg + ii * T * O, zh, O, g->th, g->tw, Tg * O);
     }
 }
