@@ -78,21 +78,54 @@ static size_t XNN_FN(dense_saved)(const xnn_node *n, size_t m, int flags)
     return 0;
 }
 
-static size_t XNN_FN(dense_scratch)(const xnn_node *n, size_t m, int flags, int threads)
+/* one row through a large W: its rows in ROW_PARTS fixed halves, each
+   half's sums apart (the threads take halves, never a share of one sum) */
+#define ROW_PARTS 2
+
+static int XNN_FN(row_split)(const xnn_node *n)
 {
-    (void)n, (void)m, (void)flags, (void)threads;
-    return 0;
+    return N_IN(n) >= ROW_PARTS && N_IN(n) * N_OUT(n) >= XNN_PAR_MIN;
 }
 
-/* Z (m, n) = A (m, k) W + b */
+static size_t XNN_FN(dense_scratch)(const xnn_node *n, size_t m, int flags, int threads)
+{
+    (void)m, (void)flags, (void)threads;
+    return XNN_FN(row_split)(n) ? (ROW_PARTS - 1) * N_OUT(n) * sizeof(XNN_T) : 0;
+}
+
+/* half t of z = x W: rows [k t / 2, k (t + 1) / 2) of W, into z (t = 0)
+   or the scratch */
+typedef struct {
+    XNN_T *z, *part;
+    const XNN_T *x, *W;
+    size_t k, n;
+} XNN_FN(half_job);
+
+static void XNN_FN(half_part)(void *p, size_t t)
+{
+    const XNN_FN(half_job) *h = (const XNN_FN(half_job) *)p;
+    const size_t p0 = h->k * t / ROW_PARTS, p1 = h->k * (t + 1) / ROW_PARTS;
+    XNN_FN(xnn_gemv_xw)(t ? h->part + (t - 1) * h->n : h->z, h->x + p0, h->W + p0 * h->n, 0,
+                        h->n, p1 - p0);
+}
+
+/* Z (m, n) = A (m, k) W + b; one row: x W as the sum of its halves (a
+   fixed split: the same bits on any thread count), each half one thread
+   streaming its rows of W */
 static int XNN_FN(dense_product)(XNN_T *Z, void *work, const XNN_T *A, const XNN_T *W,
                                  const XNN_T *b, const xnn_node *node, int threads, size_t m)
 {
-    (void)work, (void)threads;
     const size_t k = N_IN(node), n = N_OUT(node);
     if (m != 1)
         return XNN_FN(xnn_gemm_epilogue)(Z, A, W, 0, 0, 0, m, n, k, b, XNN_EPI_NONE, NULL);
-    XNN_FN(xnn_gemv_xw)(Z, A, W, 0, n, k);
+    if (XNN_FN(row_split)(node)) {
+        XNN_FN(half_job) h = {Z, (XNN_T *)work, A, W, k, n};
+        xnn_parallel_for(XNN_FN(half_part), &h, ROW_PARTS, threads);
+        for (size_t t = 1; t < ROW_PARTS; t++)
+            for (size_t j = 0; j < n; j++) Z[j] = Z[j] + h.part[(t - 1) * n + j];
+    } else {
+        XNN_FN(xnn_gemv_xw)(Z, A, W, 0, n, k);
+    }
     if (b)
         for (size_t j = 0; j < n; j++) Z[j] = Z[j] + b[j];
     return XNN_OK;
@@ -282,6 +315,7 @@ const XNN_FN(xnn_op) XNN_FN(xnn_dense_op) = {
     NULL,                  NULL,
 };
 
+#undef ROW_PARTS
 #undef N_IN
 #undef N_OUT
 #endif
