@@ -9,6 +9,8 @@ import numbers
 
 import numpy as np
 
+from ._core import first_nonfinite as _first_nonfinite   # flat index, or -1
+
 DTYPES = {"float32": np.float32, "float64": np.float64}
 
 
@@ -59,6 +61,17 @@ def features(X, name, n_features, dt, finite=False, shape=None):
     n_features), one row (n_features,), or blocks whose trailing axes hold
     n_features values ((m, 28, 28) images); with ``shape`` (the shape of
     one row, e.g. (1, 28, 28)) also one row of that shape."""
+    if type(X) is np.ndarray and X.dtype == dt and X.flags.c_contiguous and X.flags.aligned \
+            and X.ndim >= 2 and X.shape[0] > 0 and n_features is not None:
+        # the common case, already what the kernels read: no copy, one check
+        if X.ndim == 2:
+            out = X if X.shape[1] == n_features else None
+        elif shape is not None and len(shape) > 1 and X.shape == tuple(shape):
+            out = X.reshape(1, -1)
+        else:
+            out = X.reshape(X.shape[0], -1) if math.prod(X.shape[1:]) == n_features else None
+        if out is not None and not (finite and _first_nonfinite(out) >= 0):
+            return out
     if isinstance(X, np.ndarray) and X.dtype.kind in "fiub" and X.ndim == 2:
         arr = X
     else:
@@ -74,12 +87,14 @@ def features(X, name, n_features, dt, finite=False, shape=None):
         arr = arr.reshape(1, -1)
     elif arr.ndim > 2 and n_features is not None and math.prod(arr.shape[1:]) == n_features:
         arr = arr.reshape(arr.shape[0], -1)  # e.g. images (m, 28, 28)
-    image = f" (or blocks (m,) + {tuple(shape)})" if shape is not None and len(shape) > 1 else ""
+    def image():
+        return f" (or blocks (m,) + {tuple(shape)})" if shape is not None and len(shape) > 1 else ""
     if arr.ndim != 2:
-        raise ValueError(f"{name}: expected a 2-D array (rows, {n_features}){image}, got shape "
+        raise ValueError(f"{name}: expected a 2-D array (rows, {n_features}){image()}, got shape "
                          f"{arr.shape}")
     if n_features is not None and arr.shape[1] != n_features:
-        raise ValueError(f"{name}: expected {n_features} columns{image}, got shape {np.shape(X)}")
+        raise ValueError(f"{name}: expected {n_features} columns{image()}, got shape "
+                         f"{np.shape(X)}")
     if arr.shape[0] == 0:
         raise ValueError(f"{name}: expected at least one row, got shape {arr.shape}")
     if type(arr) is np.ndarray and arr.dtype == dt and arr.flags.c_contiguous \
@@ -102,9 +117,9 @@ def first_nonfinite(a):
     """(row, column) of the first NaN or infinity of a C-contiguous 2-D
     float array, or None. One pass in C on every thread, with no temporary
     (a NumPy isfinite would allocate a boolean array of X's size)."""
-    from . import _core
-    i = _core.first_nonfinite(a)
+    i = _first_nonfinite(a)
     return None if i < 0 else divmod(i, a.shape[1])
+
 
 
 def labels(y, name, m, n_classes):
