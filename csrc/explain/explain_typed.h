@@ -16,6 +16,14 @@ const XNN_T *XNN_FN(xnn_explain_input)(const xnn_plan *plan, void *arena, const 
 int XNN_FN(xnn_explain_forward_chunk)(const xnn_plan *plan, void *arena, const XNN_T *X,
                                       const xnn_node *nodes, size_t upto, int first_done,
                                       size_t f, int threads, size_t mc);
+/* the same forward (first_done 0) for a pass that reads only the values
+ * of nodes keep and above (and every node's output as the next one's
+ * input): a node before keep - 1 and the max pooling after it run as one
+ * pass (layers/op_typed.h: pool_forward), which writes the pooling's
+ * output alone, the same bits */
+int XNN_FN(xnn_explain_forward_above)(const xnn_plan *plan, void *arena, const XNN_T *X,
+                                      const xnn_node *nodes, size_t upto, size_t keep,
+                                      int threads, size_t mc);
 
 /* after a forward: per row the target (targets[i], or the arg-max of the
    last node's pre-activation when negative) into resolved (mc), and the

@@ -64,9 +64,12 @@ static int XNN_FN(bias_act)(XNN_T *Y, XNN_T *Z, const xnn_node *a, size_t mc)
     return XNN_FN(xnn_activation_forward)(Y, Z, a->act, mc, out);
 }
 
-int XNN_FN(xnn_explain_forward_chunk)(const xnn_plan *plan, void *arena, const XNN_T *X,
-                                      const xnn_node *nodes, size_t upto, int first_done,
-                                      size_t f, int threads, size_t mc)
+/* the forward up to node upto; nodes before `keep` are needed for their
+   output alone, so a node there and the max pooling after it (also before
+   keep) run as one pass that keeps the pooling's output only */
+static int XNN_FN(forward_nodes)(const xnn_plan *plan, void *arena, const XNN_T *X,
+                                 const xnn_node *nodes, size_t upto, int first_done, size_t f,
+                                 size_t keep, int threads, size_t mc)
 {
     void *work = xnn_plan_at(arena, plan->scratch);
     const XNN_T *in = X;
@@ -74,20 +77,39 @@ int XNN_FN(xnn_explain_forward_chunk)(const xnn_plan *plan, void *arena, const X
         const xnn_node *a = &nodes[l];
         const xnn_plan_node *pn = &plan->node[l];
         XNN_T *Y = AT(pn->y), *Z = AT(pn->z);
+        const XNN_FN(xnn_op) *op = XNN_FN(xnn_op_get)(a->op);
         int st;
         if (first_done && l < f) {
             continue;            /* flattens before node f: X is their output */
         } else if (first_done && l == f) {
             st = XNN_FN(bias_act)(Y, Z, a, mc);
+        } else if (l + 1 < keep && l + 1 <= upto && op->pool_ok && op->pool_ok(a, a + 1)) {
+            l++;
+            Y = AT(plan->node[l].y);
+            st = op->pool_forward(Y, NULL, work, in, a, a + 1, threads, mc);
         } else {
             if (a->op == XNN_OP_FLATTEN && l > 0) Y = Z = (XNN_T *)in;
-            st = XNN_FN(xnn_op_get)(a->op)->forward(Y, Z, xnn_plan_at(arena, pn->saved), work, in,
-                                                    a, XNN_PLAN_EXPLAIN, threads, mc);
+            st = op->forward(Y, Z, xnn_plan_at(arena, pn->saved), work, in, a, XNN_PLAN_EXPLAIN,
+                             threads, mc);
         }
         if (st != XNN_OK) return st;
         in = Y;
     }
     return XNN_OK;
+}
+
+int XNN_FN(xnn_explain_forward_chunk)(const xnn_plan *plan, void *arena, const XNN_T *X,
+                                      const xnn_node *nodes, size_t upto, int first_done,
+                                      size_t f, int threads, size_t mc)
+{
+    return XNN_FN(forward_nodes)(plan, arena, X, nodes, upto, first_done, f, 0, threads, mc);
+}
+
+int XNN_FN(xnn_explain_forward_above)(const xnn_plan *plan, void *arena, const XNN_T *X,
+                                      const xnn_node *nodes, size_t upto, size_t keep,
+                                      int threads, size_t mc)
+{
+    return XNN_FN(forward_nodes)(plan, arena, X, nodes, upto, 0, 0, keep, threads, mc);
 }
 
 /* a hidden unit's score: the mean of its P values (P = 1: the value) */
