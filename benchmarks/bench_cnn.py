@@ -150,17 +150,13 @@ def torch_net(model):
     return nn.Sequential(*mods).float(), out_of
 
 
-def fwd_path(ly):
-    """the path of a Conv2d's forward, as layers/conv.c chooses it (and as
+FWD_PATHS = {"winograd": "Winograd F(2x2,3x3)", "direct": "direct", "gemm": "unfold + GEMM"}
+
+
+def fwd_path(model, l):
+    """the path of layer l's forward, as layers/conv.c chooses it (and as
     XNN_CONV forces it)"""
-    k, st, p = tuple(ly.kernel_size), tuple(ly.stride), tuple(ly.padding)
-    mode = os.environ.get("XNN_CONV", "")
-    if mode == "gemm" or st != (1, 1) or p[0] >= k[0] or p[1] >= k[1]:
-        return "unfold + GEMM"
-    if k == (3, 3) and (mode == "winograd" or (
-            mode != "direct" and ly.in_channels >= 8 and ly.out_channels >= 8)):
-        return "Winograd F(2x2,3x3)"
-    return "direct"
+    return FWD_PATHS[_core.conv_path(model._network(), l)]
 
 
 def layer_macs(model):
@@ -473,7 +469,7 @@ def conv_rows(models, X, rate, batch=BATCH, repeats=21):
             k = ly.kernel_size
             row = {"network": TITLES[name], "layer": l,
                    "conv": f"{ly.in_channels}->{ly.out_channels}, {k[0]}x{k[1]}, out {H}x{W}",
-                   "taps C kh kw": ly.in_channels * k[0] * k[1], "fwd path": fwd_path(ly),
+                   "taps C kh kw": ly.in_channels * k[0] * k[1], "fwd path": fwd_path(model, l),
                    "MFLOP each": flops / 1e6,
                    "fwd ms": t["fwd"] * 1e3, "dX ms": t_dx * 1e3, "dW ms": t_dw * 1e3,
                    "dX+dW ms": t["bwd"] * 1e3,

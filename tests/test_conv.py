@@ -238,3 +238,16 @@ def test_bad_nodes_are_refused():
                        node(_core.OP_FLATTEN, (2, 2, 1), (4, 1, 1))])
     with pytest.raises(TypeError, match=r"nodes\[0\]: expected a tuple"):
         _core.Network([[1, 2, 3]])
+
+
+def test_conv_path_names_the_forward_path(rng):
+    """conv_path reports the path conv.c takes (with XNN_CONV unset): tiles
+    for a 3x3 stride-1 convolution of 8 channels or more in and out, the
+    direct loops for other stride-1 ones, unfolding + GEMM for a stride of 2"""
+    for case, path in (((32, 13, 13, 64, 3, 1, 0), "winograd"), ((1, 28, 28, 6, 5, 1, 2), "direct"),
+                       ((4, 7, 7, 8, 3, 1, 1), "direct"), ((2, 13, 11, 3, 3, 2, 1), "gemm")):
+        net = conv_net(*case, np.float32, rng)[0]
+        assert _core.conv_path(net, 0) == path
+    pool = _core.Network([node(_core.OP_MAXPOOL, (1, 4, 4), (1, 2, 2), 0, (2, 2), (2, 2))])
+    with pytest.raises(ValueError, match="convolution node"):
+        _core.conv_path(pool, 0)

@@ -363,6 +363,11 @@ static void chunk_of(size_t O, size_t cb, size_t nb, size_t q, size_t *o0, size_
     if (*o1 > O) *o1 = O;
 }
 
+const char *xnn_conv_fwd_path(const xnn_node *n)
+{
+    return wino_fwd(n) ? "winograd" : direct_fwd(n) ? "direct" : "gemm";
+}
+
 size_t xnn_conv_scratch_bytes(const xnn_node *n, size_t m, int flags, int threads, size_t elem)
 {
     const size_t T = (size_t)(threads > 0 ? threads : 1);

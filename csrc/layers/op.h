@@ -49,6 +49,9 @@ size_t xnn_op_scratch_bytes(const xnn_node *n, size_t m, int flags, int threads,
    their bytes (0: none), and prepare writing them to prep */
 size_t xnn_op_prep_bytes(const xnn_node *n, size_t elem);
 void xnn_op_prepare(void *prep, const xnn_node *n, size_t elem, int threads);
+/* the path a convolution node's forward takes, named as XNN_CONV names
+   them: "winograd", "direct" or "gemm" (layers/conv.c) */
+const char *xnn_conv_fwd_path(const xnn_node *n);
 
 #define XNN_SELF "layers/op_typed.h"
 #include "core/template.h"

@@ -382,6 +382,24 @@ static PyObject *or_none(PyArrayObject *a)
 /* node_forward(net, node, X, flags=0) -> (Y, Z, saved): node l of net on X
  * (m, in_l); Z the pre-activation (flags XNN_PLAN_EXPLAIN) or None, saved
  * the bytes the op keeps for its backward (uint8) or None */
+/* conv_path(net, l): the path node l's forward takes */
+static PyObject *py_conv_path(PyObject *self, PyObject *args)
+{
+    PyObject *onet;
+    Py_ssize_t l;
+    if (!PyArg_ParseTuple(args, "On", &onet, &l)) return NULL;
+    NetworkObject *net = xnn_network_arg(onet);
+    if (!net) return NULL;
+    const xnn_node *a = node_arg(net, l);
+    if (!a) return NULL;
+    if (a->op != XNN_OP_CONV) {
+        PyErr_Format(PyExc_ValueError, "l: expected a convolution node, got node %zd of op %d", l,
+                     a->op);
+        return NULL;
+    }
+    return PyUnicode_FromString(xnn_conv_fwd_path(a));
+}
+
 static PyObject *py_node_forward(PyObject *self, PyObject *args)
 {
     PyObject *onet, *ox;
@@ -514,6 +532,9 @@ static PyObject *py_resize(PyObject *self, PyObject *args)
 }
 
 PyMethodDef xnn_ops_methods[] = {
+    {"conv_path", py_conv_path, METH_VARARGS,
+     "conv_path(net, l) -> 'winograd', 'direct' or 'gemm': the path convolution node l's "
+     "forward takes (XNN_CONV's names)"},
     {"first_nonfinite", py_first_nonfinite, METH_O,
      "first_nonfinite(a) -> flat index of the first NaN or infinity of a, or -1"},
     {"matmul", (PyCFunction)(void (*)(void))py_matmul, METH_VARARGS | METH_KEYWORDS,
