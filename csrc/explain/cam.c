@@ -4,7 +4,7 @@
  * For the output A (C, P) of a node (after its activation; P positions)
  * and g = d z_t / d A, the gradient of the target's logit:
  *
- *   Grad-CAM     w_c = mean_p g[c, p],               map_p = ReLU(sum_c w_c A[c, p])
+ *   Grad-CAM     w_c = mean_p g[c, p] (16 lanes),    map_p = ReLU(sum_c w_c A[c, p])
  *   Grad-CAM++   a = g^2 / (2 g^2 + (sum_p A[c, p]) g^3 + 1e-6), 0 where g = 0,
  *                w_c = sum_p a relu(g),              map_p = ReLU(sum_c w_c A[c, p])
  *                (Chattopadhay et al. 2018, as pytorch-grad-cam computes it)
@@ -38,6 +38,20 @@ typedef struct {
     int kind, relu;
 } XNN_FN(cam_ctx);
 
+/* the sum of x (n): 16 partial sums (x[q] goes to lane q mod 16, which
+   the compiler makes whole vectors), the lanes added as a tree */
+static XNN_T XNN_FN(lane_sum)(const XNN_T *x, size_t n)
+{
+    XNN_T a[16] = {0};
+    size_t q = 0;
+    for (; q + 16 <= n; q += 16)
+        for (int l = 0; l < 16; l++) a[l] += x[q + l];
+    for (int l = 0; q + (size_t)l < n; l++) a[l] += x[q + l];
+    for (int l = 0; l < 8; l++) a[l] += a[l + 8];
+    for (int l = 0; l < 4; l++) a[l] += a[l + 4];
+    return (a[0] + a[2]) + (a[1] + a[3]);
+}
+
 static void XNN_FN(cam_rows)(void *p, size_t i0, size_t i1)
 {
     const XNN_FN(cam_ctx) *c = (const XNN_FN(cam_ctx) *)p;
@@ -53,13 +67,9 @@ static void XNN_FN(cam_rows)(void *p, size_t i0, size_t i1)
             if (c->kind == XNN_CAM_CLASS) {
                 wc = c->Wd[ch * c->classes + (size_t)c->t[i]];
             } else if (c->kind == XNN_CAM_GRAD) {
-                const XNN_T *g = G + ch * P;
-                for (size_t q = 0; q < P; q++) wc += g[q];
-                wc /= (XNN_T)P;
+                wc = XNN_FN(lane_sum)(G + ch * P, P) / (XNN_T)P;
             } else {
-                const XNN_T *g = G + ch * P;
-                XNN_T sa = 0;
-                for (size_t q = 0; q < P; q++) sa += a[q];
+                const XNN_T *g = G + ch * P, sa = XNN_FN(lane_sum)(a, P);
                 for (size_t q = 0; q < P; q++) {
                     const XNN_T g1 = g[q], g2 = g1 * g1, g3 = g2 * g1;
                     const XNN_T alpha = g1 != 0 ? g2 / (2 * g2 + sa * g3 + (XNN_T)1e-6) : 0;

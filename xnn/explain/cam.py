@@ -36,11 +36,12 @@ class CAM(np.ndarray):
     ``interpolate=None``) with ``.maps`` at the layer's resolution,
     ``.weights`` (m, channels), ``.layer`` and ``.targets``."""
 
+    maps = weights = layer = targets = None     # a view of another array: none
+
     def __array_finalize__(self, obj):
-        if obj is None:
-            return
-        for name in ("maps", "weights", "layer", "targets"):
-            setattr(self, name, getattr(obj, name, None))
+        if isinstance(obj, CAM):                # a view or copy of a CAM keeps them
+            self.maps, self.weights, self.layer, self.targets = \
+                obj.maps, obj.weights, obj.layer, obj.targets
 
 
 def _spatial(model, i):
