@@ -293,6 +293,39 @@ def test_a_model_is_safe_to_share_between_threads():
         np.testing.assert_array_equal(wa, wb)
 
 
+def test_threads_sharing_a_cnn_get_the_bits_of_one_call():
+    """concurrent inference and explanations of a CNN whose convolution runs
+    as Winograd tiles (the transforms the model keeps are checked, made
+    and read by many calls at once) give the bits of a call alone; a write
+    into W between calls reaches every later call"""
+    L = xnn.layers
+    model = xnn.Sequential([L.Conv2d(1, 8, 3, activation="relu"),
+                            L.Conv2d(8, 16, 3, activation="relu"), L.MaxPool2d(2), L.Flatten(),
+                            L.Dense(144, 4, activation="softmax")], input_shape=(1, 10, 10),
+                           seed=1)
+    X = np.random.default_rng(0).uniform(size=(3, 1, 10, 10)).astype(np.float32)
+    errors = []
+
+    def run(want):
+        try:
+            for _ in range(30):
+                for x, (P, S) in zip((X, X[:1]), want):
+                    np.testing.assert_array_equal(model.predict_proba(x), P)
+                    np.testing.assert_array_equal(E.saliency(model, x, 1), S)
+        except Exception as e:          # pragma: no cover - reported below
+            errors.append(e)
+
+    for step in range(2):
+        want = [(model.predict_proba(x), E.saliency(model, x, 1)) for x in (X, X[:1])]
+        threads = [threading.Thread(target=run, args=(want,)) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors
+        model.layers[1].W[::2] *= -1        # the second round sees the new W
+
+
 def _unaligned(a):
     """a copy of a whose data pointer is not aligned to its item size"""
     buf = np.zeros(a.nbytes + 1, dtype=np.uint8)[1:]

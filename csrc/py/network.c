@@ -70,7 +70,8 @@ struct NetworkObject {
     int writer;              /* the lock is held for writing (Windows needs to know) */
     /* the nodes with their prepared weights (prep set once all are made) */
     xnn_node *pnodes;
-    void **prep;             /* per node: prep bytes, then the W they were made from */
+    void **prep;             /* per node: prep bytes, then the W they were made from
+                                (PyMem_Raw: made without the GIL), or NULL */
     XNN_ATOMIC_INT prep_busy;  /* a call is checking or making them */
     int prepared;            /* every node's prep made at least once */
 };
@@ -128,8 +129,13 @@ const xnn_node *xnn_network_read_prepared(NetworkObject *net)
     const size_t elem = net->typenum == NPY_FLOAT64 ? 8 : 4;
     for (size_t l = 0; l < net->n; l++) {
         const xnn_node *a = &net->nodes[l];
-        if (!net->prep[l]) continue;
         const size_t pb = xnn_op_prep_bytes(a, elem), wb = xnn_node_weights(a) * elem;
+        if (pb == 0) continue;
+        /* made at the first call that wants them (training alone never does) */
+        if (!net->prep[l] && !(net->prep[l] = PyMem_RawMalloc(pb + wb))) {
+            xnn_atomic_store(&net->prep_busy, 0);
+            return net->nodes;      /* no memory for them: the kernels make their own */
+        }
         char *copy = (char *)net->prep[l] + pb;
         if (net->prepared && memcmp(copy, a->W, wb) == 0) continue;
         xnn_op_prepare(net->prep[l], a, elem, xnn_get_num_threads());
@@ -191,7 +197,7 @@ static void Network_dealloc(NetworkObject *self)
 {
     Py_XDECREF(self->params);
     if (self->prep)
-        for (size_t l = 0; l < self->n; l++) PyMem_Free(self->prep[l]);
+        for (size_t l = 0; l < self->n; l++) PyMem_RawFree(self->prep[l]);
     PyMem_Free(self->prep);
     PyMem_Free(self->pnodes);
     PyMem_Free(self->nodes);
@@ -223,8 +229,8 @@ static PyArrayObject *param(PyObject *o, Py_ssize_t l, const char *what, int typ
     return xnn_check_array(o, name, typenum, ndim, dims, 1);
 }
 
-/* the buffers of the prepared weights (none when no node has any); -1
-   with MemoryError */
+/* the table of the prepared weights (none when no node has any; each
+   node's buffer is made at its first use); -1 with MemoryError */
 static int make_prep(NetworkObject *self, const xnn_node *nodes, size_t n, int typenum)
 {
     const size_t elem = typenum == NPY_FLOAT64 ? 8 : 4;
@@ -242,18 +248,6 @@ static int make_prep(NetworkObject *self, const xnn_node *nodes, size_t n, int t
         return -1;
     }
     memcpy(self->pnodes, nodes, n * sizeof(xnn_node));
-    for (size_t l = 0; l < n; l++) {
-        const size_t pb = xnn_op_prep_bytes(&nodes[l], elem);
-        if (pb && !(self->prep[l] = PyMem_Malloc(pb + xnn_node_weights(&nodes[l]) * elem))) {
-            for (size_t k = 0; k < l; k++) PyMem_Free(self->prep[k]);
-            PyMem_Free(self->prep);
-            PyMem_Free(self->pnodes);
-            self->prep = NULL;
-            self->pnodes = NULL;
-            PyErr_NoMemory();
-            return -1;
-        }
-    }
     return 0;
 }
 
