@@ -362,6 +362,25 @@ def test_prepared_weights_follow_w_however_it_changes(rng):
     same_as_fresh()
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gradient_over_fused_conv_and_pooling_keeps_its_bits(dtype, rng):
+    """a plain gradient without the layers' gradients runs each conv + ReLU
+    and its max pooling below the start as one forward pass (keeping the
+    arg-max alone); with return_layers every node runs alone: the same bits"""
+    L = xnn.layers
+    model = xnn.Sequential([L.Conv2d(1, 4, 3, padding=1, activation="relu"), L.MaxPool2d(2),
+                            L.Conv2d(4, 8, 3, activation="relu"), L.MaxPool2d(2, stride=1),
+                            L.Flatten(), L.Dense(32, 3)], input_shape=(1, 10, 10), seed=5,
+                           dtype=dtype)
+    X = rng.uniform(-0.2, 1, size=(5, 1, 10, 10)).astype(dtype)
+    for fn in (E.gradient, E.input_x_gradient):
+        for x in (X, X[:1]):
+            np.testing.assert_array_equal(fn(model, x), fn(model, x, return_layers=True)[0])
+    np.testing.assert_array_equal(E.saliency(model, X, start_layer=4, unit=2),
+                                  E.saliency(model, X, start_layer=4, unit=2,
+                                             return_layers=True)[0])
+
+
 def test_batch_equals_rows(rng):
     """explanations of a batch equal those of each row alone (the same
     kernels run per row, but one row takes the one-row products: float64

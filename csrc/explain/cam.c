@@ -107,8 +107,8 @@ int XNN_FN(xnn_explain_cam)(XNN_T *maps, XNN_T *weights, int64_t *explained,
         const size_t mc = m - r0 < plan->rows ? m - r0 : plan->rows;
         const XNN_T *Xc = X + r0 * in0;
         /* the nodes below the layer are needed for their outputs alone */
-        int st = XNN_FN(xnn_explain_forward_above)(plan, arena, Xc, nodes, n - 1, layer, threads,
-                                                   mc);
+        int st = XNN_FN(xnn_explain_forward_above)(plan, arena, Xc, nodes, n - 1, layer, 0,
+                                                   threads, mc);
         if (st == XNN_OK)
             st = XNN_FN(xnn_explain_start_scores)(NULL, resolved, plan, arena, targets + r0, nodes,
                                                   n, &top, mc);

@@ -20,10 +20,12 @@ int XNN_FN(xnn_explain_forward_chunk)(const xnn_plan *plan, void *arena, const X
  * of nodes keep and above (and every node's output as the next one's
  * input): a node before keep - 1 and the max pooling after it run as one
  * pass (layers/op_typed.h: pool_forward), which writes the pooling's
- * output alone, the same bits */
+ * output alone, the same bits; with grad, for a plain gradient that runs
+ * back through them (no layer's gradient kept), only a node with a ReLU,
+ * and the pass keeps the pooling's arg-max, all that gradient reads */
 int XNN_FN(xnn_explain_forward_above)(const xnn_plan *plan, void *arena, const XNN_T *X,
                                       const xnn_node *nodes, size_t upto, size_t keep,
-                                      int threads, size_t mc);
+                                      int grad, int threads, size_t mc);
 
 /* after a forward: per row the target (targets[i], or the arg-max of the
    last node's pre-activation when negative) into resolved (mc), and the

@@ -66,10 +66,14 @@ static int XNN_FN(bias_act)(XNN_T *Y, XNN_T *Z, const xnn_node *a, size_t mc)
 
 /* the forward up to node upto; nodes before `keep` are needed for their
    output alone, so a node there and the max pooling after it (also before
-   keep) run as one pass that keeps the pooling's output only */
+   keep) run as one pass that keeps the pooling's output only, and with
+   grad (a plain gradient runs back through them) its arg-max too, for a
+   node with a ReLU: the backward through a max pooling over a ReLU reads
+   the arg-max, whose sign is the ReLU's mask, and never the ReLU's output
+   (layers/pool.c, max_bwd) */
 static int XNN_FN(forward_nodes)(const xnn_plan *plan, void *arena, const XNN_T *X,
                                  const xnn_node *nodes, size_t upto, int first_done, size_t f,
-                                 size_t keep, int threads, size_t mc)
+                                 size_t keep, int grad, int threads, size_t mc)
 {
     void *work = xnn_plan_at(arena, plan->scratch);
     const XNN_T *in = X;
@@ -83,10 +87,12 @@ static int XNN_FN(forward_nodes)(const xnn_plan *plan, void *arena, const XNN_T 
             continue;            /* flattens before node f: X is their output */
         } else if (first_done && l == f) {
             st = XNN_FN(bias_act)(Y, Z, a, mc);
-        } else if (l + 1 < keep && l + 1 <= upto && op->pool_ok && op->pool_ok(a, a + 1)) {
+        } else if (l + 1 < keep && l + 1 <= upto && op->pool_ok && op->pool_ok(a, a + 1) &&
+                   (!grad || a->act == XNN_ACT_RELU)) {
             l++;
             Y = AT(plan->node[l].y);
-            st = op->pool_forward(Y, NULL, work, in, a, a + 1, threads, mc);
+            st = op->pool_forward(Y, grad ? xnn_plan_at(arena, plan->node[l].saved) : NULL, work,
+                                  in, a, a + 1, threads, mc);
         } else {
             if (a->op == XNN_OP_FLATTEN && l > 0) Y = Z = (XNN_T *)in;
             st = op->forward(Y, Z, xnn_plan_at(arena, pn->saved), work, in, a, XNN_PLAN_EXPLAIN,
@@ -102,14 +108,15 @@ int XNN_FN(xnn_explain_forward_chunk)(const xnn_plan *plan, void *arena, const X
                                       const xnn_node *nodes, size_t upto, int first_done,
                                       size_t f, int threads, size_t mc)
 {
-    return XNN_FN(forward_nodes)(plan, arena, X, nodes, upto, first_done, f, 0, threads, mc);
+    return XNN_FN(forward_nodes)(plan, arena, X, nodes, upto, first_done, f, 0, 0, threads,
+                                 mc);
 }
 
 int XNN_FN(xnn_explain_forward_above)(const xnn_plan *plan, void *arena, const XNN_T *X,
                                       const xnn_node *nodes, size_t upto, size_t keep,
-                                      int threads, size_t mc)
+                                      int grad, int threads, size_t mc)
 {
-    return XNN_FN(forward_nodes)(plan, arena, X, nodes, upto, 0, 0, keep, threads, mc);
+    return XNN_FN(forward_nodes)(plan, arena, X, nodes, upto, 0, 0, keep, grad, threads, mc);
 }
 
 /* a hidden unit's score: the mean of its P values (P = 1: the value) */
