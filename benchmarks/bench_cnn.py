@@ -765,11 +765,18 @@ def target_notes(measured):
                 f"**Keras CNN conv 2 rate**: 75% of {g:.0f} GFLOP/s is {0.75 * g:.0f} GFLOP/s, "
                 f"{need:.2f} ms for each {c['MFLOP each']:.0f} MFLOP product of batch 128; measured "
                 + ", ".join(f"{w} {c[f'{w} ms']:.2f} ms ({c[f'{w} GFLOP/s'] or 0:.0f} GFLOP/s)" for w in low)
-                + f". With {c['taps C kh kw']} taps (more than 64) the layer's backward takes the GEMM "
-                f"path (its forward: {c['fwd path']}): "
-                "dX multiplies groups of dZ by W^T and folds the columns back; dW unfolds each "
-                "group's input again into (taps, positions) columns and sums the groups' products. "
-                "The gathering, unfolding and folding are in these times, not in the FLOP count.")
+                + (". Its forward, dX and dW run as Winograd F(2x2,3x3) tiles (16 multiply-adds "
+                   "per channel pair and 2x2 tile instead of 36); dX's output, the layer's odd-sized "
+                   "input, takes whole tiles past its edge and saves less than 2.25x. The rates "
+                   "count the direct convolution's FLOPs; the times hold the channels-last copies "
+                   "and the transforms, and dX (explain_gradient - explain_scores of a one-layer "
+                   "network) the start's elementwise passes."
+                   if c["fwd path"].startswith("Winograd") else
+                   f". With {c['taps C kh kw']} taps (more than 64) the layer's backward takes the "
+                   f"GEMM path (its forward: {c['fwd path']}): dX multiplies groups of dZ by W^T and "
+                   "folds the columns back; dW unfolds each group's input again into (taps, "
+                   "positions) columns and sums the groups' products. The gathering, unfolding and "
+                   "folding are in these times, not in the FLOP count."))
     for r in measured.get("cnn-memory", []):
         v = r["xnn/torch (own)"]
         if v is not None and v > 0.5:
