@@ -21,6 +21,7 @@
 #ifndef XNN_T
 #include <string.h>
 #include "xnn.h"
+#include "core/lanes.h"
 #include "core/parallel.h"
 #include "explain/explain.h"
 #define XNN_SELF "explain/cam.c"
@@ -38,18 +39,12 @@ typedef struct {
     int kind, relu;
 } XNN_FN(cam_ctx);
 
-/* the sum of x (n): 16 partial sums (x[q] goes to lane q mod 16, which
-   the compiler makes whole vectors), the lanes added as a tree */
+/* the sum of x (n) in 16 lanes (core/lanes.h) */
 static XNN_T XNN_FN(lane_sum)(const XNN_T *x, size_t n)
 {
     XNN_T a[16] = {0};
-    size_t q = 0;
-    for (; q + 16 <= n; q += 16)
-        for (int l = 0; l < 16; l++) a[l] += x[q + l];
-    for (int l = 0; q + (size_t)l < n; l++) a[l] += x[q + l];
-    for (int l = 0; l < 8; l++) a[l] += a[l + 8];
-    for (int l = 0; l < 4; l++) a[l] += a[l + 4];
-    return (a[0] + a[2]) + (a[1] + a[3]);
+    XNN_FN(xnn_lanes_add)(a, x, n);
+    return XNN_FN(xnn_lanes_total)(a);
 }
 
 static void XNN_FN(cam_rows)(void *p, size_t i0, size_t i1)

@@ -53,6 +53,7 @@
 #include <string.h>
 #include "xnn.h"
 #include "core/atomic.h"
+#include "core/lanes.h"
 #include "core/parallel.h"
 #include "gemm/gemm.h"
 #include "layers/op.h"
@@ -1263,23 +1264,15 @@ static void XNN_FN(add_shares)(void *p, size_t q0, size_t q1)
     }
 }
 
-/* db (O) = (db +) the sum of dZ (m, O, P) over images and positions: 16
-   partial sums (position q of an image goes to lane q mod 16), images in
-   order, the lanes added as a tree */
+/* db (O) = (db +) the sum of dZ (m, O, P) over images and positions, in
+   16 lanes (core/lanes.h: position q of an image goes to lane q mod 16),
+   images in order */
 static void XNN_FN(conv_db)(XNN_T *db, const XNN_T *dZ, size_t m, size_t O, size_t P, int add)
 {
     for (size_t o = 0; o < O; o++) {
         XNN_T a[16] = {0};
-        for (size_t i = 0; i < m; i++) {
-            const XNN_T *r = dZ + (i * O + o) * P;
-            size_t q = 0;
-            for (; q + 16 <= P; q += 16)
-                for (int l = 0; l < 16; l++) a[l] += r[q + l];
-            for (int l = 0; q + (size_t)l < P; l++) a[l] += r[q + l];
-        }
-        for (int l = 0; l < 8; l++) a[l] += a[l + 8];
-        for (int l = 0; l < 4; l++) a[l] += a[l + 4];
-        const XNN_T sum = (a[0] + a[2]) + (a[1] + a[3]);
+        for (size_t i = 0; i < m; i++) XNN_FN(xnn_lanes_add)(a, dZ + (i * O + o) * P, P);
+        const XNN_T sum = XNN_FN(xnn_lanes_total)(a);
         db[o] = add ? db[o] + sum : sum;
     }
 }
