@@ -679,21 +679,29 @@ static void XNN_FN(direct_fwd_slice)(void *p, size_t t)
     }
 }
 
+/* dx (len) of every path, made: times [relu > 0] when relu, times A when
+   A, then |.| when absolute */
+static void XNN_FN(finish_dx)(XNN_T *dx, const XNN_T *relu, const XNN_T *A, int absolute,
+                              size_t len)
+{
+    if (relu)
+        for (size_t q = 0; q < len; q++) dx[q] = relu[q] > 0 ? dx[q] : 0;
+    if (A)
+        for (size_t q = 0; q < len; q++) dx[q] *= A[q];
+    if (absolute)
+        for (size_t q = 0; q < len; q++) dx[q] = XNN_M(fabs)(dx[q]);
+}
+
 /* dx (C, H, W) of one image = the wide rows xw (C planes nqd apart, rows Wq
-   apart), times [relu > 0] when relu, times A when A, then |.| when absolute */
+   apart), finished */
 static void XNN_FN(dx_out)(XNN_T *dx, const XNN_T *xw, const xnn_node *n, const direct_geo *g,
                            const XNN_T *relu, const XNN_T *A, int absolute)
 {
-    const size_t C = n->in_c, H = n->in_h, W = n->in_w, in = C * H * W;
+    const size_t C = n->in_c, H = n->in_h, W = n->in_w;
     for (size_t c = 0; c < C; c++)
         for (size_t h = 0; h < H; h++)
             memcpy(dx + (c * H + h) * W, xw + c * g->nqd + h * g->Wq, W * sizeof(XNN_T));
-    if (relu)
-        for (size_t q = 0; q < in; q++) dx[q] = relu[q] > 0 ? dx[q] : 0;
-    if (A)
-        for (size_t q = 0; q < in; q++) dx[q] *= A[q];
-    if (absolute)
-        for (size_t q = 0; q < in; q++) dx[q] = XNN_M(fabs)(dx[q]);
+    XNN_FN(finish_dx)(dx, relu, A, absolute, C * H * W);
 }
 
 /* dX of images [m t / T, m (t + 1) / T): the wide loops on padded dZ with Wf */
@@ -874,15 +882,10 @@ static void XNN_FN(wino_slice)(void *p, size_t t)
                 XNN_FN(finish_plane)(jb, i, o, w, ld);
                 continue;
             }
-            /* channel o of dX (made above), times [relu > 0], times A, |.| */
+            /* channel o of dX (made above), finished */
             const size_t HW = n->out_h * n->out_w, q0 = (i * O + o) * HW;
-            XNN_T *dx = jb->out + q0;
-            if (jb->relu)
-                for (size_t q = 0; q < HW; q++) dx[q] = jb->relu[q0 + q] > 0 ? dx[q] : 0;
-            if (jb->A)
-                for (size_t q = 0; q < HW; q++) dx[q] *= jb->A[q0 + q];
-            if (jb->absolute)
-                for (size_t q = 0; q < HW; q++) dx[q] = XNN_M(fabs)(dx[q]);
+            XNN_FN(finish_dx)(jb->out + q0, jb->relu ? jb->relu + q0 : NULL,
+                              jb->A ? jb->A + q0 : NULL, jb->absolute, HW);
         }
     }
 }
@@ -1151,16 +1154,9 @@ static void XNN_FN(bwd_slice)(void *p, size_t t)
         for (size_t i = 0; i < gn; i++) {
             XNN_T *dx = jb->dX + (n0 + i) * d->in;
             XNN_FN(fold)(dx, dcols + i * P, gn * P, jb->n);
-            if (jb->relu) {
-                const XNN_T *r = jb->relu + (n0 + i) * d->in;
-                for (size_t q = 0; q < d->in; q++) dx[q] = r[q] > 0 ? dx[q] : 0;
-            }
-            if (jb->A) {
-                const XNN_T *a = jb->A + (n0 + i) * d->in;
-                for (size_t q = 0; q < d->in; q++) dx[q] *= a[q];
-            }
-            if (jb->absolute)
-                for (size_t q = 0; q < d->in; q++) dx[q] = XNN_M(fabs)(dx[q]);
+            const size_t q0 = (n0 + i) * d->in;
+            XNN_FN(finish_dx)(dx, jb->relu ? jb->relu + q0 : NULL, jb->A ? jb->A + q0 : NULL,
+                              jb->absolute, d->in);
         }
     }
 }
