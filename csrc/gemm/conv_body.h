@@ -400,7 +400,7 @@ void WINO_DZ(XNN_T *restrict vt, const XNN_T *restrict zh, size_t C, size_t th, 
         }
 }
 
-/* lanes [o, o + lanes) of one tile: yt[r Op] = (A^T M A)[r] */
+/* lanes [o, o + lanes) of one tile: its output (a, e) at yt[a rs + e Op] = (A^T M A) */
 #define WINO_OUT_STEP(VT, LDF, STF, ADDF, SUBF)                                           \
     do {                                                                                  \
         VT s[4], e[4]; /* A^T M */                                                        \
@@ -412,20 +412,20 @@ void WINO_DZ(XNN_T *restrict vt, const XNN_T *restrict zh, size_t C, size_t th, 
         }                                                                                 \
         STF(yt + o, ADDF(ADDF(s[0], s[1]), s[2])); /* (A^T M) A */                        \
         STF(yt + Op + o, SUBF(SUBF(s[1], s[2]), s[3]));                                   \
-        STF(yt + 2 * Op + o, ADDF(ADDF(e[0], e[1]), e[2]));                               \
-        STF(yt + 3 * Op + o, SUBF(SUBF(e[1], e[2]), e[3]));                               \
+        STF(yt + rs + o, ADDF(ADDF(e[0], e[1]), e[2]));                                   \
+        STF(yt + rs + Op + o, SUBF(SUBF(e[1], e[2]), e[3]));                              \
     } while (0)
 
-/* y[tile][r][o] (T tiles, 4 rows Op long, lanes [o0, o1)) = A^T M A of
- * each tile, M[xi][tile][o] (16, T, Op), r = 2 a + e for the tile's output
- * (a, e); A^T = [1 1 1 0; 0 1 -1 -1] */
-void WINO_OUT(XNN_T *restrict y, const XNN_T *restrict M, size_t T, size_t Op, size_t o0,
-              size_t o1)
+/* y (2 th, 2 tw, Op) channels last, lanes [o0, o1) = A^T M A of each of
+ * the T = th tw tiles, M[xi][tile][o] (16, T, Op): tile (ty, tx)'s output
+ * (a, e) at row 2 ty + a, column 2 tx + e; A^T = [1 1 1 0; 0 1 -1 -1] */
+void WINO_OUT(XNN_T *restrict y, const XNN_T *restrict M, size_t T, size_t tw, size_t Op,
+              size_t o0, size_t o1)
 {
-    const size_t ms = T * Op;
+    const size_t ms = T * Op, rs = 2 * tw * Op;
     for (size_t t = 0; t < T; t++) {
         const XNN_T *m = M + t * Op;
-        XNN_T *yt = y + t * 4 * Op;
+        XNN_T *yt = y + (2 * (t / tw) * 2 * tw + 2 * (t % tw)) * Op;
         size_t o = o0;
 #ifdef VL
         for (; o + VL <= o1; o += VL) WINO_OUT_STEP(V, LD, ST, ADD, SUB);
@@ -433,6 +433,31 @@ void WINO_OUT(XNN_T *restrict y, const XNN_T *restrict M, size_t T, size_t Op, s
         for (; o < o1; o++) WINO_OUT_STEP(XNN_T, S_LD, S_ST, S_ADD, S_SUB);
     }
 }
+
+#if XNN_IS_F32 && defined(__AVX2__) && !defined(XNN_TR8_PS)
+#define XNN_TR8_PS
+/* c[j] = column j of the 8 x 8 block whose rows are r[i] */
+static inline void xnn_tr8_ps(__m256 c[8], const __m256 r[8])
+{
+    __m256 t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    /* column j: u[j % 4] (rows 0-3) and u[4 + j % 4] (rows 4-7), in the low
+       (j < 4) or high 128 bits */
+    for (int j = 0; j < 4; j++) {
+        c[j] = _mm256_permute2f128_ps(u[j], u[4 + j], 0x20);
+        c[4 + j] = _mm256_permute2f128_ps(u[j], u[4 + j], 0x31);
+    }
+}
+#endif
 
 /* d[h drs + w C + c] = s[c HW + h W + w] for c < C, h < rows, w < cols:
  * the C planes of an image (rows W apart, planes HW apart) copied channels
@@ -452,29 +477,41 @@ void CHLAST(XNN_T *restrict d, size_t drs, const XNN_T *restrict s, size_t W, si
             size_t w = 0;
 #if XNN_IS_F32 && defined(__AVX2__)
             for (; cn == 8 && w + 8 <= cols; w += 8) {
-                __m256 r[8], t[8], u[8];
+                __m256 r[8], c[8];
                 for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(sr + i * HW + w);
-                for (int i = 0; i < 8; i += 2) {
-                    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-                    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-                }
-                for (int i = 0; i < 8; i += 4) {
-                    u[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-                    u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-                    u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-                    u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
-                }
-                /* pixel j's 8 channels: u[j % 4] (channels 0-3) and u[4 + j % 4]
-                   (4-7), in the low (j < 4) or high 128 bits */
-                for (int j = 0; j < 4; j++) {
-                    _mm256_storeu_ps(dr + (w + j) * C, _mm256_permute2f128_ps(u[j], u[4 + j], 0x20));
-                    _mm256_storeu_ps(dr + (w + 4 + j) * C,
-                                     _mm256_permute2f128_ps(u[j], u[4 + j], 0x31));
-                }
+                xnn_tr8_ps(c, r);
+                for (int j = 0; j < 8; j++) _mm256_storeu_ps(dr + (w + j) * C, c[j]);
             }
 #endif
             for (; w < cols; w++)
                 for (size_t c = 0; c < cn; c++) dr[w * C + c] = sr[c * HW + w];
+        }
+    }
+}
+
+/* d[c HW + h W + w] = s[h srs + w ps + c] for c < C, h < rows, w < cols:
+ * the inverse of CHLAST, pixels ps apart in rows srs apart copied to C
+ * planes (rows W apart, planes HW apart); float on x86 through the same
+ * 8 x 8 transposes */
+void CHFIRST(XNN_T *restrict d, size_t W, size_t HW, const XNN_T *restrict s, size_t srs,
+             size_t ps, size_t C, size_t rows, size_t cols)
+{
+    for (size_t c0 = 0; c0 < C; c0 += 8) {
+        const size_t cn = C - c0 < 8 ? C - c0 : 8;
+        for (size_t h = 0; h < rows; h++) {
+            XNN_T *dr = d + c0 * HW + h * W;
+            const XNN_T *sr = s + h * srs + c0;
+            size_t w = 0;
+#if XNN_IS_F32 && defined(__AVX2__)
+            for (; cn == 8 && w + 8 <= cols; w += 8) {
+                __m256 r[8], c[8];
+                for (int j = 0; j < 8; j++) r[j] = _mm256_loadu_ps(sr + (w + j) * ps);
+                xnn_tr8_ps(c, r);
+                for (int i = 0; i < 8; i++) _mm256_storeu_ps(dr + i * HW + w, c[i]);
+            }
+#endif
+            for (; w < cols; w++)
+                for (size_t c = 0; c < cn; c++) dr[c * HW + w] = sr[w * ps + c];
         }
     }
 }

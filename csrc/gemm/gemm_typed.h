@@ -27,11 +27,15 @@ typedef void (*XNN_FN(xnn_wino_dz_t))(XNN_T *restrict vt, const XNN_T *restrict 
 typedef void (*XNN_FN(xnn_wino_w_t))(XNN_T *restrict u, const XNN_T *restrict g, size_t cs,
                                      size_t nb);
 typedef void (*XNN_FN(xnn_wino_out_t))(XNN_T *restrict y, const XNN_T *restrict M, size_t T,
-                                       size_t Op, size_t o0, size_t o1);
+                                       size_t tw, size_t Op, size_t o0, size_t o1);
 /* d[h drs + w C + c] = s[c HW + h W + w] for c < C, h < rows, w < cols:
    C planes copied channels last */
 typedef void (*XNN_FN(xnn_chlast_t))(XNN_T *restrict d, size_t drs, const XNN_T *restrict s,
                                      size_t W, size_t HW, size_t C, size_t rows, size_t cols);
+/* d[c HW + h W + w] = s[h srs + w ps + c]: the inverse copy, to C planes */
+typedef void (*XNN_FN(xnn_chfirst_t))(XNN_T *restrict d, size_t W, size_t HW,
+                                      const XNN_T *restrict s, size_t srs, size_t ps, size_t C,
+                                      size_t rows, size_t cols);
 
 typedef struct XNN_FN(xnn_gemm_cfg) {
     size_t mr, nr;     /* register tile of the micro-kernel */
@@ -46,6 +50,7 @@ typedef struct XNN_FN(xnn_gemm_cfg) {
     XNN_FN(xnn_wino_dz_t) wino_dz;
     XNN_FN(xnn_wino_w_t) wino_w;
     XNN_FN(xnn_chlast_t) chlast;
+    XNN_FN(xnn_chfirst_t) chfirst;
 } XNN_FN(xnn_gemm_cfg);
 
 const XNN_FN(xnn_gemm_cfg) *XNN_FN(xnn_gemm_config)(int isa);
@@ -72,9 +77,12 @@ const XNN_FN(xnn_gemm_cfg) *XNN_FN(xnn_gemm_config)(int isa);
     void XNN_FN(xnn_wino_w_##isa)(XNN_T *restrict u, const XNN_T *restrict g, size_t cs,       \
                                   size_t nb);                                                  \
     void XNN_FN(xnn_wino_out_##isa)(XNN_T *restrict y, const XNN_T *restrict M, size_t T,      \
-                                    size_t Op, size_t o0, size_t o1);                          \
+                                    size_t tw, size_t Op, size_t o0, size_t o1);               \
     void XNN_FN(xnn_chlast_##isa)(XNN_T *restrict d, size_t drs, const XNN_T *restrict s,      \
-                                  size_t W, size_t HW, size_t C, size_t rows, size_t cols);
+                                  size_t W, size_t HW, size_t C, size_t rows, size_t cols);    \
+    void XNN_FN(xnn_chfirst_##isa)(XNN_T *restrict d, size_t W, size_t HW,                     \
+                                   const XNN_T *restrict s, size_t srs, size_t ps, size_t C,   \
+                                   size_t rows, size_t cols);
 XNN_ISA_KERNELS(ref)
 XNN_ISA_KERNELS(avx2)
 XNN_ISA_KERNELS(avx512)

@@ -57,6 +57,7 @@ typedef int xnn_kernel_avx512_unused;  /* not an x86-64 GCC/Clang build */
 #define WINO_DZ XNN_FN(xnn_wino_dz_avx512)
 #define WINO_W XNN_FN(xnn_wino_w_avx512)
 #define CHLAST XNN_FN(xnn_chlast_avx512)
+#define CHFIRST XNN_FN(xnn_chfirst_avx512)
 #define CONV_LANES XNN_FN(conv_lanes_avx512)
 #include "gemm/conv_body.h"
 #undef CONV_WIDE
@@ -66,6 +67,7 @@ typedef int xnn_kernel_avx512_unused;  /* not an x86-64 GCC/Clang build */
 #undef WINO_DZ
 #undef WINO_W
 #undef CHLAST
+#undef CHFIRST
 #undef CONV_LANES
 #undef MADD
 

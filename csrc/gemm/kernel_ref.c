@@ -75,6 +75,7 @@ void XNN_FN(xnn_ukr_ref)(size_t mr, size_t nr, size_t kc, const XNN_T *a, ptrdif
 #define WINO_DZ XNN_FN(xnn_wino_dz_ref)
 #define WINO_W XNN_FN(xnn_wino_w_ref)
 #define CHLAST XNN_FN(xnn_chlast_ref)
+#define CHFIRST XNN_FN(xnn_chfirst_ref)
 #define CONV_LANES XNN_FN(conv_lanes_ref)
 #include "gemm/conv_body.h"
 #undef CONV_WIDE
@@ -84,5 +85,6 @@ void XNN_FN(xnn_ukr_ref)(size_t mr, size_t nr, size_t kc, const XNN_T *a, ptrdif
 #undef WINO_DZ
 #undef WINO_W
 #undef CHLAST
+#undef CHFIRST
 #undef CONV_LANES
 #endif

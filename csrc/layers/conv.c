@@ -836,47 +836,33 @@ static void XNN_FN(wino_slice)(void *p, size_t t)
         for (int xi = 0; xi < 16; xi++)
             jb->cfg->conv_wide(M + xi * T * Op + o0, Op, jb->U + xi * g->us + o0, Op, 0,
                                V + xi * T * C, T, C, 1, 1, nq);
-        jb->cfg->wino_out(Y4, M, T, Op, o0, o1);
-        for (size_t ty = 0; ty < g->th; ty++)
-            for (size_t tx = 0; tx < g->tw; tx++) {
-                const size_t tt = ty * g->tw + tx;
-                const XNN_T *y = Y4 + tt * 4 * Op;
-                if (tile_pool) {
-                    XNN_T *yo = jb->out + i * O * T + tt;
-                    for (size_t o = o0; o < o1; o++) {
-                        const XNN_T a = y[o] > y[Op + o] ? y[o] : y[Op + o];
-                        const XNN_T e = y[2 * Op + o] > y[3 * Op + o] ? y[2 * Op + o] : y[3 * Op + o];
-                        XNN_T v = (a > e ? a : e) + (jb->b ? jb->b[o] : 0);
-                        if (jb->act == XNN_ACT_RELU) v = v < 0 ? 0 : v;
-                        yo[o * T] = v;
-                    }
-                    continue;
-                }
-                if (jb->dx) {
-                    /* straight into dX: the tile's positions inside (H, W) */
-                    const size_t Ho = n->out_h, Wo = n->out_w, HW = Ho * Wo;
-                    const size_t h0 = 2 * ty, w0 = 2 * tx;
-                    XNN_T *d = jb->out + i * O * HW + h0 * Wo + w0;
-                    const int right = w0 + 1 < Wo, down = h0 + 1 < Ho;
-                    for (size_t o = o0; o < o1; o++) {
-                        XNN_T *dq = d + o * HW;
-                        dq[0] = y[o];
-                        if (right) dq[1] = y[Op + o];
-                        if (down) dq[Wo] = y[2 * Op + o];
-                        if (right && down) dq[Wo + 1] = y[3 * Op + o];
-                    }
-                    continue;
-                }
-                XNN_T *w = planes + 2 * ty * ld + 2 * tx;
+        /* Y4 (2 th, 2 tw, Op): the tiles' outputs channels last */
+        jb->cfg->wino_out(Y4, M, T, g->tw, Op, o0, o1);
+        const size_t rs = 2 * g->tw * Op;
+        if (tile_pool) {
+            for (size_t tt = 0; tt < T; tt++) {
+                const XNN_T *y = Y4 + (2 * (tt / g->tw) * 2 * g->tw + 2 * (tt % g->tw)) * Op;
+                XNN_T *yo = jb->out + i * O * T + tt;
                 for (size_t o = o0; o < o1; o++) {
-                    XNN_T *wo = w + o * 4 * T;
-                    wo[0] = y[o];
-                    wo[1] = y[Op + o];
-                    wo[ld] = y[2 * Op + o];
-                    wo[ld + 1] = y[3 * Op + o];
+                    const XNN_T a = y[o] > y[Op + o] ? y[o] : y[Op + o];
+                    const XNN_T e = y[rs + o] > y[rs + Op + o] ? y[rs + o] : y[rs + Op + o];
+                    XNN_T v = (a > e ? a : e) + (jb->b ? jb->b[o] : 0);
+                    if (jb->act == XNN_ACT_RELU) v = v < 0 ? 0 : v;
+                    yo[o * T] = v;
                 }
             }
-        for (size_t o = o0; o < o1 && !tile_pool; o++) {
+            continue;
+        }
+        if (jb->dx) {
+            /* straight into dX's planes: the (H, W) inside the tiles */
+            const size_t HW = n->out_h * n->out_w;
+            jb->cfg->chfirst(jb->out + (i * O + o0) * HW, n->out_w, HW, Y4 + o0, rs, Op, o1 - o0,
+                             n->out_h, n->out_w);
+        } else {
+            jb->cfg->chfirst(planes + o0 * 4 * T, ld, 4 * T, Y4 + o0, rs, Op, o1 - o0,
+                             2 * g->th, 2 * g->tw);
+        }
+        for (size_t o = o0; o < o1; o++) {
             XNN_T *w = planes + o * 4 * T;
             if (!jb->dx) {
                 XNN_FN(finish_plane)(jb, i, o, w, ld);
