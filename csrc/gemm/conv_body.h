@@ -464,8 +464,9 @@ static inline void xnn_tr8_ps(__m256 c[8], const __m256 r[8])
  * last, pixels C apart and rows drs apart, for the transforms above. A
  * copy: the same values on every instruction set. float on x86 moves
  * blocks of 8 channels x 8 pixels through an 8 x 8 transpose in
- * registers; the rest one value at a time, 8 channels per pass over a
- * row. */
+ * registers (a row's last block from its last 8 pixels, over some the
+ * block before wrote); the rest one value at a time, 8 channels per pass
+ * over a row. */
 void CHLAST(XNN_T *restrict d, size_t drs, const XNN_T *restrict s, size_t W, size_t HW,
             size_t C, size_t rows, size_t cols)
 {
@@ -476,7 +477,9 @@ void CHLAST(XNN_T *restrict d, size_t drs, const XNN_T *restrict s, size_t W, si
             const XNN_T *sr = s + c0 * HW + h * W;
             size_t w = 0;
 #if XNN_IS_F32 && defined(__AVX2__)
-            for (; cn == 8 && w + 8 <= cols; w += 8) {
+            /* the last block of a row overlaps the one before (a copy) */
+            for (; cn == 8 && cols >= 8 && w < cols; w += 8) {
+                if (w + 8 > cols) w = cols - 8;
                 __m256 r[8], c[8];
                 for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(sr + i * HW + w);
                 xnn_tr8_ps(c, r);
@@ -503,7 +506,8 @@ void CHFIRST(XNN_T *restrict d, size_t W, size_t HW, const XNN_T *restrict s, si
             const XNN_T *sr = s + h * srs + c0;
             size_t w = 0;
 #if XNN_IS_F32 && defined(__AVX2__)
-            for (; cn == 8 && w + 8 <= cols; w += 8) {
+            for (; cn == 8 && cols >= 8 && w < cols; w += 8) {
+                if (w + 8 > cols) w = cols - 8;
                 __m256 r[8], c[8];
                 for (int j = 0; j < 8; j++) r[j] = _mm256_loadu_ps(sr + (w + j) * ps);
                 xnn_tr8_ps(c, r);

@@ -831,6 +831,14 @@ static void XNN_FN(wino_slice)(void *p, size_t t)
             XNN_FN(wino_pad)(xh, jb->in + i * in, n, g);
             jb->cfg->wino_in(V, xh, g->Wp, C, g->th, g->tw, T * C);
             ready = i;
+#if defined(__GNUC__) || defined(__clang__)
+            /* the next image into L2 while this one's products run (its
+               copy channels last reads it plane by plane) */
+            if (i + 1 < jb->m) {
+                const char *next = (const char *)(jb->in + (i + 1) * in);
+                for (size_t b = 0; b < in * sizeof(XNN_T); b += 64) __builtin_prefetch(next + b, 0, 2);
+            }
+#endif
         }
         const size_t nq = round_q(o1 - o0, sizeof(XNN_T));
         for (int xi = 0; xi < 16; xi++)

@@ -16,9 +16,14 @@
 
 static void XNN_FN(copy)(XNN_T *dst, const XNN_T *src, const XNN_T *relu, size_t len)
 {
-    if (dst && dst != src) memcpy(dst, src, len * sizeof(XNN_T));
-    if (dst && relu)
-        for (size_t i = 0; i < len; i++) dst[i] = relu[i] > 0 ? dst[i] : 0;
+    if (!dst) return;
+    if (relu)
+        for (size_t i = 0; i < len; i++) {
+            const XNN_T v = src[i]; /* read always: a select, not a branch */
+            dst[i] = relu[i] > 0 ? v : 0;
+        }
+    else if (dst != src)
+        memcpy(dst, src, len * sizeof(XNN_T));
 }
 
 static size_t XNN_FN(flatten_saved)(const xnn_node *n, size_t m, int flags)
