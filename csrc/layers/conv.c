@@ -394,8 +394,20 @@ size_t xnn_conv_scratch_bytes(const xnn_node *n, size_t m, int flags, int thread
     return direct > gemm ? direct : gemm;
 }
 
+/* asks for bytes at p in L2 ahead of their use: the copies channels last
+   read an image plane by plane, a pattern the hardware does not guess */
+static inline void fetch_l2(const void *p, size_t bytes)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    for (size_t b = 0; b < bytes; b += 64) __builtin_prefetch((const char *)p + b, 0, 2);
+#else
+    (void)p, (void)bytes;
+#endif
+}
+
 #define XNN_SELF "layers/conv.c"
 #include "core/template.h"
+
 #else
 
 /* cols (K, P) with row stride ld from one image x (C, H, W) */
@@ -831,14 +843,8 @@ static void XNN_FN(wino_slice)(void *p, size_t t)
             XNN_FN(wino_pad)(xh, jb->in + i * in, n, g);
             jb->cfg->wino_in(V, xh, g->Wp, C, g->th, g->tw, T * C);
             ready = i;
-#if defined(__GNUC__) || defined(__clang__)
-            /* the next image into L2 while this one's products run (its
-               copy channels last reads it plane by plane) */
-            if (i + 1 < jb->m) {
-                const char *next = (const char *)(jb->in + (i + 1) * in);
-                for (size_t b = 0; b < in * sizeof(XNN_T); b += 64) __builtin_prefetch(next + b, 0, 2);
-            }
-#endif
+            /* the next image into L2 while this one's products run */
+            if (i + 1 < jb->m) fetch_l2(jb->in + (i + 1) * in, in * sizeof(XNN_T));
         }
         const size_t nq = round_q(o1 - o0, sizeof(XNN_T));
         for (int xi = 0; xi < 16; xi++)
@@ -963,6 +969,10 @@ static void XNN_FN(wdw_tiles)(void *p, size_t t)
     XNN_T *Vg = (XNN_T *)(jb->work + jb->w.vg), *Dg = (XNN_T *)(jb->work + jb->w.dg);
     for (size_t ii = jb->gn * t / jb->slices; ii < jb->gn * (t + 1) / jb->slices; ii++) {
         const size_t i = jb->i0 + ii;
+        if (ii + 1 < jb->gn) { /* the next image's X and dZ while this one's copies run */
+            fetch_l2(jb->X + (i + 1) * in, in * sizeof(XNN_T));
+            fetch_l2(jb->dZ + (i + 1) * out, out * sizeof(XNN_T));
+        }
         XNN_FN(wino_pad)(xh, jb->X + i * in, n, g);
         jb->cfg->wino_in(Vg + ii * T * C, xh, g->Wp, C, g->th, g->tw, Tg * C);
         /* dZ channels last over the tiles' 2 th x 2 tw grid, 0 past it */
