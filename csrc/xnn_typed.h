@@ -170,7 +170,9 @@ int XNN_FN(xnn_explain_gradient_sum)(XNN_T *G, void *const *grads, const xnn_pla
  * hidden start node the unit's or channel's output values); rules[l] the
  * rule of linear node l (ignored for others); pool: XNN_POOL_* for max
  * pooling, eps its stabiliser and that of average pooling's proportional
- * rule; bias = 0 drops the bias from every denominator.
+ * rule; bias = 0 drops the bias from every denominator. rel[0] is
+ * required; rel[l] NULL for l > 0: that relevance goes through the plan's
+ * gradient buffers and is not kept.
  * plan: XNN_PLAN_EXPLAIN | XNN_PLAN_LRP. */
 int XNN_FN(xnn_explain_lrp)(void *const *rel, const xnn_plan *plan, void *arena,
                             const XNN_T *X, const int64_t *targets, const xnn_node *nodes,

@@ -274,6 +274,25 @@ def test_lrp_rules_match_twin(name, case, bias, dtype, rng):
         close(g, e, dtype, scale=None if dtype == np.float64 else 10 * max(1, np.abs(e).max()))
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_lrp_without_layers_keeps_the_bits_of_r0(dtype, rng):
+    """Without return_layers the hidden layers' relevance stays in the
+    plan's buffers (no array per layer); R_0 is the same bits, over several
+    chunks of rows (300 rows of 28 x 28 images make more than one)"""
+    model = xnn.Sequential([L.Conv2d(1, 32, 3, activation="relu"), L.MaxPool2d(2),
+                            L.Conv2d(32, 64, 3, activation="relu"), L.MaxPool2d(2), L.Flatten(),
+                            L.Dense(1600, 32, activation="relu"),
+                            L.Dense(32, 10, activation="softmax")],
+                           input_shape=(1, 28, 28), dtype=np.dtype(dtype).name, seed=2)
+    X = rng.uniform(size=(300, 1, 28, 28)).astype(dtype)
+    for kw in (dict(composite="epsilon-plus-flat"), dict(rule="epsilon", maxpool="norm"),
+               dict(rule="epsilon", start_layer=2, unit=5)):
+        alone = E.lrp(model, X, **kw)
+        layers = E.lrp(model, X, return_layers=True, **kw)
+        assert alone.shape == X.shape and len(layers) > 2
+        np.testing.assert_array_equal(alone, layers[0])
+
+
 @pytest.mark.parametrize("maxpool", ["wta", "norm"])
 @pytest.mark.parametrize("start", ["logit", "onehot", "probability"])
 def test_lrp_pool_rules_starts_and_hidden_start_match_twin(maxpool, start, rng):

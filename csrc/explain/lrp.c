@@ -318,8 +318,8 @@ int XNN_FN(xnn_explain_lrp)(void *const *rel, const xnn_plan *plan, void *arena,
     if (xnn_explain_check(plan, nodes, n, start, XNN_PLAN_EXPLAIN | XNN_PLAN_LRP,
                           sizeof(XNN_T)) != XNN_OK)
         return XNN_EINVAL;
-    if (start->output == XNN_START_LOSS || pool < XNN_POOL_WTA || pool > XNN_POOL_NORM ||
-        !(eps >= 0))
+    if (!rel || !rel[0] || start->output == XNN_START_LOSS || pool < XNN_POOL_WTA ||
+        pool > XNN_POOL_NORM || !(eps >= 0))
         return XNN_EINVAL;
     for (size_t l = 0; l <= start->node; l++)
         if (xnn_node_linear(&nodes[l]) &&
@@ -339,7 +339,10 @@ int XNN_FN(xnn_explain_lrp)(void *const *rel, const xnn_plan *plan, void *arena,
         if (st != XNN_OK) return st;
         /* the start relevance: the target's score, zero elsewhere; at a
            hidden node the unit's or channel's output values */
-        XNN_T *R = (XNN_T *)rel[s + 1] + r0 * out;
+        /* a node's relevance the caller does not keep: the chunk's rows in
+           the plan's two gradient buffers, by turns (LRP uses them for
+           nothing else) */
+        XNN_T *R = rel[s + 1] ? (XNN_T *)rel[s + 1] + r0 * out : AT(plan->grad[0]);
         const XNN_T *Zs = AT(plan->node[s].z), *Ys = AT(plan->node[s].y);
         const size_t P = out / nodes[s].out_c;
         memset(R, 0, mc * out * sizeof(XNN_T));
@@ -359,7 +362,8 @@ int XNN_FN(xnn_explain_lrp)(void *const *rel, const xnn_plan *plan, void *arena,
         for (size_t l = s + 1; l-- > 0;) {
             const xnn_node *a = &nodes[l];
             const XNN_T *A = XNN_FN(xnn_explain_input)(plan, arena, Xc, l);
-            XNN_T *Rin = (XNN_T *)rel[l] + r0 * xnn_node_in(a);
+            XNN_T *Rin = rel[l] ? (XNN_T *)rel[l] + r0 * xnn_node_in(a)
+                                : AT(plan->grad[R == AT(plan->grad[0])]);
             if (xnn_node_linear(a)) {
                 /* z^B needs bounds of the network's input */
                 for (size_t q = 0; rules[l].rule == XNN_LRP_ZBOX && q < l; q++)

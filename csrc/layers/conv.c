@@ -510,12 +510,29 @@ static void XNN_FN(wide_rows)(XNN_T *restrict y, const XNN_T *restrict src, size
 }
 
 /* y (Ho, Wo) = act(z), z = the wide rows src (Ho, Wp) + *bias (bias may
-   be NULL), z stored too when not NULL; src is overwritten. Each pass
-   runs over the whole wide plane at once, then its rows are copied out. */
+   be NULL), z stored too when not NULL. ReLU and linear run row by row
+   in one pass; the other activations over the whole wide plane at once
+   (src overwritten), then its rows are copied out. */
 static void XNN_FN(wide_out)(XNN_T *restrict y, XNN_T *restrict z, XNN_T *restrict src,
                              size_t Wp, size_t Ho, size_t Wo, const XNN_T *bias, int act)
 {
     const size_t count = (Ho - 1) * Wp + Wo;
+    if (act == XNN_ACT_RELU || act == XNN_ACT_LINEAR) {
+        /* one pass, row by row: the same sum and maximum */
+        const XNN_T b = bias ? *bias : 0;
+        const int relu = act == XNN_ACT_RELU;
+        for (size_t oh = 0; oh < Ho; oh++) {
+            const XNN_T *sr = src + oh * Wp;
+            XNN_T *yr = y + oh * Wo, *zr = z ? z + oh * Wo : NULL;
+            if (zr)
+                for (size_t w = 0; w < Wo; w++) zr[w] = bias ? sr[w] + b : sr[w];
+            for (size_t w = 0; w < Wo; w++) {
+                const XNN_T v = bias ? sr[w] + b : sr[w];
+                yr[w] = relu && v < 0 ? 0 : v;
+            }
+        }
+        return;
+    }
     if (z) {
         XNN_FN(wide_act)(src, count, bias, XNN_ACT_LINEAR);
         XNN_FN(wide_rows)(z, src, Wp, Ho, Wo);

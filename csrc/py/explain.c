@@ -9,7 +9,7 @@
  *                        mode, times_delta, node=-1, layers=False) -> G or [G, ...]
  *   explain_noise(like, sigma, seed, stream) -> the noise a path sum adds at a step
  *   lrp(net, X, targets, rules, low, high, start, node=-1, pool=0, eps=1e-6,
- *       bias=True) -> [R_0, ..., R_top]
+ *       bias=True, layers=True) -> [R_0, ..., R_top], or [R_0] when not layers
  *   cam(net, X, targets, layer, kind, relu=True) -> (maps, channel weights, classes)
  *
  * node is the start node (-1: the last); targets are classes of the last
@@ -341,13 +341,14 @@ static PyObject *py_explain_noise(PyObject *self, PyObject *args)
 static PyObject *py_lrp(PyObject *self, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"net", "X", "targets", "rules", "low", "high", "start", "node",
-                             "pool", "eps", "bias", NULL};
+                             "pool", "eps", "bias", "layers", NULL};
     PyObject *onet, *ox, *ot, *orules, *olow, *ohigh;
-    int start_code, pool = XNN_POOL_WTA, bias = 1;
+    int start_code, pool = XNN_POOL_WTA, bias = 1, layers = 1;
     Py_ssize_t node = -1;
     double eps = 1e-6;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOOOOi|nidp", kwlist, &onet, &ox, &ot, &orules,
-                                     &olow, &ohigh, &start_code, &node, &pool, &eps, &bias))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOOOOi|nidpp", kwlist, &onet, &ox, &ot,
+                                     &orules, &olow, &ohigh, &start_code, &node, &pool, &eps,
+                                     &bias, &layers))
         return NULL;
     NetworkObject *net = xnn_network_arg(onet);
     size_t s;
@@ -424,7 +425,13 @@ static PyObject *py_lrp(PyObject *self, PyObject *args, PyObject *kw)
     }
     PyArrayObject *R0 = xnn_new_array(2, PyArray_DIMS(X), t);
     if (!R0) goto fail;
-    out = layer_list(net, R0, m, s, rel);
+    if (layers) {
+        out = layer_list(net, R0, m, s, rel);
+    } else if ((out = PyList_New(1))) { /* R_0 alone; the others stay in the plan */
+        Py_INCREF(R0);
+        PyList_SET_ITEM(out, 0, (PyObject *)R0);
+        rel[0] = DATA(R0);
+    }
     Py_DECREF(R0);
     if (!out || make(&p, net, m, XNN_PLAN_EXPLAIN | XNN_PLAN_LRP)) goto fail;
     const xnn_start start = {s, start_code};
@@ -595,6 +602,6 @@ PyMethodDef xnn_explain_methods[] = {
     {"deeplift", (PyCFunction)(void (*)(void))py_deeplift, METH_VARARGS | METH_KEYWORDS,
      "deeplift(net, X, B, targets, eps=1e-10, captum=True) -> attributions (m, in_0)"},
     {"lrp", (PyCFunction)(void (*)(void))py_lrp, METH_VARARGS | METH_KEYWORDS,
-     "lrp(net, X, targets, rules, low, high, start, node=-1, pool=0, eps=1e-6, bias=True) -> "
-     "[R_0, ..., R_top]"},
+     "lrp(net, X, targets, rules, low, high, start, node=-1, pool=0, eps=1e-6, bias=True, "
+     "layers=True) -> [R_0, ..., R_top] ([R_0] when not layers)"},
     {NULL, NULL, 0, NULL}};

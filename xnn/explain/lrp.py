@@ -165,7 +165,8 @@ def lrp(model, X, target=None, rule=None, epsilon=None, composite=None, bias=Tru
     lo = hi = None
     if zbox is not None:
         lo, hi = zbox.bounds(model.input_shape, Xc.dtype)
-    rels = _core.lrp(net, Xc, targets, tuples, lo, hi, code, node, pool, pool_eps, bool(bias))
+    rels = _core.lrp(net, Xc, targets, tuples, lo, hi, code, node, pool, pool_eps, bool(bias),
+                     bool(return_layers))
     rels = C.shaped_layers(model, rels, shape, node)
     return rels if return_layers else rels[0]
 
