@@ -22,7 +22,9 @@ int XNN_FN(xnn_explain_forward_chunk)(const xnn_plan *plan, void *arena, const X
  * pass (layers/op_typed.h: pool_forward), which writes the pooling's
  * output alone, the same bits; with grad, for a plain gradient that runs
  * back through them (no layer's gradient kept), only a node with a ReLU,
- * and the pass keeps the pooling's arg-max, all that gradient reads */
+ * and the pass keeps the pooling's arg-max, all that gradient reads; only
+ * node upto keeps its pre-activation (the logits, at the top), the nodes
+ * below write their outputs alone */
 int XNN_FN(xnn_explain_forward_above)(const xnn_plan *plan, void *arena, const XNN_T *X,
                                       const xnn_node *nodes, size_t upto, size_t keep,
                                       int grad, int threads, size_t mc);

@@ -70,17 +70,19 @@ static int XNN_FN(bias_act)(XNN_T *Y, XNN_T *Z, const xnn_node *a, size_t mc)
    grad (a plain gradient runs back through them) its arg-max too, for a
    node with a ReLU: the backward through a max pooling over a ReLU reads
    the arg-max, whose sign is the ReLU's mask, and never the ReLU's output
-   (layers/pool.c, max_bwd) */
+   (layers/pool.c, max_bwd); the pre-activations of the nodes before zfrom
+   are not kept (their ops then write the output alone, a dense one
+   through its fused GEMM epilogue: the same values) */
 static int XNN_FN(forward_nodes)(const xnn_plan *plan, void *arena, const XNN_T *X,
                                  const xnn_node *nodes, size_t upto, int first_done, size_t f,
-                                 size_t keep, int grad, int threads, size_t mc)
+                                 size_t keep, size_t zfrom, int grad, int threads, size_t mc)
 {
     void *work = xnn_plan_at(arena, plan->scratch);
     const XNN_T *in = X;
     for (size_t l = 0; l <= upto; l++) {
         const xnn_node *a = &nodes[l];
         const xnn_plan_node *pn = &plan->node[l];
-        XNN_T *Y = AT(pn->y), *Z = AT(pn->z);
+        XNN_T *Y = AT(pn->y), *Z = l >= zfrom ? AT(pn->z) : NULL;
         const XNN_FN(xnn_op) *op = XNN_FN(xnn_op_get)(a->op);
         int st;
         if (first_done && l < f) {
@@ -108,7 +110,7 @@ int XNN_FN(xnn_explain_forward_chunk)(const xnn_plan *plan, void *arena, const X
                                       const xnn_node *nodes, size_t upto, int first_done,
                                       size_t f, int threads, size_t mc)
 {
-    return XNN_FN(forward_nodes)(plan, arena, X, nodes, upto, first_done, f, 0, 0, threads,
+    return XNN_FN(forward_nodes)(plan, arena, X, nodes, upto, first_done, f, 0, 0, 0, threads,
                                  mc);
 }
 
@@ -116,7 +118,8 @@ int XNN_FN(xnn_explain_forward_above)(const xnn_plan *plan, void *arena, const X
                                       const xnn_node *nodes, size_t upto, size_t keep,
                                       int grad, int threads, size_t mc)
 {
-    return XNN_FN(forward_nodes)(plan, arena, X, nodes, upto, 0, 0, keep, grad, threads, mc);
+    return XNN_FN(forward_nodes)(plan, arena, X, nodes, upto, 0, 0, keep, upto, grad, threads,
+                                 mc);
 }
 
 /* a hidden unit's score: the mean of its P values (P = 1: the value) */
