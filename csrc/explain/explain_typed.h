@@ -28,6 +28,12 @@ int XNN_FN(xnn_explain_forward_chunk)(const xnn_plan *plan, void *arena, const X
 int XNN_FN(xnn_explain_forward_above)(const xnn_plan *plan, void *arena, const XNN_T *X,
                                       const xnn_node *nodes, size_t upto, size_t keep,
                                       int grad, int threads, size_t mc);
+/* the forward of LRP up to node upto: every node's output; the
+ * pre-activations of node upto and of the linear nodes whose rule reads
+ * it (the others' are not kept) */
+int XNN_FN(xnn_explain_forward_lrp)(const xnn_plan *plan, void *arena, const XNN_T *X,
+                                    const xnn_node *nodes, size_t upto,
+                                    const xnn_lrp_rule *rules, int threads, size_t mc);
 
 /* after a forward: per row the target (targets[i], or the arg-max of the
    last node's pre-activation when negative) into resolved (mc), and the

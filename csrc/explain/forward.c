@@ -64,6 +64,15 @@ static int XNN_FN(bias_act)(XNN_T *Y, XNN_T *Z, const xnn_node *a, size_t mc)
     return XNN_FN(xnn_activation_forward)(Y, Z, a->act, mc, out);
 }
 
+/* whether LRP reads linear node a's pre-activation under its rule
+   (explain/lrp.c: LRP-0, epsilon, generalized gamma and z-box divide by
+   it; the others make their own products) */
+static int XNN_FN(reads_z)(const xnn_node *a, const xnn_lrp_rule *r)
+{
+    return xnn_node_linear(a) && (r->rule == XNN_LRP_ZERO || r->rule == XNN_LRP_EPSILON ||
+                                  r->rule == XNN_LRP_GENERALIZED_GAMMA || r->rule == XNN_LRP_ZBOX);
+}
+
 /* the forward up to node upto; nodes before `keep` are needed for their
    output alone, so a node there and the max pooling after it (also before
    keep) run as one pass that keeps the pooling's output only, and with
@@ -75,14 +84,16 @@ static int XNN_FN(bias_act)(XNN_T *Y, XNN_T *Z, const xnn_node *a, size_t mc)
    through its fused GEMM epilogue: the same values) */
 static int XNN_FN(forward_nodes)(const xnn_plan *plan, void *arena, const XNN_T *X,
                                  const xnn_node *nodes, size_t upto, int first_done, size_t f,
-                                 size_t keep, size_t zfrom, int grad, int threads, size_t mc)
+                                 size_t keep, size_t zfrom, const xnn_lrp_rule *rules, int grad,
+                                 int threads, size_t mc)
 {
     void *work = xnn_plan_at(arena, plan->scratch);
     const XNN_T *in = X;
     for (size_t l = 0; l <= upto; l++) {
         const xnn_node *a = &nodes[l];
         const xnn_plan_node *pn = &plan->node[l];
-        XNN_T *Y = AT(pn->y), *Z = l >= zfrom ? AT(pn->z) : NULL;
+        XNN_T *Y = AT(pn->y), *Z = l >= zfrom || (rules && XNN_FN(reads_z)(a, &rules[l]))
+                                       ? AT(pn->z) : NULL;
         const XNN_FN(xnn_op) *op = XNN_FN(xnn_op_get)(a->op);
         int st;
         if (first_done && l < f) {
@@ -110,15 +121,23 @@ int XNN_FN(xnn_explain_forward_chunk)(const xnn_plan *plan, void *arena, const X
                                       const xnn_node *nodes, size_t upto, int first_done,
                                       size_t f, int threads, size_t mc)
 {
-    return XNN_FN(forward_nodes)(plan, arena, X, nodes, upto, first_done, f, 0, 0, 0, threads,
-                                 mc);
+    return XNN_FN(forward_nodes)(plan, arena, X, nodes, upto, first_done, f, 0, 0, NULL, 0,
+                                 threads, mc);
 }
 
 int XNN_FN(xnn_explain_forward_above)(const xnn_plan *plan, void *arena, const XNN_T *X,
                                       const xnn_node *nodes, size_t upto, size_t keep,
                                       int grad, int threads, size_t mc)
 {
-    return XNN_FN(forward_nodes)(plan, arena, X, nodes, upto, 0, 0, keep, upto, grad, threads,
+    return XNN_FN(forward_nodes)(plan, arena, X, nodes, upto, 0, 0, keep, upto, NULL, grad,
+                                 threads, mc);
+}
+
+int XNN_FN(xnn_explain_forward_lrp)(const xnn_plan *plan, void *arena, const XNN_T *X,
+                                    const xnn_node *nodes, size_t upto,
+                                    const xnn_lrp_rule *rules, int threads, size_t mc)
+{
+    return XNN_FN(forward_nodes)(plan, arena, X, nodes, upto, 0, 0, 0, upto, rules, 0, threads,
                                  mc);
 }
 

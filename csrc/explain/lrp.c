@@ -332,7 +332,7 @@ int XNN_FN(xnn_explain_lrp)(void *const *rel, const xnn_plan *plan, void *arena,
     for (size_t r0 = 0; r0 < m; r0 += plan->rows) {
         const size_t mc = m - r0 < plan->rows ? m - r0 : plan->rows;
         const XNN_T *Xc = X + r0 * in0;
-        int st = XNN_FN(xnn_explain_forward_chunk)(plan, arena, Xc, nodes, s, 0, 0, threads, mc);
+        int st = XNN_FN(xnn_explain_forward_lrp)(plan, arena, Xc, nodes, s, rules, threads, mc);
         if (st == XNN_OK)
             st = XNN_FN(xnn_explain_start_scores)(NULL, resolved, plan, arena, targets + r0, nodes,
                                                   n, start, mc);
