@@ -84,7 +84,9 @@ int XNN_FN(xnn_explain_backward)(XNN_T **result, XNN_T *dX, void *const *grads, 
             return XNN_OK;
         }
         const XNN_T *A = XNN_FN(xnn_explain_input)(plan, arena, X, l);
-        XNN_T *out = l == 0 ? dX : H;
+        /* a flatten passes G on in place (the ReLU mask below applied to
+           it); every other node writes the other buffer */
+        XNN_T *out = l == 0 ? dX : a->op == XNN_OP_FLATTEN ? G : H;
         /* the plain gradient through a ReLU node below: the op applies the
            derivative as it writes (the same [y > 0] as xnn_explain_act_back,
            so the same bits), unless this gradient is kept before it; one
@@ -112,20 +114,22 @@ int XNN_FN(xnn_explain_backward)(XNN_T **result, XNN_T *dX, void *const *grads, 
         if (st != XNN_OK) return st;
         if (l == 0) break;
         if (grads && grads[l])
-            XNN_FN(keep)((XNN_T *)grads[l] + r0 * in, H, times ? A : NULL, w, acc, mc * in);
+            XNN_FN(keep)((XNN_T *)grads[l] + r0 * in, out, times ? A : NULL, w, acc, mc * in);
         if (l == stop) {
-            *result = H;
+            *result = out;
             return XNN_OK;
         }
         const xnn_node *b = &nodes[l - 1];
         if (!fused) {
-            st = XNN_FN(xnn_explain_act_back)(H, AT(plan->node[l - 1].y), b->act, mode, mc,
+            st = XNN_FN(xnn_explain_act_back)(out, AT(plan->node[l - 1].y), b->act, mode, mc,
                                               xnn_node_out(b));
             if (st != XNN_OK) return st;
         }
-        XNN_T *tmp = G;
-        G = H;
-        H = tmp;
+        if (out == H) {
+            XNN_T *tmp = G;
+            G = H;
+            H = tmp;
+        }
     }
     if (result) *result = dX;
     return XNN_OK;
