@@ -434,9 +434,10 @@ void WINO_OUT(XNN_T *restrict y, const XNN_T *restrict M, size_t T, size_t tw, s
     }
 }
 
-#if XNN_IS_F32 && defined(__AVX2__) && !defined(XNN_TR8_PS)
+#if XNN_IS_F32 && defined(__AVX2__) && defined(VL) && !defined(XNN_TR8_PS)
 #define XNN_TR8_PS
-/* c[j] = column j of the 8 x 8 block whose rows are r[i] */
+/* c[j] = column j of the 8 x 8 block whose rows are r[i] (in the vector
+   kernels only: the portable one keeps its loops under -march=native) */
 static inline void xnn_tr8_ps(__m256 c[8], const __m256 r[8])
 {
     __m256 t[8], u[8];
@@ -476,7 +477,7 @@ void CHLAST(XNN_T *restrict d, size_t drs, const XNN_T *restrict s, size_t W, si
             XNN_T *dr = d + h * drs + c0;
             const XNN_T *sr = s + c0 * HW + h * W;
             size_t w = 0;
-#if XNN_IS_F32 && defined(__AVX2__)
+#if XNN_IS_F32 && defined(__AVX2__) && defined(VL)
             /* the last block of a row overlaps the one before (a copy) */
             for (; cn == 8 && cols >= 8 && w < cols; w += 8) {
                 if (w + 8 > cols) w = cols - 8;
@@ -505,7 +506,7 @@ void CHFIRST(XNN_T *restrict d, size_t W, size_t HW, const XNN_T *restrict s, si
             XNN_T *dr = d + c0 * HW + h * W;
             const XNN_T *sr = s + h * srs + c0;
             size_t w = 0;
-#if XNN_IS_F32 && defined(__AVX2__)
+#if XNN_IS_F32 && defined(__AVX2__) && defined(VL)
             for (; cn == 8 && cols >= 8 && w < cols; w += 8) {
                 if (w + 8 > cols) w = cols - 8;
                 __m256 r[8], c[8];
