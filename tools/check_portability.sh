@@ -8,7 +8,8 @@
 # undefined symbol (a Windows DLL must resolve every symbol at link time),
 # and link tools/portability_check.c (thread pool and GEMM checks) against
 # them and run it: natively for clang, under wine64 for Windows when wine is
-# installed (otherwise it is only built).
+# installed (otherwise it is only built); then every file once more with
+# clang -march=x86-64-v4, as XNN_NATIVE=1 builds them on an AVX-512 machine.
 #
 #   tools/check_portability.sh            # both compilers; a missing one is skipped
 #   CI=true tools/check_portability.sh    # a missing compiler is an error
@@ -94,5 +95,18 @@ for cc in x86_64-w64-mingw32-gcc clang; do
         failed=1
     fi
 done
+# XNN_NATIVE=1 (-march=native) on an AVX-512 machine: every file, the
+# portable kernel included, sees the vector instruction sets' macros
+if command -v clang >/dev/null 2>&1; then
+    for src in "${SOURCES[@]}"; do
+        # shellcheck disable=SC2046
+        if ! clang "${BASE[@]}" -march=x86-64-v4 $(flags_for "$src") -c "$src" \
+                -o "$work/native.o"; then
+            echo "check_portability: clang -march=x86-64-v4 failed on $src" >&2
+            failed=1
+        fi
+    done
+    [ "$failed" = 0 ] && echo "check_portability: ${#SOURCES[@]} files compiled with -march=x86-64-v4"
+fi
 [ "$failed" = 0 ] || exit 1
 echo "check_portability: $checked compiler(s) passed"
