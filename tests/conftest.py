@@ -1,6 +1,7 @@
 import glob
 import os
 import sys
+import threading
 
 # Test the installed package (``pip install .``). The source tree beside this
 # folder shadows it on sys.path under ``python -m pytest``, so drop it unless
@@ -56,6 +57,26 @@ def _restore_threads():
     yield
     xnn.set_num_threads(n)
     xnn._core.set_isa(isa)
+
+
+def run_threads(target, args_list):
+    """target(*args) on one thread per tuple of args_list, all at once;
+    raises the first exception any of them raised"""
+    errors = []
+
+    def wrapped(*args):
+        try:
+            target(*args)
+        except BaseException as e:      # pragma: no cover - raised below
+            errors.append(e)
+
+    threads = [threading.Thread(target=wrapped, args=a) for a in args_list]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
 
 
 def dense_node(W, b, act, keep=1.0):

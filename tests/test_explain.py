@@ -7,6 +7,7 @@ import xnn
 import xnn.explain as E
 from xnn import reference as ref
 from xnn.explain import composites, rules
+from conftest import run_threads
 
 TOL = {np.float64: 1e-11, np.float32: 2e-6}
 
@@ -204,24 +205,16 @@ def test_saliency_is_abs_of_gradient_exactly(dtype):
 def test_explanations_from_threads_share_a_model():
     """the network lends its kept workspace to one call at a time; calls
     from other threads meanwhile get their own, so results are unchanged"""
-    import threading
     model = make_model((200, 64, 32, 10), ("relu", "relu", "softmax"))
     X = data(400, 200)
     want_g, want_r = E.gradient(model, X), E.lrp(model, X)
-    out, errors = {}, []
+    out = {}
 
     def work(i):
-        try:
-            for _ in range(5):
-                out[i] = (E.gradient(model, X), E.lrp(model, X))
-        except Exception as e:  # pragma: no cover - reported below
-            errors.append(e)
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+        for _ in range(5):
+            out[i] = (E.gradient(model, X), E.lrp(model, X))
+    run_threads(work, [(i,) for i in range(4)])
+    assert len(out) == 4
     for g, r in out.values():
         np.testing.assert_array_equal(g, want_g)
         np.testing.assert_array_equal(r, want_r)

@@ -11,7 +11,7 @@ import pytest
 import xnn
 import xnn.explain as E
 from xnn import _core
-from conftest import dense_node
+from conftest import dense_node, run_threads
 
 L = xnn.layers
 
@@ -283,12 +283,7 @@ def test_a_model_is_safe_to_share_between_threads():
     a.seed = b.seed = 7
     a.fit(X[:200], y[:200], epochs=2, batch_size=16, verbose=0)
     a.fit(X[:200], y[:200], epochs=2, batch_size=16, verbose=0)
-    ts = [threading.Thread(target=b.fit, args=(X[:200], y[:200]),
-                           kwargs=dict(epochs=2, batch_size=16, verbose=0)) for _ in range(2)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
+    run_threads(lambda: b.fit(X[:200], y[:200], epochs=2, batch_size=16, verbose=0), [()] * 2)
     for wa, wb in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_array_equal(wa, wb)
 
@@ -304,25 +299,16 @@ def test_threads_sharing_a_cnn_get_the_bits_of_one_call():
                             L.Dense(144, 4, activation="softmax")], input_shape=(1, 10, 10),
                            seed=1)
     X = np.random.default_rng(0).uniform(size=(3, 1, 10, 10)).astype(np.float32)
-    errors = []
 
     def run(want):
-        try:
-            for _ in range(30):
-                for x, (P, S) in zip((X, X[:1]), want):
-                    np.testing.assert_array_equal(model.predict_proba(x), P)
-                    np.testing.assert_array_equal(E.saliency(model, x, 1), S)
-        except Exception as e:          # pragma: no cover - reported below
-            errors.append(e)
+        for _ in range(30):
+            for x, (P, S) in zip((X, X[:1]), want):
+                np.testing.assert_array_equal(model.predict_proba(x), P)
+                np.testing.assert_array_equal(E.saliency(model, x, 1), S)
 
     for step in range(2):
         want = [(model.predict_proba(x), E.saliency(model, x, 1)) for x in (X, X[:1])]
-        threads = [threading.Thread(target=run, args=(want,)) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert not errors
+        run_threads(run, [(want,)] * 4)
         model.layers[1].W[::2] *= -1        # the second round sees the new W
 
 

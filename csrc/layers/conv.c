@@ -524,10 +524,9 @@ static void XNN_FN(wide_out)(XNN_T *restrict y, XNN_T *restrict z, XNN_T *restri
         for (size_t oh = 0; oh < Ho; oh++) {
             const XNN_T *sr = src + oh * Wp;
             XNN_T *yr = y + oh * Wo, *zr = z ? z + oh * Wo : NULL;
-            if (zr)
-                for (size_t w = 0; w < Wo; w++) zr[w] = bias ? sr[w] + b : sr[w];
             for (size_t w = 0; w < Wo; w++) {
                 const XNN_T v = bias ? sr[w] + b : sr[w];
+                if (zr) zr[w] = v;
                 yr[w] = relu && v < 0 ? 0 : v;
             }
         }
