@@ -293,6 +293,42 @@ def test_lrp_without_layers_keeps_the_bits_of_r0(dtype, rng):
         np.testing.assert_array_equal(alone, layers[0])
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("pool", [(2, None), (3, None), (2, 3), ((2, 3), None), (3, 2)])
+def test_pooling_backward_into_the_conv_keeps_the_bits(dtype, pool, rng):
+    """A max pooling over a ReLU conv hands its gradient straight to the
+    conv's transpose when no layer's gradient is kept: the same bits as
+    the two nodes one after the other (return_layers keeps them apart), on
+    the direct sums (1 -> 8 channels) and on Winograd tiles (8 -> 16), in
+    2-D and 1-D, for windows apart and (3 at stride 2) overlapping"""
+    k, s = pool
+    kh, kw = k if isinstance(k, tuple) else (k, k)
+    sh, sw = (s, s) if s else (kh, kw)
+    h, w = ((24 - kh) // sh + 1) // 2, ((24 - kw) // sw + 1) // 2
+    name = np.dtype(dtype).name
+    nets = [(xnn.Sequential([L.Conv2d(1, 8, 3, activation="relu"), L.MaxPool2d(k, stride=s),
+                             L.Conv2d(8, 16, 3, padding=1, activation="relu"),
+                             L.MaxPool2d(2), L.Flatten(), L.Dense(16 * h * w, 10)],
+                            input_shape=(1, 26, 26), dtype=name, seed=4), (1, 26, 26))]
+    if not isinstance(k, tuple):
+        n = 4 * k + 4 + sw
+        nets.append((xnn.Sequential([L.Conv1d(2, 8, 5, activation="relu"),
+                                     L.MaxPool1d(k, stride=s), L.Flatten(),
+                                     L.Dense(8 * ((n - 4 - k) // sw + 1), 3)],
+                                    input_shape=(2, n), dtype=name, seed=4), (2, n)))
+    for model, shape in nets:
+        X = rng.uniform(-0.3, 1, size=(40,) + shape).astype(dtype)
+        for fn in (E.gradient, E.input_x_gradient, E.saliency):
+            alone = fn(model, X)
+            kept = fn(model, X, return_layers=True)[0]
+            np.testing.assert_array_equal(alone, kept)
+            assert np.count_nonzero(alone) > alone.size // 4
+        two = E.gradient(model, X)
+        xnn.set_num_threads(1)
+        np.testing.assert_array_equal(E.gradient(model, X[:3]), two[:3])
+        xnn.set_num_threads(2)
+
+
 @pytest.mark.parametrize("maxpool", ["wta", "norm"])
 @pytest.mark.parametrize("start", ["logit", "onehot", "probability"])
 def test_lrp_pool_rules_starts_and_hidden_start_match_twin(maxpool, start, rng):

@@ -38,6 +38,16 @@ static size_t first_linear(const xnn_node *nodes, size_t n)
     return f < n && xnn_node_linear(&nodes[f]) ? f : n;
 }
 
+/* whether node l's backward applies the ReLU of node l - 1 as it writes
+   (the plain gradient, unless node l's input gradient is kept before it;
+   one row through a dense node keeps its one-row product) */
+static int relu_fused(const xnn_node *nodes, size_t l, size_t stop, int mode,
+                      void *const *grads, size_t mc)
+{
+    return l > 0 && l != stop && mode == XNN_GRAD_PLAIN && nodes[l - 1].act == XNN_ACT_RELU &&
+           !(grads && grads[l]) && (mc > 1 || nodes[l].op != XNN_OP_DENSE);
+}
+
 /* the elementwise passes of a path sum */
 enum { PATH_POINT, PATH_FIRST, PATH_TIMES_DELTA };
 
@@ -77,11 +87,24 @@ int XNN_FN(xnn_explain_backward)(XNN_T **result, XNN_T *dX, void *const *grads, 
     for (size_t l = s + 1; l-- > stop;) {
         const xnn_node *a = &nodes[l];
         const XNN_FN(xnn_op) *op = XNN_FN(xnn_op_get)(a->op);
-        const size_t in = xnn_node_in(a);
+        size_t in = xnn_node_in(a);
         if (G0 && l == f) {
             /* path sums: keep d score / d Z_f, the last product comes later */
             XNN_FN(keep)(G0, G, NULL, w, 1, mc * xnn_node_out(a));
             return XNN_OK;
+        }
+        /* a max pooling over a ReLU conv that takes the pooling's dY
+           (pool_transpose): both nodes in one pass, the pooling's dX never
+           written; the rest of this step is the conv's */
+        const xnn_node *pool = NULL;
+        const void *pool_saved = NULL;
+        if (a->op == XNN_OP_MAXPOOL && l > stop && !(G0 && l - 1 == f) &&
+            relu_fused(nodes, l, stop, mode, grads, mc)) {
+            const XNN_FN(xnn_op) *below = XNN_FN(xnn_op_get)(nodes[l - 1].op);
+            if (below->pool_back_ok && below->pool_back_ok(&nodes[l - 1], a)) {
+                pool = a, pool_saved = xnn_plan_at(arena, plan->node[l].saved);
+                l--, a = &nodes[l], op = below, in = xnn_node_in(a);
+            }
         }
         const XNN_T *A = XNN_FN(xnn_explain_input)(plan, arena, X, l);
         /* a flatten passes G on in place (the ReLU mask below applied to
@@ -89,21 +112,21 @@ int XNN_FN(xnn_explain_backward)(XNN_T **result, XNN_T *dX, void *const *grads, 
         XNN_T *out = l == 0 ? dX : a->op == XNN_OP_FLATTEN ? G : H;
         /* the plain gradient through a ReLU node below: the op applies the
            derivative as it writes (the same [y > 0] as xnn_explain_act_back,
-           so the same bits), unless this gradient is kept before it; one
-           row through a dense node keeps its one-row product */
-        const int fused = l > 0 && l != stop && mode == XNN_GRAD_PLAIN &&
-                          nodes[l - 1].act == XNN_ACT_RELU && !(grads && grads[l]) &&
-                          (mc > 1 || a->op != XNN_OP_DENSE);
+           so the same bits) */
+        const int fused = relu_fused(nodes, l, stop, mode, grads, mc);
         const XNN_T *relu = fused ? AT(plan->node[l - 1].y) : NULL;
+        const int fin = l == 0;
         int st;
-        if (xnn_node_linear(a) && !fused) {
-            const int fin = l == 0;
+        if (pool) {
+            st = op->pool_transpose(out, work, G, pool_saved, fin && times ? A : NULL, relu,
+                                    fin && absolute, a, pool, threads, mc);
+        } else if (xnn_node_linear(a) && !fused) {
             st = op->transpose(out, work, G, fin && times ? A : NULL, (const XNN_T *)a->W,
                                fin && absolute, a, threads, mc);
         } else {
             st = op->backward(out, NULL, NULL, work, G, xnn_plan_at(arena, plan->node[l].saved), A,
                               relu, a, NULL, 0, threads, mc);
-            if (st == XNN_OK && l == 0 && (times || absolute)) {
+            if (st == XNN_OK && fin && (times || absolute)) {
                 const size_t len = mc * in;
                 if (times)
                     for (size_t i = 0; i < len; i++) out[i] *= A[i];

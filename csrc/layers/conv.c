@@ -207,6 +207,13 @@ static size_t wino_us(size_t C, size_t O, size_t elem)
     return C * round_q(O, elem) + 64 / elem;
 }
 
+/* whether the max pooling p's windows never overlap (stride >= kernel):
+   its backward then sets each input element once at most */
+static int pool_apart(const xnn_node *p)
+{
+    return p->op == XNN_OP_MAXPOOL && p->sh >= p->kh && p->sw >= p->kw;
+}
+
 /* the tiles for all the output, or (p not NULL) for the rows and columns
    the max pooling p reads */
 static wino_geo wino_of(const xnn_node *n, const xnn_node *p, size_t elem)
@@ -616,8 +623,10 @@ typedef struct {
     const XNN_T *in, *W, *b;   /* X or dZ; W or Wf; b */
     const XNN_T *relu, *A, *X; /* dX: mask and factor; dW: the input */
     const xnn_node *n;
-    const xnn_node *pool;      /* forward: the max pooling after it, or NULL */
-    int32_t *arg;              /* and that pooling's arg-max, or NULL */
+    const xnn_node *pool;      /* the max pooling after it, or NULL */
+    int32_t *arg;              /* forward: that pooling's arg-max, or NULL */
+    const int32_t *parg;       /* dX: in is the pooling's dY, to its arg-max parg */
+    int pool_relu;             /* and through the ReLU it pools (unpool) */
     const XNN_FN(xnn_gemm_cfg) *cfg;
     direct_geo g;
     wino_geo wg;               /* Winograd tiles: their geometry and */
@@ -720,6 +729,51 @@ static void XNN_FN(finish_dx)(XNN_T *dx, const XNN_T *relu, const XNN_T *A, int 
         for (size_t q = 0; q < len; q++) dx[q] = XNN_M(fabs)(dx[q]);
 }
 
+/* the max pooling p's backward of one image's dy (C, Po) to its arg-max a
+ * (C, Po), windows apart (pool_apart), through the ReLU whose output p
+ * pools when relu: set into the zeroed buffer d, element (c, h, w) of the
+ * pooling's input at d[c cs + (h + ah) rs + (w + aw) es] (zero: d's planes
+ * of cs elements zeroed here, each just before it is set). Each arg-max
+ * gets 0 + dy, the bits layers/pool.c's backward writes there (a < 0, the
+ * ReLU's zero, keeps the buffer's 0 under relu), without the pooling's dX
+ * (C, H, W) in memory. */
+static void XNN_FN(unpool)(XNN_T *restrict d, size_t cs, size_t rs, size_t es, size_t ah,
+                           size_t aw, const XNN_T *restrict dy, const int32_t *restrict a,
+                           const xnn_node *p, int relu, int zero)
+{
+#if XNN_IS_F32
+    typedef uint32_t bits;
+#else
+    typedef uint64_t bits;
+#endif
+    const size_t C = p->in_c, Wi = p->in_w, Ho = p->out_h, Wo = p->out_w, kh = p->kh;
+    /* under relu a < 0 sets 0 + 0: a mask on dy's bits (the ReLU's
+       pattern, which no branch predicts) */
+    const bits all = (bits)0 - (bits)!relu;
+    for (size_t c = 0; c < C; c++) {
+        if (zero) memset(d + c * cs, 0, cs * sizeof(XNN_T));
+        for (size_t oh = 0; oh < Ho; oh++) {
+            const size_t q0 = (c * Ho + oh) * Wo;
+            XNN_T *restrict row = d + c * cs + (oh * p->sh + ah) * rs + aw * es;
+            /* k: the arg-max from the window row's start in the pooling's
+               input, at row dh of the window and column k - dh Wi */
+            const size_t base = oh * p->sh * Wi;
+            for (size_t ow = 0; ow < Wo; ow++) {
+                const int32_t v = a[q0 + ow], neg = -(int32_t)(v < 0);
+                const size_t k = (size_t)(v ^ neg) - base;
+                size_t dh = k >= Wi;
+                for (size_t r = 2; r < kh; r++) dh += k >= r * Wi;
+                bits b;
+                memcpy(&b, &dy[q0 + ow], sizeof b);
+                b &= all | ((bits)0 - (bits)!neg);
+                XNN_T e;
+                memcpy(&e, &b, sizeof e);
+                row[dh * rs + (k - dh * Wi) * es] = (XNN_T)0 + e;
+            }
+        }
+    }
+}
+
 /* dx (C, H, W) of one image = the wide rows xw (C planes nqd apart, rows Wq
    apart), finished */
 static void XNN_FN(dx_out)(XNN_T *dx, const XNN_T *xw, const xnn_node *n, const direct_geo *g,
@@ -739,17 +793,26 @@ static void XNN_FN(direct_dx_slice)(void *p, size_t t)
     const xnn_node *n = jb->n;
     const direct_geo *g = &jb->g;
     const size_t C = n->in_c, H = n->in_h, W = n->in_w, O = n->out_c;
-    const size_t Ho = n->out_h, Wo = n->out_w, in = C * H * W, out = O * Ho * Wo;
+    const size_t Ho = n->out_h, Wo = n->out_w, in = C * H * W;
+    const size_t out = jb->parg ? xnn_node_out(jb->pool) : O * Ho * Wo;
     char *slice = jb->work + g->shared + t * g->slice;
     XNN_T *dp = (XNN_T *)slice, *xw = (XNN_T *)(slice + align64(g->dlen * sizeof(XNN_T)));
     const size_t i0 = jb->m * t / jb->slices, i1 = jb->m * (t + 1) / jb->slices;
     for (size_t i = i0; i < i1; i++) {
         const XNN_T *dz = jb->in + i * out;
-        memset(dp, 0, g->dlen * sizeof(XNN_T));
-        for (size_t o = 0; o < O; o++)
-            for (size_t oh = 0; oh < Ho; oh++)
-                memcpy(dp + o * g->ldd + (oh + g->ah) * g->Wq + g->aw, dz + (o * Ho + oh) * Wo,
-                       Wo * sizeof(XNN_T));
+        if (jb->parg) {
+            /* each plane zeroed as the pooling's backward sets it, then the
+               rows the last block reads past them */
+            XNN_FN(unpool)(dp, g->ldd, g->Wq, 1, g->ah, g->aw, dz, jb->parg + i * out, jb->pool,
+                           jb->pool_relu, 1);
+            memset(dp + O * g->ldd, 0, (g->dlen - O * g->ldd) * sizeof(XNN_T));
+        } else {
+            memset(dp, 0, g->dlen * sizeof(XNN_T));
+            for (size_t o = 0; o < O; o++)
+                for (size_t oh = 0; oh < Ho; oh++)
+                    memcpy(dp + o * g->ldd + (oh + g->ah) * g->Wq + g->aw,
+                           dz + (o * Ho + oh) * Wo, Wo * sizeof(XNN_T));
+        }
         jb->cfg->conv_wide(xw, g->nqd, dp, g->ldd, g->Wq, jb->W, C, O, n->kh, n->kw, g->nqd);
         XNN_FN(dx_out)(jb->out + i * in, xw, n, g, jb->relu ? jb->relu + i * in : NULL,
                        jb->A ? jb->A + i * in : NULL, jb->absolute);
@@ -841,13 +904,14 @@ static void XNN_FN(wino_slice)(void *p, size_t t)
     const xnn_node *n = jb->n;
     const wino_geo *g = &jb->wg;
     const size_t C = n->in_c, O = n->out_c, Op = g->Op, T = g->T;
-    const size_t in = C * n->in_h * n->in_w, ld = 2 * g->tw;
+    const size_t in = jb->parg ? xnn_node_out(jb->pool) : C * n->in_h * n->in_w;
+    const size_t ld = 2 * g->tw;
     char *slice = jb->work + g->shared + t * g->slice;
     XNN_T *xh = (XNN_T *)slice, *V = (XNN_T *)(slice + g->v), *M = (XNN_T *)(slice + g->mo);
     XNN_T *Y4 = (XNN_T *)(slice + g->tmp), *planes = (XNN_T *)(slice + g->po);
     /* pooled from the tiles themselves: each tile one window, and the
        maximum taken before the bias and activation (see finish_plane) */
-    const int tile_pool = wino_tile_pool(jb->pool) && !jb->arg &&
+    const int tile_pool = !jb->dx && wino_tile_pool(jb->pool) && !jb->arg &&
                           (jb->act == XNN_ACT_RELU || jb->act == XNN_ACT_LINEAR);
     size_t k0, k1, ready = (size_t)-1;
     XNN_FN(items_of)(jb, t, &k0, &k1);
@@ -856,7 +920,16 @@ static void XNN_FN(wino_slice)(void *p, size_t t)
         if (!XNN_FN(item_of)(jb, k, XNN_CONV_BYTES / sizeof(XNN_T), &i, &o0, &o1)) continue;
         if (jb->own_u) XNN_FN(wino_weights)(jb->U, jb->W, O, C, o0, o1, jb->dx);
         if (ready != i) {
-            XNN_FN(wino_pad)(xh, jb->in + i * in, n, g);
+            if (jb->parg) {
+                /* dX from the pooling's dY: its backward set into the
+                   padded image, channels last (the transposed node's
+                   rows and columns, H + ph <= Hp, always in it) */
+                memset(xh, 0, g->Hp * g->Wp * C * sizeof(XNN_T));
+                XNN_FN(unpool)(xh, 1, g->Wp * C, C, n->ph, n->pw, jb->in + i * in,
+                               jb->parg + i * in, jb->pool, jb->pool_relu, 0);
+            } else {
+                XNN_FN(wino_pad)(xh, jb->in + i * in, n, g);
+            }
             jb->cfg->wino_in(V, xh, g->Wp, C, g->th, g->tw, T * C);
             ready = i;
             /* the next image into L2 while this one's products run */
@@ -933,13 +1006,16 @@ static void XNN_FN(wino_prepare)(XNN_T *U, const XNN_T *W, const xnn_node *n, in
 
 /* dX (m, C, H, W) of node n from dZ as Winograd tiles of the transposed
    convolution (wino_transposed), times [relu > 0], times A, then |.|; U
-   = prep when not NULL (made from W) */
+   = prep when not NULL (made from W); parg: dZ is the dY (m, out of pool)
+   of the max pooling after node n, to its arg-max parg (unpool) */
 static int XNN_FN(wino_dx)(XNN_T *dX, void *work, const XNN_T *dZ, const XNN_T *W,
                            const XNN_T *relu, const XNN_T *A, int absolute, const xnn_node *n,
-                           int threads, size_t m, const XNN_T *prep)
+                           int threads, size_t m, const XNN_T *prep, const xnn_node *pool,
+                           const int32_t *parg)
 {
     const xnn_node t = wino_transposed(n);
     XNN_FN(direct_job) jb = {0};
+    jb.pool = pool, jb.parg = parg, jb.pool_relu = n->act == XNN_ACT_RELU;
     jb.out = dX, jb.work = (char *)work, jb.in = dZ, jb.W = W, jb.relu = relu, jb.A = A;
     jb.absolute = absolute, jb.n = &t, jb.cfg = XNN_FN(xnn_gemm_config)(xnn_isa());
     jb.act = XNN_ACT_LINEAR, jb.m = m, jb.dx = 1;
@@ -1228,15 +1304,19 @@ static const XNN_T *XNN_FN(dx_prep)(const xnn_node *n)
                    : NULL;
 }
 
+/* dX of node n from dZ (or, parg not NULL, from the dY of the max pooling
+   after it, pool_back_ok) */
 static int XNN_FN(conv_dx)(XNN_T *dX, void *work, const XNN_T *dZ, const XNN_T *W,
                            const XNN_T *relu, const XNN_T *A, int absolute, const xnn_node *n,
-                           int flags, int threads, size_t m, int tiles)
+                           int flags, int threads, size_t m, int tiles, const xnn_node *pool,
+                           const int32_t *parg)
 {
     if (tiles && wino_fwd(n))
         return XNN_FN(wino_dx)(dX, work, dZ, W, relu, A, absolute, n, threads, m,
-                               W == n->W ? XNN_FN(dx_prep)(n) : NULL);
+                               W == n->W ? XNN_FN(dx_prep)(n) : NULL, pool, parg);
     if (use_direct(n)) {
         XNN_FN(direct_job) jb = {0};
+        jb.pool = pool, jb.parg = parg, jb.pool_relu = n->act == XNN_ACT_RELU;
         jb.g = direct_of(n, sizeof(XNN_T));
         XNN_T *Wf = (XNN_T *)work;
         XNN_FN(flip_w)(Wf, W, n);
@@ -1257,7 +1337,8 @@ static int XNN_FN(conv_transpose)(XNN_T *C, void *work, const XNN_T *S, const XN
     /* the node's own weights (gradients, LRP-epsilon) as Winograd tiles
        where they apply; modified weights (LRP's positive and negative
        parts) on the direct sums, whose sign never flips */
-    return XNN_FN(conv_dx)(C, work, S, W, NULL, A, absolute, n, 0, threads, m, W == n->W);
+    return XNN_FN(conv_dx)(C, work, S, W, NULL, A, absolute, n, 0, threads, m, W == n->W, NULL,
+                           NULL);
 }
 
 /* dW (O, K) (+)= the sum of the groups' shares of dW^T (K, O), in group
@@ -1308,7 +1389,7 @@ static int XNN_FN(conv_backward)(XNN_T *dX, XNN_T *dW, XNN_T *db, void *work, co
         XNN_T *part = dW ? (XNN_T *)((char *)work + s.part) : NULL;
         if (dX && wino_fwd(n)) {
             st = XNN_FN(wino_dx)(dX, work, dZ, (const XNN_T *)n->W, relu, NULL, 0, n, threads,
-                                 m, XNN_FN(dx_prep)(n));
+                                 m, XNN_FN(dx_prep)(n), NULL, NULL);
             if (st != XNN_OK) return st;
             dX = NULL;
         }
@@ -1332,7 +1413,7 @@ static int XNN_FN(conv_backward)(XNN_T *dX, XNN_T *dW, XNN_T *db, void *work, co
     }
     if (dX) {
         st = XNN_FN(conv_dx)(dX, work, dZ, (const XNN_T *)n->W, relu, NULL, 0, n,
-                             XNN_PLAN_TRAIN, threads, m, 1);
+                             XNN_PLAN_TRAIN, threads, m, 1, NULL, NULL);
         if (st != XNN_OK) return st;
     }
     if (dW && wino_fwd(n)) {   /* (XNN_CONV=winograd with few channels) */
@@ -1480,6 +1561,26 @@ static int XNN_FN(conv_pool_forward)(XNN_T *Y, void *saved, void *work, const XN
                             n, p, (int32_t *)saved, 0, threads, m, 1, (const XNN_T *)n->prep);
 }
 
+/* dX of node n from the dY (m, out of p) of the max pooling p after it,
+   its backward to the arg-max `saved` through n's ReLU and n's transpose
+   in one pass: where n's dX runs as tiles or direct sums (Winograd or
+   direct, whose padded dZ the pooling's backward writes into), p's
+   windows apart, n's activation a ReLU */
+static int XNN_FN(conv_pool_back_ok)(const xnn_node *n, const xnn_node *p)
+{
+    return pool_apart(p) && n->act == XNN_ACT_RELU && (wino_fwd(n) || use_direct(n));
+}
+
+static int XNN_FN(conv_pool_transpose)(XNN_T *C, void *work, const XNN_T *S, const void *saved,
+                                       const XNN_T *A, const XNN_T *relu, int absolute,
+                                       const xnn_node *n, const xnn_node *p, int threads,
+                                       size_t m)
+{
+    if (!XNN_FN(conv_pool_back_ok)(n, p) || !saved) return XNN_EINVAL;
+    return XNN_FN(conv_dx)(C, work, S, (const XNN_T *)n->W, relu, A, absolute, n, 0, threads, m,
+                           1, p, (const int32_t *)saved);
+}
+
 /* ---- prepared weights: the Winograd transforms U of W for the forward
    and for dX, made once for many calls (node->prep, kept by the binding
    while W does not change) or for all the images of the forward's front
@@ -1512,7 +1613,7 @@ const XNN_FN(xnn_op) XNN_FN(xnn_conv_op) = {
     XNN_FN(conv_product), XNN_FN(conv_transpose), NULL, XNN_FN(conv_unit_ok),
     XNN_FN(conv_unit_forward), XNN_FN(conv_unit_transpose), XNN_FN(conv_pool_ok),
     XNN_FN(conv_pool_forward), XNN_FN(conv_prep_bytes), XNN_FN(conv_prepare),
-    XNN_FN(conv_image_forward),
+    XNN_FN(conv_image_forward), XNN_FN(conv_pool_back_ok), XNN_FN(conv_pool_transpose),
 };
 
 #endif

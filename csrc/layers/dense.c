@@ -312,7 +312,8 @@ const XNN_FN(xnn_op) XNN_FN(xnn_dense_op) = {
     XNN_FN(dense_backward_op), XNN_FN(dense_product), XNN_FN(dense_transpose), NULL,
     NULL,                  NULL,                  NULL,
     NULL,                  NULL,                  NULL,
-    NULL,                  NULL,
+    NULL,                  NULL,                  NULL,
+    NULL,
 };
 
 #undef ROW_PARTS
