@@ -5,6 +5,12 @@
  * and g = d z_t / d A, the gradient of the target's logit:
  *
  *   Grad-CAM     w_c = mean_p g[c, p] (16 lanes),    map_p = ReLU(sum_c w_c A[c, p])
+ *                through a pooling after the node (max, average, global),
+ *                whose backward moves each of its gradients to one of the
+ *                node's positions or spreads it evenly over some,
+ *                sum_p g[c, p] = the sum of the pooling's own gradient
+ *                over its Q outputs: w_c = (sum_q g_pool[c, q]) / P, and
+ *                the backward stops above the pooling
  *   Grad-CAM++   a = g^2 / (2 g^2 + (sum_p A[c, p]) g^3 + 1e-6), 0 where g = 0,
  *                w_c = sum_p a relu(g),              map_p = ReLU(sum_c w_c A[c, p])
  *                (Chattopadhay et al. 2018, as pytorch-grad-cam computes it)
@@ -36,6 +42,7 @@ typedef struct {
     const XNN_T *A, *G, *Wd;     /* Wd: the dense weights (C, classes) for CAM */
     const int64_t *t;
     size_t C, P, classes;
+    size_t Q;                    /* G's positions per channel: P, or the pooling's */
     int kind, relu;
 } XNN_FN(cam_ctx);
 
@@ -52,7 +59,7 @@ static void XNN_FN(cam_rows)(void *p, size_t i0, size_t i1)
     const XNN_FN(cam_ctx) *c = (const XNN_FN(cam_ctx) *)p;
     const size_t C = c->C, P = c->P;
     for (size_t i = i0; i < i1; i++) {
-        const XNN_T *A = c->A + i * C * P, *G = c->G ? c->G + i * C * P : NULL;
+        const XNN_T *A = c->A + i * C * P, *G = c->G ? c->G + i * C * c->Q : NULL;
         XNN_T *w = c->weights ? c->weights + i * C : NULL;
         XNN_T *map = c->maps + i * P;
         for (size_t q = 0; q < P; q++) map[q] = 0;
@@ -62,7 +69,7 @@ static void XNN_FN(cam_rows)(void *p, size_t i0, size_t i1)
             if (c->kind == XNN_CAM_CLASS) {
                 wc = c->Wd[ch * c->classes + (size_t)c->t[i]];
             } else if (c->kind == XNN_CAM_GRAD) {
-                wc = XNN_FN(lane_sum)(G + ch * P, P) / (XNN_T)P;
+                wc = XNN_FN(lane_sum)(G + ch * c->Q, c->Q) / (XNN_T)P;
             } else {
                 const XNN_T *g = G + ch * P, sa = XNN_FN(lane_sum)(a, P);
                 for (size_t q = 0; q < P; q++) {
@@ -97,12 +104,21 @@ int XNN_FN(xnn_explain_cam)(XNN_T *maps, XNN_T *weights, int64_t *explained,
         return XNN_EINVAL;
     const int threads = XNN_FN(xnn_explain_threads)(plan);
     const size_t in0 = xnn_node_in(&nodes[0]), C = a->out_c, P = a->out_h * a->out_w;
+    /* Grad-CAM through a pooling: its gradient summed (above) */
+    const int op1 = nodes[layer + 1].op;
+    const int pooled = kind == XNN_CAM_GRAD && layer + 2 < n &&
+                       (op1 == XNN_OP_MAXPOOL || op1 == XNN_OP_AVGPOOL ||
+                        op1 == XNN_OP_GLOBAL_AVGPOOL);
+    const size_t Q = pooled ? xnn_node_out(&nodes[layer + 1]) / C : P;
+    /* the backward's last node (none for CAM: every node's arg-max unread) */
+    const size_t stop = kind == XNN_CAM_CLASS ? n : layer + 1 + (size_t)pooled;
     int64_t *resolved = (int64_t *)xnn_plan_at(arena, plan->targets);
     for (size_t r0 = 0; r0 < m; r0 += plan->rows) {
         const size_t mc = m - r0 < plan->rows ? m - r0 : plan->rows;
         const XNN_T *Xc = X + r0 * in0;
-        /* the nodes below the layer are needed for their outputs alone */
-        int st = XNN_FN(xnn_explain_forward_above)(plan, arena, Xc, nodes, n - 1, layer, 0,
+        /* the nodes below the layer are needed for their outputs alone,
+           and the poolings' arg-max only where the backward runs */
+        int st = XNN_FN(xnn_explain_forward_above)(plan, arena, Xc, nodes, n - 1, layer, stop,
                                                    threads, mc);
         if (st == XNN_OK)
             st = XNN_FN(xnn_explain_start_scores)(NULL, resolved, plan, arena, targets + r0, nodes,
@@ -114,7 +130,7 @@ int XNN_FN(xnn_explain_cam)(XNN_T *maps, XNN_T *weights, int64_t *explained,
                                                     &top, XNN_GRAD_PLAIN, mc);
             if (st == XNN_OK)
                 st = XNN_FN(xnn_explain_backward)(&G, NULL, NULL, G0, NULL, 1, 0, 0, 0, plan,
-                                                  arena, Xc, nodes, n - 1, 0, layer + 1,
+                                                  arena, Xc, nodes, n - 1, 0, stop,
                                                   XNN_GRAD_PLAIN, threads, 0, mc);
         }
         if (st != XNN_OK) return st;
@@ -122,7 +138,7 @@ int XNN_FN(xnn_explain_cam)(XNN_T *maps, XNN_T *weights, int64_t *explained,
         XNN_FN(cam_ctx) c = {maps + r0 * P, weights ? weights + r0 * C : NULL,
                              AT(plan->node[layer].y), G,
                              kind == XNN_CAM_CLASS ? (const XNN_T *)nodes[n - 1].W : NULL,
-                             resolved, C, P, nodes[n - 1].out_c, kind, relu};
+                             resolved, C, P, nodes[n - 1].out_c, Q, kind, relu};
         xnn_parallel_range(XNN_FN(cam_rows), &c, mc, mc * C * P);
     }
     return XNN_OK;

@@ -20,14 +20,15 @@ int XNN_FN(xnn_explain_forward_chunk)(const xnn_plan *plan, void *arena, const X
  * of nodes keep and above (and every node's output as the next one's
  * input): a node before keep - 1 and the max pooling after it run as one
  * pass (layers/op_typed.h: pool_forward), which writes the pooling's
- * output alone, the same bits; with grad, for a plain gradient that runs
- * back through them (no layer's gradient kept), only a node with a ReLU,
- * and the pass keeps the pooling's arg-max, all that gradient reads; only
+ * output alone, the same bits; where a plain gradient runs back through
+ * them (no layer's gradient kept; the backward runs down to node back)
+ * only a node with a ReLU, and the pass keeps the pooling's arg-max, all
+ * that gradient reads; a max pooling below back keeps no arg-max; only
  * node upto keeps its pre-activation (the logits, at the top), the nodes
  * below write their outputs alone */
 int XNN_FN(xnn_explain_forward_above)(const xnn_plan *plan, void *arena, const XNN_T *X,
                                       const xnn_node *nodes, size_t upto, size_t keep,
-                                      int grad, int threads, size_t mc);
+                                      size_t back, int threads, size_t mc);
 /* the forward of LRP up to node upto: every node's output; the
  * pre-activations of node upto and of the linear nodes whose rule reads
  * it (the others' are not kept) */

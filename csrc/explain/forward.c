@@ -75,17 +75,18 @@ static int XNN_FN(reads_z)(const xnn_node *a, const xnn_lrp_rule *r)
 
 /* the forward up to node upto; nodes before `keep` are needed for their
    output alone, so a node there and the max pooling after it (also before
-   keep) run as one pass that keeps the pooling's output only, and with
-   grad (a plain gradient runs back through them) its arg-max too, for a
-   node with a ReLU: the backward through a max pooling over a ReLU reads
-   the arg-max, whose sign is the ReLU's mask, and never the ReLU's output
-   (layers/pool.c, max_bwd); the pre-activations of the nodes before zfrom
+   keep) run as one pass that keeps the pooling's output only, and where
+   a plain gradient runs back through them (from node `back` up) its
+   arg-max too, for a node with a ReLU: the backward through a max pooling
+   over a ReLU reads the arg-max, whose sign is the ReLU's mask, and never
+   the ReLU's output (layers/pool.c, max_bwd); a max pooling below `back`
+   keeps no arg-max (no backward reads it); the pre-activations of the nodes before zfrom
    are not kept (their ops then write the output alone, a dense one
    through its fused GEMM epilogue: the same values) */
 static int XNN_FN(forward_nodes)(const xnn_plan *plan, void *arena, const XNN_T *X,
                                  const xnn_node *nodes, size_t upto, int first_done, size_t f,
-                                 size_t keep, size_t zfrom, const xnn_lrp_rule *rules, int grad,
-                                 int threads, size_t mc)
+                                 size_t keep, size_t zfrom, const xnn_lrp_rule *rules,
+                                 size_t back, int threads, size_t mc)
 {
     void *work = xnn_plan_at(arena, plan->scratch);
     const XNN_T *in = X;
@@ -101,15 +102,16 @@ static int XNN_FN(forward_nodes)(const xnn_plan *plan, void *arena, const XNN_T 
         } else if (first_done && l == f) {
             st = XNN_FN(bias_act)(Y, Z, a, mc);
         } else if (l + 1 < keep && l + 1 <= upto && op->pool_ok && op->pool_ok(a, a + 1) &&
-                   (!grad || a->act == XNN_ACT_RELU)) {
+                   (l + 1 < back || a->act == XNN_ACT_RELU)) {
             l++;
             Y = AT(plan->node[l].y);
-            st = op->pool_forward(Y, grad ? xnn_plan_at(arena, plan->node[l].saved) : NULL, work,
-                                  in, a, a + 1, threads, mc);
+            st = op->pool_forward(Y, l >= back ? xnn_plan_at(arena, plan->node[l].saved) : NULL,
+                                  work, in, a, a + 1, threads, mc);
         } else {
             if (a->op == XNN_OP_FLATTEN && l > 0) Y = Z = (XNN_T *)in;
-            st = op->forward(Y, Z, xnn_plan_at(arena, pn->saved), work, in, a, XNN_PLAN_EXPLAIN,
-                             threads, mc);
+            void *saved = a->op == XNN_OP_MAXPOOL && l < back ? NULL
+                                                              : xnn_plan_at(arena, pn->saved);
+            st = op->forward(Y, Z, saved, work, in, a, XNN_PLAN_EXPLAIN, threads, mc);
         }
         if (st != XNN_OK) return st;
         in = Y;
@@ -127,9 +129,9 @@ int XNN_FN(xnn_explain_forward_chunk)(const xnn_plan *plan, void *arena, const X
 
 int XNN_FN(xnn_explain_forward_above)(const xnn_plan *plan, void *arena, const XNN_T *X,
                                       const xnn_node *nodes, size_t upto, size_t keep,
-                                      int grad, int threads, size_t mc)
+                                      size_t back, int threads, size_t mc)
 {
-    return XNN_FN(forward_nodes)(plan, arena, X, nodes, upto, 0, 0, keep, upto, NULL, grad,
+    return XNN_FN(forward_nodes)(plan, arena, X, nodes, upto, 0, 0, keep, upto, NULL, back,
                                  threads, mc);
 }
 

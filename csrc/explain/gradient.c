@@ -223,7 +223,7 @@ int XNN_FN(xnn_explain_gradient)(XNN_T *dX, XNN_T *score, void *const *grads,
         /* the plain gradient without the layers' gradients reads below the
            start only the nodes' outputs and the poolings' arg-max */
         int st = mode == XNN_GRAD_PLAIN && !grads
-            ? XNN_FN(xnn_explain_forward_above)(plan, arena, Xc, nodes, s, s, 1, threads, mc)
+            ? XNN_FN(xnn_explain_forward_above)(plan, arena, Xc, nodes, s, s, 0, threads, mc)
             : XNN_FN(xnn_explain_forward_chunk)(plan, arena, Xc, nodes, s, 0, 0, threads, mc);
         if (st == XNN_OK)
             st = XNN_FN(xnn_explain_start_scores)(score ? score + r0 : NULL, resolved, plan,
