@@ -172,30 +172,43 @@ typedef struct {
     size_t hi, wi, ho, wo;
 } XNN_FN(resize_ctx);
 
+/* the columns' sources come in blocks of RESIZE_COLS, made once for all
+   the rows */
+#define RESIZE_COLS 64
+
 static void XNN_FN(resize_rows)(void *p, size_t i0, size_t i1)
 {
     const XNN_FN(resize_ctx) *c = (const XNN_FN(resize_ctx) *)p;
     const size_t hi = c->hi, wi = c->wi, ho = c->ho, wo = c->wo;
-    for (size_t r = i0; r < i1; r++) {
-        const XNN_T *src = c->in + r * hi * wi;
-        XNN_T *dst = c->out + r * ho * wo;
-        for (size_t y = 0; y < ho; y++) {
-            if (c->mode == XNN_RESIZE_NEAREST) {
-                const XNN_T *row = src + XNN_FN(nearest_src)(hi, ho, y) * wi;
-                for (size_t x = 0; x < wo; x++) dst[y * wo + x] = row[XNN_FN(nearest_src)(wi, wo, x)];
-                continue;
-            }
-            size_t y0, y1;
-            XNN_T ly;
-            XNN_FN(linear_src)(hi, ho, y, &y0, &y1, &ly);
-            const XNN_T hy = 1 - ly;
-            for (size_t x = 0; x < wo; x++) {
-                size_t x0, x1;
-                XNN_T lx;
-                XNN_FN(linear_src)(wi, wo, x, &x0, &x1, &lx);
-                const XNN_T hx = 1 - lx;
-                dst[y * wo + x] = hy * (hx * src[y0 * wi + x0] + lx * src[y0 * wi + x1]) +
-                                  ly * (hx * src[y1 * wi + x0] + lx * src[y1 * wi + x1]);
+    size_t x0[RESIZE_COLS], x1[RESIZE_COLS];
+    XNN_T lx[RESIZE_COLS];
+    for (size_t xb = 0; xb < wo; xb += RESIZE_COLS) {
+        const size_t nb = wo - xb < RESIZE_COLS ? wo - xb : RESIZE_COLS;
+        for (size_t x = 0; x < nb; x++) {
+            if (c->mode == XNN_RESIZE_NEAREST)
+                x0[x] = XNN_FN(nearest_src)(wi, wo, xb + x);
+            else
+                XNN_FN(linear_src)(wi, wo, xb + x, &x0[x], &x1[x], &lx[x]);
+        }
+        for (size_t r = i0; r < i1; r++) {
+            const XNN_T *src = c->in + r * hi * wi;
+            XNN_T *dst = c->out + r * ho * wo + xb;
+            for (size_t y = 0; y < ho; y++) {
+                if (c->mode == XNN_RESIZE_NEAREST) {
+                    const XNN_T *row = src + XNN_FN(nearest_src)(hi, ho, y) * wi;
+                    for (size_t x = 0; x < nb; x++) dst[y * wo + x] = row[x0[x]];
+                    continue;
+                }
+                size_t y0, y1;
+                XNN_T ly;
+                XNN_FN(linear_src)(hi, ho, y, &y0, &y1, &ly);
+                const XNN_T hy = 1 - ly;
+                const XNN_T *r0 = src + y0 * wi, *r1 = src + y1 * wi;
+                for (size_t x = 0; x < nb; x++) {
+                    const XNN_T hx = 1 - lx[x];
+                    dst[y * wo + x] = hy * (hx * r0[x0[x]] + lx[x] * r0[x1[x]]) +
+                                      ly * (hx * r1[x0[x]] + lx[x] * r1[x1[x]]);
+                }
             }
         }
     }
