@@ -654,15 +654,19 @@ static void XNN_FN(finish_plane)(const XNN_FN(direct_job) *jb, size_t i, size_t 
             /* z + b and the ReLU never decrease and the sums are never -0, so
                the maximum of act(z + b) is act(max z + b): the same values,
                on a quarter of them (the arg-max of training may not move) */
-            XNN_FN(xnn_maxpool_plane)(yo, NULL, w, ld, jb->pool);
+            XNN_FN(xnn_maxpool_plane)(yo, NULL, w, ld, jb->pool, NULL);
             XNN_FN(wide_act)(yo, pp, bo, jb->act);
+        } else if (jb->act == XNN_ACT_RELU && bo) {
+            /* the ReLU applied as the pooling reads the rows */
+            XNN_FN(xnn_maxpool_plane)(yo, jb->arg ? jb->arg + (i * O + o) * pp : NULL, w, ld,
+                                      jb->pool, bo);
         } else {
             /* the rows and columns the pooling reads */
             const size_t rows = (jb->pool->out_h - 1) * jb->pool->sh + jb->pool->kh;
             const size_t cols = (jb->pool->out_w - 1) * jb->pool->sw + jb->pool->kw;
             XNN_FN(wide_act)(w, (rows - 1) * ld + cols, bo, jb->act);
             XNN_FN(xnn_maxpool_plane)(yo, jb->arg ? jb->arg + (i * O + o) * pp : NULL, w, ld,
-                                      jb->pool);
+                                      jb->pool, NULL);
         }
     } else {
         XNN_FN(wide_out)(jb->out + i * out + o * P,

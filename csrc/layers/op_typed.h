@@ -77,9 +77,10 @@ extern const XNN_FN(xnn_op) XNN_FN(xnn_global_avgpool_op);
 extern const XNN_FN(xnn_op) XNN_FN(xnn_flatten_op);
 
 /* y (Ho, Wo) = node n's max pooling of one plane x whose rows are ld
-   apart; its arg-max in a (Ho, Wo) when a is not NULL (layers/pool.c) */
+   apart; its arg-max in a (Ho, Wo) when a is not NULL; x read as
+   max(x + *relu_bias, 0) when relu_bias is not NULL (layers/pool.c) */
 void XNN_FN(xnn_maxpool_plane)(XNN_T *restrict y, int32_t *restrict a, const XNN_T *x, size_t ld,
-                               const xnn_node *n);
+                               const xnn_node *n, const XNN_T *relu_bias);
 
 /* the optimizer's step on a node's W and b (train/optim.c) */
 int XNN_FN(xnn_update_params)(const XNN_FN(xnn_update) *u, const xnn_node *n);

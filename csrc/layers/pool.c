@@ -56,56 +56,78 @@ typedef struct {
 
 /* ---- forward: planes [p0, p1) ---- */
 
+/* x read through a ReLU conv's bias b when rb (conv.c: max(x + b, 0), the
+   bits of its wide rows' activation) */
+static inline XNN_T XNN_FN(rd)(XNN_T x, int rb, XNN_T b)
+{
+    if (!rb) return x;
+    const XNN_T v = x + b;
+    return v < 0 ? 0 : v;
+}
+
 /* one output row of 2 x 2 windows at stride 2 from input rows r0, r1,
    without the arg-max: the comparisons of the loop below, in its order */
-static void XNN_FN(max_row_2x2)(XNN_T *restrict y, const XNN_T *restrict r0,
-                                const XNN_T *restrict r1, size_t Wo)
+static inline void XNN_FN(max_row_2x2)(XNN_T *restrict y, const XNN_T *restrict r0,
+                                       const XNN_T *restrict r1, size_t Wo, int rb, XNN_T b)
 {
     for (size_t ow = 0; ow < Wo; ow++) {
-        XNN_T v = r0[2 * ow];
-        v = r0[2 * ow + 1] > v ? r0[2 * ow + 1] : v;
-        v = r1[2 * ow] > v ? r1[2 * ow] : v;
-        y[ow] = r1[2 * ow + 1] > v ? r1[2 * ow + 1] : v;
+        XNN_T v = XNN_FN(rd)(r0[2 * ow], rb, b);
+        const XNN_T v1 = XNN_FN(rd)(r0[2 * ow + 1], rb, b), v2 = XNN_FN(rd)(r1[2 * ow], rb, b),
+                    v3 = XNN_FN(rd)(r1[2 * ow + 1], rb, b);
+        v = v1 > v ? v1 : v;
+        v = v2 > v ? v2 : v;
+        y[ow] = v3 > v ? v3 : v;
+    }
+}
+
+/* the 2 x 2 rows with the arg-max (see xnn_maxpool_plane) */
+static inline void XNN_FN(max_row_2x2_arg)(XNN_T *restrict yr, int32_t *restrict ar,
+                                           const XNN_T *restrict r0, const XNN_T *restrict r1,
+                                           size_t Wo, int32_t W, int32_t base, int rb, XNN_T b)
+{
+    for (size_t ow = 0; ow < Wo; ow++) {
+        const XNN_T v0 = XNN_FN(rd)(r0[2 * ow], rb, b), v1 = XNN_FN(rd)(r0[2 * ow + 1], rb, b),
+                    v2 = XNN_FN(rd)(r1[2 * ow], rb, b), v3 = XNN_FN(rd)(r1[2 * ow + 1], rb, b);
+        XNN_T v = v0;
+        int32_t k = 0, c;
+        /* k = c ? new : k, as masks: a select the CPU cannot mispredict */
+        c = -(int32_t)(v1 > v);
+        k ^= (k ^ 1) & c;
+        v = v1 > v ? v1 : v;
+        c = -(int32_t)(v2 > v);
+        k ^= (k ^ W) & c;
+        v = v2 > v ? v2 : v;
+        c = -(int32_t)(v3 > v);
+        k ^= (k ^ (W + 1)) & c;
+        v = v3 > v ? v3 : v;
+        yr[ow] = v;
+        /* the index, complemented where the maximum is not > 0 */
+        ar[ow] = (base + (int32_t)(2 * ow) + k) ^ -(int32_t)!(v > 0);
     }
 }
 
 /* y (Ho, Wo) = the max pooling of one plane x whose rows are ld apart
    (ld = W, or a convolution's wide rows, conv.c), a (Ho, Wo) its arg-max
-   when not NULL */
+   when not NULL; relu_bias: x read as max(x + *relu_bias, 0) (a ReLU
+   convolution's rows before their bias and activation) */
 void XNN_FN(xnn_maxpool_plane)(XNN_T *restrict y, int32_t *restrict a, const XNN_T *x, size_t ld,
-                               const xnn_node *n)
+                               const xnn_node *n, const XNN_T *relu_bias)
 {
     const size_t W = n->in_w, Ho = n->out_h, Wo = n->out_w;
+    const int rb = relu_bias != NULL;
+    const XNN_T b = rb ? *relu_bias : 0;
     if (n->kh == 2 && n->kw == 2 && n->sh == 2 && n->sw == 2) {
         /* 2 x 2 windows at stride 2, the common case, without branches:
-           the same comparisons in the same order as the general loop */
+           the same comparisons in the same order as the general loop
+           (each variant with its flags known) */
         for (size_t oh = 0; oh < Ho; oh++) {
             const XNN_T *r0 = x + 2 * oh * ld, *r1 = r0 + ld;
             XNN_T *restrict yr = y + oh * Wo;
-            if (!a) {
-                XNN_FN(max_row_2x2)(yr, r0, r1, Wo);
-                continue;
-            }
             const int32_t base = (int32_t)(2 * oh * W);
-            for (size_t ow = 0; ow < Wo; ow++) {
-                const XNN_T v0 = r0[2 * ow], v1 = r0[2 * ow + 1], v2 = r1[2 * ow],
-                            v3 = r1[2 * ow + 1];
-                XNN_T v = v0;
-                int32_t k = 0, c;
-                /* k = c ? new : k, as masks: a select the CPU cannot mispredict */
-                c = -(int32_t)(v1 > v);
-                k ^= (k ^ 1) & c;
-                v = v1 > v ? v1 : v;
-                c = -(int32_t)(v2 > v);
-                k ^= (k ^ (int32_t)W) & c;
-                v = v2 > v ? v2 : v;
-                c = -(int32_t)(v3 > v);
-                k ^= (k ^ ((int32_t)W + 1)) & c;
-                v = v3 > v ? v3 : v;
-                yr[ow] = v;
-                /* the index, complemented where the maximum is not > 0 */
-                a[oh * Wo + ow] = (base + (int32_t)(2 * ow) + k) ^ -(int32_t)!(v > 0);
-            }
+            if (!a && rb) XNN_FN(max_row_2x2)(yr, r0, r1, Wo, 1, b);
+            else if (!a) XNN_FN(max_row_2x2)(yr, r0, r1, Wo, 0, 0);
+            else if (rb) XNN_FN(max_row_2x2_arg)(yr, a + oh * Wo, r0, r1, Wo, (int32_t)W, base, 1, b);
+            else XNN_FN(max_row_2x2_arg)(yr, a + oh * Wo, r0, r1, Wo, (int32_t)W, base, 0, 0);
         }
         return;
     }
@@ -113,10 +135,10 @@ void XNN_FN(xnn_maxpool_plane)(XNN_T *restrict y, int32_t *restrict a, const XNN
         for (size_t ow = 0; ow < Wo; ow++) {
             const size_t h0 = oh * n->sh, w0 = ow * n->sw;
             size_t best = h0 * W + w0;
-            XNN_T v = x[h0 * ld + w0];
+            XNN_T v = XNN_FN(rd)(x[h0 * ld + w0], rb, b);
             for (size_t i = 0; i < n->kh; i++)
                 for (size_t q = 0; q < n->kw; q++) {
-                    const XNN_T e = x[(h0 + i) * ld + w0 + q];
+                    const XNN_T e = XNN_FN(rd)(x[(h0 + i) * ld + w0 + q], rb, b);
                     if (e > v) {
                         v = e;
                         best = (h0 + i) * W + w0 + q;
@@ -134,7 +156,7 @@ static void XNN_FN(max_fwd)(void *ctx, size_t p0, size_t p1)
     const size_t H = n->in_h, W = n->in_w, P = n->out_h * n->out_w;
     for (size_t p = p0; p < p1; p++)
         XNN_FN(xnn_maxpool_plane)(j->out + p * P, j->arg ? j->arg + p * P : NULL,
-                                  j->in + p * H * W, W, n);
+                                  j->in + p * H * W, W, n, NULL);
 }
 
 static void XNN_FN(avg_fwd)(void *ctx, size_t p0, size_t p1)
