@@ -80,9 +80,9 @@ static int XNN_FN(reads_z)(const xnn_node *a, const xnn_lrp_rule *r)
    arg-max too, for a node with a ReLU: the backward through a max pooling
    over a ReLU reads the arg-max, whose sign is the ReLU's mask, and never
    the ReLU's output (layers/pool.c, max_bwd); a max pooling below `back`
-   keeps no arg-max (no backward reads it); the pre-activations of the nodes before zfrom
-   are not kept (their ops then write the output alone, a dense one
-   through its fused GEMM epilogue: the same values) */
+   keeps no arg-max (no backward reads it); the pre-activations of the
+   nodes before zfrom are not kept (their ops then write the output alone,
+   a dense one through its fused GEMM epilogue: the same values) */
 static int XNN_FN(forward_nodes)(const xnn_plan *plan, void *arena, const XNN_T *X,
                                  const xnn_node *nodes, size_t upto, int first_done, size_t f,
                                  size_t keep, size_t zfrom, const xnn_lrp_rule *rules,
