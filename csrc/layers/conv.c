@@ -741,6 +741,11 @@ static void XNN_FN(finish_dx)(XNN_T *dx, const XNN_T *relu, const XNN_T *A, int 
  * gets 0 + dy, the bits layers/pool.c's backward writes there (a < 0, the
  * ReLU's zero, keeps the buffer's 0 under relu), without the pooling's dX
  * (C, H, W) in memory. */
+/* kept out of line: inlined, it changed the register use of the slices'
+   loops that never call it */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
 static void XNN_FN(unpool)(XNN_T *restrict d, size_t cs, size_t rs, size_t es, size_t ah,
                            size_t aw, const XNN_T *restrict dy, const int32_t *restrict a,
                            const xnn_node *p, int relu, int zero)
