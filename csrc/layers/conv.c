@@ -625,8 +625,7 @@ typedef struct {
     const xnn_node *n;
     const xnn_node *pool;      /* the max pooling after it, or NULL */
     int32_t *arg;              /* forward: that pooling's arg-max, or NULL */
-    const int32_t *parg;       /* dX: in is the pooling's dY, to its arg-max parg */
-    int pool_relu;             /* and through the ReLU it pools (unpool) */
+    const int32_t *parg;       /* dX: in is the dY of the pooling over the ReLU, to parg */
     const XNN_FN(xnn_gemm_cfg) *cfg;
     direct_geo g;
     wino_geo wg;               /* Winograd tiles: their geometry and */
@@ -735,20 +734,19 @@ static void XNN_FN(finish_dx)(XNN_T *dx, const XNN_T *relu, const XNN_T *A, int 
 
 /* the max pooling p's backward of one image's dy (C, Po) to its arg-max a
  * (C, Po), windows apart (pool_apart), through the ReLU whose output p
- * pools when relu: set into the zeroed buffer d, element (c, h, w) of the
- * pooling's input at d[c cs + (h + ah) rs + (w + aw) es] (zero: d's planes
- * of cs elements zeroed here, each just before it is set). Each arg-max
- * gets 0 + dy, the bits layers/pool.c's backward writes there (a < 0, the
- * ReLU's zero, keeps the buffer's 0 under relu), without the pooling's dX
- * (C, H, W) in memory. */
-/* kept out of line: inlined, it changed the register use of the slices'
-   loops that never call it */
+ * pools (pool_back_ok): set into the zeroed buffer d, element (c, h, w) of
+ * the pooling's input at d[c cs + (h + ah) rs + (w + aw) es] (zero: d's
+ * planes of cs elements zeroed here, each just before it is set). Each
+ * arg-max gets 0 + dy, the bits layers/pool.c's backward writes there (a <
+ * 0, the ReLU's zero, keeps the buffer's 0), without the pooling's dX (C,
+ * H, W) in memory. Kept out of line: inlined, it changed the register use
+ * of the slices' loops that never call it. */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
 static void XNN_FN(unpool)(XNN_T *restrict d, size_t cs, size_t rs, size_t es, size_t ah,
                            size_t aw, const XNN_T *restrict dy, const int32_t *restrict a,
-                           const xnn_node *p, int relu, int zero)
+                           const xnn_node *p, int zero)
 {
 #if XNN_IS_F32
     typedef uint32_t bits;
@@ -756,9 +754,6 @@ static void XNN_FN(unpool)(XNN_T *restrict d, size_t cs, size_t rs, size_t es, s
     typedef uint64_t bits;
 #endif
     const size_t C = p->in_c, Wi = p->in_w, Ho = p->out_h, Wo = p->out_w, kh = p->kh;
-    /* under relu a < 0 sets 0 + 0: a mask on dy's bits (the ReLU's
-       pattern, which no branch predicts) */
-    const bits all = (bits)0 - (bits)!relu;
     for (size_t c = 0; c < C; c++) {
         if (zero) memset(d + c * cs, 0, cs * sizeof(XNN_T));
         for (size_t oh = 0; oh < Ho; oh++) {
@@ -774,7 +769,9 @@ static void XNN_FN(unpool)(XNN_T *restrict d, size_t cs, size_t rs, size_t es, s
                 for (size_t r = 2; r < kh; r++) dh += k >= r * Wi;
                 bits b;
                 memcpy(&b, &dy[q0 + ow], sizeof b);
-                b &= all | ((bits)0 - (bits)!neg);
+                /* a < 0 sets 0 + 0: a mask on dy's bits (the ReLU's
+                   pattern, which no branch predicts) */
+                b &= (bits)0 - (bits)!neg;
                 XNN_T e;
                 memcpy(&e, &b, sizeof e);
                 row[dh * rs + (k - dh * Wi) * es] = (XNN_T)0 + e;
@@ -813,7 +810,7 @@ static void XNN_FN(direct_dx_slice)(void *p, size_t t)
             /* each plane zeroed as the pooling's backward sets it, then the
                rows the last block reads past them */
             XNN_FN(unpool)(dp, g->ldd, g->Wq, 1, g->ah, g->aw, dz, jb->parg + i * out, jb->pool,
-                           jb->pool_relu, 1);
+                           1);
             memset(dp + O * g->ldd, 0, (g->dlen - O * g->ldd) * sizeof(XNN_T));
         } else {
             memset(dp, 0, g->dlen * sizeof(XNN_T));
@@ -935,7 +932,7 @@ static void XNN_FN(wino_slice)(void *p, size_t t)
                    rows and columns, H + ph <= Hp, always in it) */
                 memset(xh, 0, g->Hp * g->Wp * C * sizeof(XNN_T));
                 XNN_FN(unpool)(xh, 1, g->Wp * C, C, n->ph, n->pw, jb->in + i * in,
-                               jb->parg + i * in, jb->pool, jb->pool_relu, 0);
+                               jb->parg + i * in, jb->pool, 0);
             } else {
                 XNN_FN(wino_pad)(xh, jb->in + i * in, n, g);
             }
@@ -1024,7 +1021,7 @@ static int XNN_FN(wino_dx)(XNN_T *dX, void *work, const XNN_T *dZ, const XNN_T *
 {
     const xnn_node t = wino_transposed(n);
     XNN_FN(direct_job) jb = {0};
-    jb.pool = pool, jb.parg = parg, jb.pool_relu = n->act == XNN_ACT_RELU;
+    jb.pool = pool, jb.parg = parg;
     jb.out = dX, jb.work = (char *)work, jb.in = dZ, jb.W = W, jb.relu = relu, jb.A = A;
     jb.absolute = absolute, jb.n = &t, jb.cfg = XNN_FN(xnn_gemm_config)(xnn_isa());
     jb.act = XNN_ACT_LINEAR, jb.m = m, jb.dx = 1;
@@ -1325,7 +1322,7 @@ static int XNN_FN(conv_dx)(XNN_T *dX, void *work, const XNN_T *dZ, const XNN_T *
                                W == n->W ? XNN_FN(dx_prep)(n) : NULL, pool, parg);
     if (use_direct(n)) {
         XNN_FN(direct_job) jb = {0};
-        jb.pool = pool, jb.parg = parg, jb.pool_relu = n->act == XNN_ACT_RELU;
+        jb.pool = pool, jb.parg = parg;
         jb.g = direct_of(n, sizeof(XNN_T));
         XNN_T *Wf = (XNN_T *)work;
         XNN_FN(flip_w)(Wf, W, n);
