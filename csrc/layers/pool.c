@@ -124,10 +124,11 @@ void XNN_FN(xnn_maxpool_plane)(XNN_T *restrict y, int32_t *restrict a, const XNN
             const XNN_T *r0 = x + 2 * oh * ld, *r1 = r0 + ld;
             XNN_T *restrict yr = y + oh * Wo;
             const int32_t base = (int32_t)(2 * oh * W);
+            int32_t *ar = a ? a + oh * Wo : NULL;
             if (!a && rb) XNN_FN(max_row_2x2)(yr, r0, r1, Wo, 1, b);
             else if (!a) XNN_FN(max_row_2x2)(yr, r0, r1, Wo, 0, 0);
-            else if (rb) XNN_FN(max_row_2x2_arg)(yr, a + oh * Wo, r0, r1, Wo, (int32_t)W, base, 1, b);
-            else XNN_FN(max_row_2x2_arg)(yr, a + oh * Wo, r0, r1, Wo, (int32_t)W, base, 0, 0);
+            else if (rb) XNN_FN(max_row_2x2_arg)(yr, ar, r0, r1, Wo, (int32_t)W, base, 1, b);
+            else XNN_FN(max_row_2x2_arg)(yr, ar, r0, r1, Wo, (int32_t)W, base, 0, 0);
         }
         return;
     }
