@@ -141,6 +141,26 @@ def test_dense_uses_transposed_products(name):
                 check(dW, X, dZ, 1, 0, dtype)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_vector_isas_give_the_same_bits(dtype):
+    """AVX2 and AVX-512 add the same FMAs in the same order over the same k
+    blocks, whatever their tiles: every product is the same bits (which is
+    why AVX-512 may give a product at most one of its vectors wide to
+    AVX2's tiles)."""
+    vector = [i for i in ISAS if i != "ref"]
+    if len(vector) < 2:
+        pytest.skip("this processor runs one vector instruction set")
+    rng = np.random.default_rng(5)
+    for (m, n, k), ta, tb in [(s, t % 2, t // 2) for s in SHAPES for t in range(4)]:
+        a, b = operands(rng, m, n, k, ta, tb, dtype)
+        runs = []
+        for name in vector:
+            with isa(name), threads(2):
+                runs.append(_core.matmul(a, b, trans_a=bool(ta), trans_b=bool(tb)))
+        for c in runs[1:]:
+            assert c.tobytes() == runs[0].tobytes(), (m, n, k, ta, tb)
+
+
 @pytest.mark.parametrize("name", ISAS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_deterministic_across_threads_and_runs(name, dtype):

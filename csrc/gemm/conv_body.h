@@ -184,51 +184,88 @@ void CONV_WIDE(XNN_T *Y, size_t ldy, const XNN_T *x, size_t ldx, size_t Wp, cons
 
 /* dw[o K + t] += sum over q < nq of dz[o ldz + q] x[c ldx + i Wp + j + q]
  * for o < O and every tap t = (c, i, j): Q partial sums per product, the
- * blocks of q in increasing order, the lanes added as CONV_LANES does */
+ * blocks of q in increasing order, the lanes added as CONV_LANES does.
+ * Register tiles of OB channels by TJ neighbouring taps of a row (c, i):
+ * each block of q loads OB blocks of dz and TJ of x for OB TJ products
+ * (at most DW_OB x DW_TJ, all in registers); every sum is the same
+ * whatever the tile. */
+#if NV == 1
+#define DW_OB 4   /* 20 accumulators, 4 of dz, 1 of x: 25 of 32 registers */
+#define DW_TJ 5
+#else
+#define DW_OB 2   /* 12 accumulators, 2 of dz, 1 of x: 15 of 16 registers */
+#define DW_TJ 3
+#endif
+
+static inline __attribute__((always_inline)) void
+XNN_FN(dw_tile)(XNN_T *dw, size_t K, const XNN_T *dz, size_t ldz, const XNN_T *s, size_t nq,
+                const int OB, const int TJ)
+{
+    V a[DW_OB][DW_TJ][NV];
+    for (int b = 0; b < OB; b++)
+        for (int j = 0; j < TJ; j++)
+            for (int v = 0; v < NV; v++) a[b][j][v] = ZERO();
+    for (size_t q0 = 0; q0 < nq; q0 += Q)
+        for (int v = 0; v < NV; v++) {
+            V z[DW_OB];
+            for (int b = 0; b < OB; b++) z[b] = LD(dz + b * ldz + q0 + v * VL);
+            for (int j = 0; j < TJ; j++) {
+                const V xv = LD(s + j + q0 + v * VL);
+                for (int b = 0; b < OB; b++) a[b][j][v] = MADD(a[b][j][v], z[b], xv);
+            }
+        }
+    XNN_T lanes[Q];
+    for (int b = 0; b < OB; b++)
+        for (int j = 0; j < TJ; j++) {
+            for (int v = 0; v < NV; v++) ST(lanes + v * VL, a[b][j][v]);
+            dw[b * K + j] += CONV_LANES(lanes);
+        }
+}
+
+/* OB channels, the taps of one row [j, kw) in tiles of at most DW_TJ */
+static inline __attribute__((always_inline)) void
+XNN_FN(dw_row)(XNN_T *dw, size_t K, const XNN_T *dz, size_t ldz, const XNN_T *s, size_t kw,
+               size_t nq, const int OB)
+{
+    for (size_t j = 0; j < kw;) {
+        const size_t r = kw - j;
+        switch (r < DW_TJ ? r : DW_TJ) {
+        case 1: XNN_FN(dw_tile)(dw + j, K, dz, ldz, s + j, nq, OB, 1); j += 1; break;
+        case 2: XNN_FN(dw_tile)(dw + j, K, dz, ldz, s + j, nq, OB, 2); j += 2; break;
+#if DW_TJ > 3
+        case 3: XNN_FN(dw_tile)(dw + j, K, dz, ldz, s + j, nq, OB, 3); j += 3; break;
+        case 4: XNN_FN(dw_tile)(dw + j, K, dz, ldz, s + j, nq, OB, 4); j += 4; break;
+#endif
+        default: XNN_FN(dw_tile)(dw + j, K, dz, ldz, s + j, nq, OB, DW_TJ); j += DW_TJ; break;
+        }
+    }
+}
+
 void CONV_DW(XNN_T *dw, const XNN_T *dz, size_t ldz, const XNN_T *x, size_t ldx, size_t Wp,
              size_t O, size_t C, size_t kh, size_t kw, size_t nq)
 {
     const size_t K = C * kh * kw;
-    XNN_T lanes[Q];
-    size_t o = 0;
-    for (; o + 2 <= O; o += 2) {   /* 2 channels share each load of x */
-        const XNN_T *z0 = dz + o * ldz, *z1 = z0 + ldz;
-        size_t t = 0;
+    for (size_t o = 0; o < O;) {
+        const size_t left = O - o;
+        const int OB = left >= DW_OB ? DW_OB : left >= 2 ? 2 : 1;
         for (size_t c = 0; c < C; c++)
-            for (size_t i = 0; i < kh; i++)
-                for (size_t j = 0; j < kw; j++, t++) {
-                    const XNN_T *s = x + c * ldx + i * Wp + j;
-                    V a0[NV], a1[NV];
-                    for (int v = 0; v < NV; v++) a0[v] = a1[v] = ZERO();
-                    for (size_t q0 = 0; q0 < nq; q0 += Q)
-                        for (int v = 0; v < NV; v++) {
-                            const V xv = LD(s + q0 + v * VL);
-                            a0[v] = MADD(a0[v], LD(z0 + q0 + v * VL), xv);
-                            a1[v] = MADD(a1[v], LD(z1 + q0 + v * VL), xv);
-                        }
-                    for (int v = 0; v < NV; v++) ST(lanes + v * VL, a0[v]);
-                    dw[o * K + t] += CONV_LANES(lanes);
-                    for (int v = 0; v < NV; v++) ST(lanes + v * VL, a1[v]);
-                    dw[(o + 1) * K + t] += CONV_LANES(lanes);
-                }
-    }
-    for (; o < O; o++) {
-        const XNN_T *z0 = dz + o * ldz;
-        size_t t = 0;
-        for (size_t c = 0; c < C; c++)
-            for (size_t i = 0; i < kh; i++)
-                for (size_t j = 0; j < kw; j++, t++) {
-                    const XNN_T *s = x + c * ldx + i * Wp + j;
-                    V a0[NV];
-                    for (int v = 0; v < NV; v++) a0[v] = ZERO();
-                    for (size_t q0 = 0; q0 < nq; q0 += Q)
-                        for (int v = 0; v < NV; v++)
-                            a0[v] = MADD(a0[v], LD(z0 + q0 + v * VL), LD(s + q0 + v * VL));
-                    for (int v = 0; v < NV; v++) ST(lanes + v * VL, a0[v]);
-                    dw[o * K + t] += CONV_LANES(lanes);
-                }
+            for (size_t i = 0; i < kh; i++) {
+                XNN_T *d = dw + o * K + (c * kh + i) * kw;
+                const XNN_T *z = dz + o * ldz, *s = x + c * ldx + i * Wp;
+                if (OB == DW_OB)
+                    XNN_FN(dw_row)(d, K, z, ldz, s, kw, nq, DW_OB);
+#if DW_OB > 2
+                else if (OB == 2)
+                    XNN_FN(dw_row)(d, K, z, ldz, s, kw, nq, 2);
+#endif
+                else
+                    XNN_FN(dw_row)(d, K, z, ldz, s, kw, nq, 1);
+            }
+        o += (size_t)OB;
     }
 }
+#undef DW_OB
+#undef DW_TJ
 #undef NV
 
 #else

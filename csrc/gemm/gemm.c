@@ -377,6 +377,21 @@ int XNN_FN(xnn_gemm_epilogue)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T be
     return XNN_FN(xnn_gemm_epi)(C, A, B, beta, trans_a, trans_b, m, n, k, &e);
 }
 
+/* the tiles of the running instruction set, except that a product at most
+   half as wide as AVX-512's tile (two vectors) takes AVX2's, one vector of
+   AVX-512 wide: the same FMAs in the same order over the same k blocks
+   (kc is the same), so the same bits, and no half-empty tiles */
+static const CFG *XNN_FN(cfg_for)(size_t n)
+{
+    const int isa = xnn_isa();
+    const CFG *cfg = XNN_FN(xnn_gemm_config)(isa);
+    if (isa == XNN_ISA_AVX512) {
+        const CFG *narrow = XNN_FN(xnn_gemm_config)(XNN_ISA_AVX2);
+        if (n <= narrow->nr && narrow->kc == cfg->kc) return narrow;
+    }
+    return cfg;
+}
+
 /* C (m,n) = op(A) (m,k) . op(B) (k,n) + beta C, then e on each tile */
 int XNN_FN(xnn_gemm_epi)(XNN_T *C, const XNN_T *A, const XNN_T *B, XNN_T beta, int trans_a,
                          int trans_b, size_t m, size_t n, size_t k, const EPI *e)
@@ -403,7 +418,7 @@ int XNN_FN(xnn_gemm_strided)(XNN_T *C, ptrdiff_t ldc, const XNN_T *A, ptrdiff_t 
         }
         return XNN_OK;
     }
-    const CFG *cfg = XNN_FN(xnn_gemm_config)(xnn_isa());
+    const CFG *cfg = XNN_FN(cfg_for)(n);
     XNN_FN(job_t) jb;
     jb.cfg = cfg;
     jb.C = C;
