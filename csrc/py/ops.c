@@ -360,16 +360,16 @@ static const xnn_node *node_arg(NetworkObject *net, Py_ssize_t l)
     return &xnn_network_nodes(net)[l];
 }
 
-static int scratch_of(const xnn_node *a, size_t m, int flags, int typenum, void **work)
+/* the scratch of node a's call on m rows, on the arena the network lends
+   (kept between calls, as for the explanations: repeated calls touch no
+   new pages); give it back with xnn_network_arena_release */
+static int scratch_of(NetworkObject *net, const xnn_node *a, size_t m, int flags, int typenum,
+                      void **work)
 {
     const size_t bytes = xnn_op_scratch_bytes(a, m, flags, xnn_get_num_threads(),
                                               typenum == NPY_FLOAT64 ? 8 : 4);
-    *work = PyMem_Malloc(bytes ? bytes : 64);
-    if (!*work) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    return 0;
+    *work = xnn_network_arena(net, bytes);
+    return *work ? 0 : -1;
 }
 
 static PyObject *or_none(PyArrayObject *a)
@@ -428,7 +428,7 @@ static PyObject *py_node_forward(PyObject *self, PyObject *args)
     PyArrayObject *S = sb ? xnn_new_array(1, sd, NPY_UINT8) : NULL;
     void *work = NULL;
     if (!Y || (flags == XNN_PLAN_EXPLAIN && !Z) || (sb && !S) ||
-        scratch_of(a, m, flags, t, &work))
+        scratch_of(net, a, m, flags, t, &work))
         goto fail;
     int st;
     Py_BEGIN_ALLOW_THREADS
@@ -437,12 +437,12 @@ static PyObject *py_node_forward(PyObject *self, PyObject *args)
                  DATA(X), a, flags, xnn_get_num_threads(), m);
     xnn_network_unlock(net);
     Py_END_ALLOW_THREADS
-    PyMem_Free(work);
+    xnn_network_arena_release(net, work);
     work = NULL;
     if (xnn_raise_status(st, "node_forward")) goto fail;
     return Py_BuildValue("NNN", Y, or_none(Z), or_none(S));
 fail:
-    PyMem_Free(work);
+    xnn_network_arena_release(net, work);
     Py_XDECREF(Y);
     Py_XDECREF(Z);
     Py_XDECREF(S);
@@ -483,7 +483,7 @@ static PyObject *py_node_backward(PyObject *self, PyObject *args)
     PyArrayObject *dW = param ? xnn_new_array(1, wd, t) : NULL;
     PyArrayObject *db = param ? xnn_new_array(1, bd, t) : NULL;
     void *work = NULL;
-    if (!dX || (param && (!dW || !db)) || scratch_of(a, m, XNN_PLAN_TRAIN, t, &work)) goto fail;
+    if (!dX || (param && (!dW || !db)) || scratch_of(net, a, m, XNN_PLAN_TRAIN, t, &work)) goto fail;
     int st;
     Py_BEGIN_ALLOW_THREADS
     xnn_network_read_lock(net);
@@ -492,12 +492,12 @@ static PyObject *py_node_backward(PyObject *self, PyObject *args)
                  xnn_get_num_threads(), m);
     xnn_network_unlock(net);
     Py_END_ALLOW_THREADS
-    PyMem_Free(work);
+    xnn_network_arena_release(net, work);
     work = NULL;
     if (xnn_raise_status(st, "node_backward")) goto fail;
     return Py_BuildValue("NNN", dX, or_none(dW), or_none(db));
 fail:
-    PyMem_Free(work);
+    xnn_network_arena_release(net, work);
     Py_XDECREF(dX);
     Py_XDECREF(dW);
     Py_XDECREF(db);
