@@ -429,7 +429,8 @@ def conv_rows(models, X, rate, batch=BATCH, repeats=21):
                  weights, then Flatten): explain_gradient from one output
                  element per row minus explain_scores (the same explain
                  forward and workspace)
-      dW         (dX+dW) - dX, db included
+      dW         node_backward(..., dx=False): dW and db alone, as a training
+                 step makes them for its first layer
     """
     TRAIN = 1
     rows = []
@@ -458,12 +459,13 @@ def conv_rows(models, X, rate, batch=BATCH, repeats=21):
                 "fwd": lambda: _core.node_forward(net, l, Xl, TRAIN),
                 "predict": lambda: _core.node_forward(net, l, Xl, 0),
                 "bwd": lambda: _core.node_backward(net, l, dZ, Xl, saved, relu),
+                "dw": lambda: _core.node_backward(net, l, dZ, Xl, saved, relu, False),
                 "grad": lambda: _core.explain_gradient(onet, Xl, units, _core.START_LOGIT,
                                                        _core.GRAD_PLAIN, 1),
                 "scores": lambda: _core.explain_scores(onet, Xl, units, _core.START_LOGIT, 1),
             }, repeats)
             t_dx = t["grad"] - t["scores"]
-            t_dw = t["bwd"] - t_dx
+            t_dw = t["dw"]
             flops = 2.0 * batch * macs[l]
             C, H, W = ly.output_shape_
             k = ly.kernel_size
@@ -902,10 +904,11 @@ CONV_NOTE = (
     "mode; dX+dW = node_backward, which makes dX, dW and db in one call (for the first layer "
     "too, although a training step skips its dX); dX = the layer alone (a one-convolution "
     "network on the same weights, then Flatten): explain_gradient from one output element per "
-    "row minus explain_scores (the same explain forward and workspace), so it also holds the start's elementwise passes (the "
-    "seed, the ReLU mask): a slight overestimate of dX, and of dW = (dX+dW) - dX (db included) "
-    "a slight underestimate, a noisy one where dW is small beside dX. Each call allocates its "
-    "outputs, which a training step, working in its own workspace, does not. FLOPs of each "
+    "row minus explain_scores (the same explain forward and workspace), so it also holds the "
+    "start's elementwise passes (the seed, the ReLU mask): a slight overestimate of dX; dW = "
+    "node_backward(..., dx=False), dW and db alone, as a training step makes them for its "
+    "first layer. Each call allocates its outputs (its scratch is the network's kept arena), "
+    "which a training step, working in its own workspace, does not. FLOPs of each "
     "product: 2 x batch x the layer's multiply-adds of the direct convolution, whatever the "
     "path (fwd path: where the forward runs as Winograd F(2x2,3x3) tiles it makes 16 of those "
     "36 multiply-adds per tile, so its GFLOP/s is the direct convolution's work over its "

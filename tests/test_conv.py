@@ -67,6 +67,21 @@ def test_conv2d_forward_backward_match_twin(case, dtype, rng):
         assert_close(dX.reshape(edX.shape), edX, dtype)
         assert_close(dW.reshape(edW.shape), edW, dtype, scale=scale * np.abs(edW).max() / max(1, scale))
         assert_close(db, edb, dtype, scale=np.abs(edb).max())
+        # without dX, as a training step's first layer: the same dW and db
+        none, dW1, db1 = _core.node_backward(net, 0, dZ.reshape(m, -1), X.reshape(m, -1), saved,
+                                             None, False)
+        assert none is None
+        np.testing.assert_array_equal(dW1, dW)
+        np.testing.assert_array_equal(db1, db)
+
+
+def test_backward_without_dx_needs_parameters():
+    net = _core.Network([node(_core.OP_MAXPOOL, (2, 4, 4), (2, 2, 2), 0, (2, 2), (2, 2))],
+                        "float32")
+    X = np.ones((3, 32), np.float32)
+    _, _, saved = _core.node_forward(net, 0, X, 1)
+    with pytest.raises(ValueError, match="dx: False needs a node with parameters, node 0"):
+        _core.node_backward(net, 0, np.ones((3, 8), np.float32), X, saved, None, False)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -19,13 +19,17 @@
 #endif
 #else
 
-/* a[q mod 16] += x[q] for q < n */
+/* a[q mod 16] += x[q] for q < n (the lanes held in a local copy, so
+   that the compiler keeps them in vector registers) */
 static inline void XNN_FN(xnn_lanes_add)(XNN_T *a, const XNN_T *x, size_t n)
 {
+    XNN_T s[16];
+    for (int l = 0; l < 16; l++) s[l] = a[l];
     size_t q = 0;
     for (; q + 16 <= n; q += 16)
-        for (int l = 0; l < 16; l++) a[l] += x[q + l];
-    for (int l = 0; q + (size_t)l < n; l++) a[l] += x[q + l];
+        for (int l = 0; l < 16; l++) s[l] += x[q + l];
+    for (int l = 0; q + (size_t)l < n; l++) s[l] += x[q + l];
+    for (int l = 0; l < 16; l++) a[l] = s[l];
 }
 
 /* the 16 lanes added as the tree above (a is overwritten) */

@@ -115,7 +115,7 @@ typedef struct {
     size_t Hq, Wq, ldd, dlen; /* padded dZ: O planes (Hq, Wq) ldd apart, dlen readable */
     size_t nqd;               /* wide dX positions (H Wq rounded up) */
     size_t slice;             /* bytes of one thread's slice */
-    size_t shared;            /* bytes before the slices: Wf and dW, (O K) each */
+    size_t shared;            /* bytes before the slices: Wf, dW (O K each), db's lanes */
 } direct_geo;
 
 /* v rounded up to whole blocks of XNN_CONV_BYTES */
@@ -145,7 +145,8 @@ static direct_geo direct_of(const xnn_node *n, size_t elem)
     const size_t dx = align64(g.dlen * elem) + align64(C * g.nqd * elem);
     /* and, for one unit per row, that unit's flipped weights (K) */
     g.slice = (fwd > dx ? fwd : dx) + align64(C * kh * kw * elem);
-    g.shared = 2 * align64(O * C * kh * kw * elem);
+    /* Wf and dW's sums, (O K) each, then db's lanes (O, 16) */
+    g.shared = 2 * align64(O * C * kh * kw * elem) + align64(16 * O * elem);
     return g;
 }
 
@@ -619,6 +620,7 @@ static void XNN_FN(pad_image)(XNN_T *xp, const XNN_T *x, const xnn_node *n, cons
 
 typedef struct {
     XNN_T *out, *Z, *dwt;      /* Y or dX; Z (forward) or NULL; dW's sums */
+    XNN_T *dbl;                /* dW: db's lanes (O, 16), or NULL */
     char *work;
     const XNN_T *in, *W, *b;   /* X or dZ; W or Wf; b */
     const XNN_T *relu, *A, *X; /* dX: mask and factor; dW: the input */
@@ -826,7 +828,8 @@ static void XNN_FN(direct_dx_slice)(void *p, size_t t)
 }
 
 /* dW's sums for the blocks of 4 output channels [B t / T, B (t + 1) / T),
-   every image in order */
+   every image in order; and db's lanes of those channels (as conv_db adds
+   them) from each plane of dZ while it is in cache */
 static void XNN_FN(direct_dw_slice)(void *p, size_t t)
 {
     XNN_FN(direct_job) *jb = (XNN_FN(direct_job) *)p;
@@ -842,10 +845,14 @@ static void XNN_FN(direct_dw_slice)(void *p, size_t t)
     memset(zw, 0, (o1 - o0) * g->nq * sizeof(XNN_T));   /* the dropped columns stay 0 */
     for (size_t i = 0; i < jb->m; i++) {
         XNN_FN(pad_image)(xp, jb->X + i * in, n, g);
-        for (size_t o = o0; o < o1; o++)
+        for (size_t o = o0; o < o1; o++) {
+            const XNN_T *dz = jb->in + (i * O + o) * P;
+            XNN_T *zo = zw + (o - o0) * g->nq;
+            /* rows of a few dozen elements: copied in place, not called */
             for (size_t oh = 0; oh < Ho; oh++)
-                memcpy(zw + (o - o0) * g->nq + oh * g->Wp, jb->in + (i * O + o) * P + oh * Wo,
-                       Wo * sizeof(XNN_T));
+                for (size_t ow = 0; ow < Wo; ow++) zo[oh * g->Wp + ow] = dz[oh * Wo + ow];
+            if (jb->dbl) XNN_FN(xnn_lanes_add)(jb->dbl + 16 * o, dz, P);
+        }
         jb->cfg->conv_dw(jb->dwt + o0 * K, zw, g->nq, xp, g->ldx, g->Wp, o1 - o0, n->in_c,
                          n->kh, n->kw, g->nq);
     }
@@ -1425,20 +1432,29 @@ static int XNN_FN(conv_backward)(XNN_T *dX, XNN_T *dW, XNN_T *db, void *work, co
     if (dW && wino_fwd(n)) {   /* (XNN_CONV=winograd with few channels) */
         st = XNN_FN(wino_dw)(dW, work, dZ, X, n, add, threads, m);
         if (st != XNN_OK) return st;
-    } else if (dW) {
+        if (db) XNN_FN(conv_db)(db, dZ, m, d.O, d.P, add);
+    } else if (dW) {   /* db's lanes made with dW's */
         const size_t K = d.K, O = d.O;
         XNN_FN(direct_job) jb = {0};
         jb.g = direct_of(n, sizeof(XNN_T));
-        XNN_T *dwt = (XNN_T *)((char *)work + jb.g.shared / 2);
+        const size_t wb = align64(O * K * sizeof(XNN_T));
+        XNN_T *dwt = (XNN_T *)((char *)work + wb), *dbl = (XNN_T *)((char *)work + 2 * wb);
         memset(dwt, 0, O * K * sizeof(XNN_T));
-        jb.dwt = dwt, jb.work = (char *)work, jb.in = dZ, jb.X = X, jb.n = n, jb.m = m;
+        if (db) memset(dbl, 0, 16 * O * sizeof(XNN_T));
+        jb.dwt = dwt, jb.dbl = db ? dbl : NULL;
+        jb.work = (char *)work, jb.in = dZ, jb.X = X, jb.n = n, jb.m = m;
         jb.cfg = XNN_FN(xnn_gemm_config)(xnn_isa());
         jb.blocks = (O + 3) / 4;
         jb.slices = XNN_FN(slices_of)(jb.blocks, threads);
         xnn_parallel_for(XNN_FN(direct_dw_slice), &jb, jb.slices, threads);
         for (size_t q = 0; q < O * K; q++) dW[q] = add ? dW[q] + dwt[q] : dwt[q];
+        for (size_t o = 0; db && o < O; o++) {
+            const XNN_T sum = XNN_FN(xnn_lanes_total)(dbl + 16 * o);
+            db[o] = add ? db[o] + sum : sum;
+        }
+    } else if (db) {
+        XNN_FN(conv_db)(db, dZ, m, d.O, d.P, add);
     }
-    if (db) XNN_FN(conv_db)(db, dZ, m, d.O, d.P, add);
     if (update) return XNN_FN(xnn_update_params)(update, n);
     return XNN_OK;
 }

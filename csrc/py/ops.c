@@ -449,14 +449,18 @@ fail:
     return NULL;
 }
 
-/* node_backward(net, node, dZ, X, saved, relu=None) -> (dX, dW, db): the
- * backward of node l from dZ (m, out_l), its input X and what its training
- * forward saved; dW, db None for ops without parameters */
+/* node_backward(net, node, dZ, X, saved, relu=None, dx=True) -> (dX, dW, db):
+ * the backward of node l from dZ (m, out_l), its input X and what its
+ * training forward saved; dW, db None for ops without parameters; dx False
+ * (a node with parameters only): dW and db alone, dX None, as a training
+ * step runs its first layer */
 static PyObject *py_node_backward(PyObject *self, PyObject *args)
 {
     PyObject *onet, *odz, *ox, *osaved, *orelu = Py_None;
     Py_ssize_t l;
-    if (!PyArg_ParseTuple(args, "OnOOO|O", &onet, &l, &odz, &ox, &osaved, &orelu)) return NULL;
+    int want_dx = 1;
+    if (!PyArg_ParseTuple(args, "OnOOO|Op", &onet, &l, &odz, &ox, &osaved, &orelu, &want_dx))
+        return NULL;
     NetworkObject *net = xnn_network_arg(onet);
     if (!net) return NULL;
     const xnn_node *a = node_arg(net, l);
@@ -478,16 +482,24 @@ static PyObject *py_node_backward(PyObject *self, PyObject *args)
     if (orelu != Py_None && !(relu = xnn_check_array(orelu, "relu", t, 2, PyArray_DIMS(X), 0)))
         return NULL;
     const int param = xnn_node_linear(a);
+    if (!want_dx && !param) {
+        PyErr_Format(PyExc_ValueError,
+                     "dx: False needs a node with parameters, node %zd has none", l);
+        return NULL;
+    }
     npy_intp wd[1] = {(npy_intp)xnn_node_weights(a)}, bd[1] = {(npy_intp)a->out_c};
-    PyArrayObject *dX = xnn_new_array(2, PyArray_DIMS(X), t);
+    PyArrayObject *dX = want_dx ? xnn_new_array(2, PyArray_DIMS(X), t) : NULL;
     PyArrayObject *dW = param ? xnn_new_array(1, wd, t) : NULL;
     PyArrayObject *db = param ? xnn_new_array(1, bd, t) : NULL;
     void *work = NULL;
-    if (!dX || (param && (!dW || !db)) || scratch_of(net, a, m, XNN_PLAN_TRAIN, t, &work)) goto fail;
+    if ((want_dx && !dX) || (param && (!dW || !db)) ||
+        scratch_of(net, a, m, XNN_PLAN_TRAIN, t, &work))
+        goto fail;
     int st;
     Py_BEGIN_ALLOW_THREADS
     xnn_network_read_lock(net);
-    XNN_DISPATCH(st, t, xnn_node_backward, DATA(dX), dW ? DATA(dW) : NULL, db ? DATA(db) : NULL,
+    XNN_DISPATCH(st, t, xnn_node_backward, dX ? DATA(dX) : NULL, dW ? DATA(dW) : NULL,
+                 db ? DATA(db) : NULL,
                  work, DATA(dZ), S ? DATA(S) : NULL, DATA(X), relu ? DATA(relu) : NULL, a, 0,
                  xnn_get_num_threads(), m);
     xnn_network_unlock(net);
@@ -495,7 +507,7 @@ static PyObject *py_node_backward(PyObject *self, PyObject *args)
     xnn_network_arena_release(net, work);
     work = NULL;
     if (xnn_raise_status(st, "node_backward")) goto fail;
-    return Py_BuildValue("NNN", dX, or_none(dW), or_none(db));
+    return Py_BuildValue("NNN", or_none(dX), or_none(dW), or_none(db));
 fail:
     xnn_network_arena_release(net, work);
     Py_XDECREF(dX);
