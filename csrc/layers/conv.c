@@ -247,7 +247,9 @@ static int wino_tile_pool(const xnn_node *p)
 
 /* dW's scratch: Mt (16, C, O), then a group's V (16, tiles, C) and Dz
    (16, tiles, O), then per thread a padded image and a plane of dZ
-   channels last */
+   channels last. A group is as many whole images as have at most
+   WINO_DW_TILES tiles (at least one image): its products then run in one
+   block of k (kc = 256) and its V and Dz stay near L2 */
 #define WINO_DW_TILES 256
 typedef struct {
     wino_geo g;                /* the forward's tiles */
@@ -261,7 +263,7 @@ static wino_dw_geo wino_dw_of(const xnn_node *n, size_t elem)
     wino_dw_geo w;
     w.g = wino_of(n, NULL, elem);
     const size_t C = n->in_c, O = n->out_c, T = w.g.T;
-    w.group = (WINO_DW_TILES + T - 1) / T;
+    w.group = T <= WINO_DW_TILES ? WINO_DW_TILES / T : 1;
     w.mt = 0;
     w.vg = align64(16 * C * O * elem);
     w.dg = w.vg + align64(16 * w.group * T * C * elem);
@@ -1045,7 +1047,7 @@ static int XNN_FN(wino_dx)(XNN_T *dX, void *work, const XNN_T *dZ, const XNN_T *
 
 /* dW (O, C, 3, 3) (+)= the sum over the images and tiles of
  *   G^T [(A z A^T) .* (B^T d B)] G        (z: a tile's 2 x 2 of dZ)
- * group by group of images (at least WINO_DW_TILES tiles; the groups
+ * group by group of images (at most WINO_DW_TILES tiles, or one image; the groups
  * depend on m alone): the group's tiles of X and of dZ transformed (its
  * images among the threads), then the 16 products
  *   Mt_xi (C, O) (+)= V_xi^T (C, tiles) Dz_xi (tiles, O)
