@@ -194,6 +194,55 @@ def test_max_pool_relu_from_its_arg_max(k, s, dtype, rng):
     np.testing.assert_array_equal(own, np.where(X > 0, plain, 0))
 
 
+def _max_2x2_by_the_rule(X, C, H, W):
+    """2 x 2 windows at stride 2, the values in the order (0,0) (0,1) (1,0)
+    (1,1), each taken when greater (NaN only when first); the arg-max
+    index in the plane, all bits flipped where the maximum is not > 0"""
+    Ho, Wo = H // 2, W // 2
+    m = X.shape[0]
+    Y = np.empty((m, C, Ho, Wo), X.dtype)
+    A = np.empty((m, C, Ho, Wo), np.int32)
+    P = X.reshape(m, C, H, W)
+    for oh in range(Ho):
+        for ow in range(Wo):
+            cand = [(2 * oh + i, 2 * ow + j) for i in (0, 1) for j in (0, 1)]
+            v = P[:, :, cand[0][0], cand[0][1]].copy()
+            k = np.full(v.shape, cand[0][0] * W + cand[0][1], np.int32)
+            for h, w in cand[1:]:
+                e = P[:, :, h, w]
+                take = e > v
+                v = np.where(take, e, v)
+                k = np.where(take, np.int32(h * W + w), k)
+            Y[:, :, oh, ow] = v
+            A[:, :, oh, ow] = np.where(v > 0, k, ~k)
+    return Y.reshape(m, -1), A.reshape(m, -1)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_max_pooling_2x2_keeps_the_order_of_its_comparisons_on_every_isa(dtype, rng):
+    """The 2 x 2, stride 2 rows of every instruction set (gemm/pool_body.h,
+    vectors of windows with a masked end) against the rule, bit for bit:
+    ties, zeros, -0, infinities and NaN at every place of a window, widths
+    around the vector lengths"""
+    isas = [i for i in ("ref", "avx2", "avx512") if _core.cpu_has(i)]
+    old = _core.isa()
+    special = np.array([0.0, -0.0, 1.0, 1.0, -1.0, 2.0, np.inf, -np.inf, np.nan], dtype)
+    try:
+        for C, H, W in [(3, 2, 2), (2, 5, 7), (2, 4, 17), (1, 6, 32), (2, 3, 33), (1, 2, 66)]:
+            Ho, Wo = H // 2, W // 2
+            net = _core.Network([node(_core.OP_MAXPOOL, (C, H, W), (C, Ho, Wo), 0, (2, 2),
+                                      (2, 2))], np.dtype(dtype).name)
+            X = special[rng.integers(0, special.size, size=(4, C * H * W))]
+            eY, eA = _max_2x2_by_the_rule(X, C, H, W)
+            for name in isas:
+                _core.set_isa(name)
+                Y, _, saved = _core.node_forward(net, 0, X, 1)
+                assert Y.tobytes() == eY.tobytes(), (name, C, H, W)
+                assert np.array_equal(saved.view(np.int32).reshape(eA.shape), eA), name
+    finally:
+        _core.set_isa(old)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_threads_change_no_bit(dtype, rng):
     net, Wt, b, out = conv_net(8, 15, 15, 16, 3, 1, 1, dtype, rng, act=_core.ACT_RELU)

@@ -37,6 +37,11 @@ typedef void (*XNN_FN(xnn_chfirst_t))(XNN_T *restrict d, size_t W, size_t HW,
                                       const XNN_T *restrict s, size_t srs, size_t ps, size_t C,
                                       size_t rows, size_t cols);
 
+/* a plane's 2 x 2, stride 2 max pooling and its arg-max (pool_body.h) */
+typedef void (*XNN_FN(xnn_maxpool_rows_t))(XNN_T *restrict y, int32_t *restrict a,
+                                           const XNN_T *restrict x, size_t ld, size_t Ho,
+                                           size_t Wo, int32_t W, int rb, XNN_T b);
+
 typedef struct XNN_FN(xnn_gemm_cfg) {
     size_t mr, nr;     /* register tile of the micro-kernel */
     size_t mc, kc, nc; /* cache blocks: mc % mr == 0, nc % nr == 0 */
@@ -51,6 +56,7 @@ typedef struct XNN_FN(xnn_gemm_cfg) {
     XNN_FN(xnn_wino_w_t) wino_w;
     XNN_FN(xnn_chlast_t) chlast;
     XNN_FN(xnn_chfirst_t) chfirst;
+    XNN_FN(xnn_maxpool_rows_t) maxpool_rows;
 } XNN_FN(xnn_gemm_cfg);
 
 const XNN_FN(xnn_gemm_cfg) *XNN_FN(xnn_gemm_config)(int isa);
@@ -82,7 +88,10 @@ const XNN_FN(xnn_gemm_cfg) *XNN_FN(xnn_gemm_config)(int isa);
                                   size_t W, size_t HW, size_t C, size_t rows, size_t cols);    \
     void XNN_FN(xnn_chfirst_##isa)(XNN_T *restrict d, size_t W, size_t HW,                     \
                                    const XNN_T *restrict s, size_t srs, size_t ps, size_t C,   \
-                                   size_t rows, size_t cols);
+                                   size_t rows, size_t cols);                                  \
+    void XNN_FN(xnn_maxpool_rows_##isa)(XNN_T *restrict y, int32_t *restrict a,                \
+                                        const XNN_T *restrict x, size_t ld, size_t Ho,         \
+                                        size_t Wo, int32_t W, int rb, XNN_T b);
 XNN_ISA_KERNELS(ref)
 XNN_ISA_KERNELS(avx2)
 XNN_ISA_KERNELS(avx512)

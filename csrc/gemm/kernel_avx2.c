@@ -60,6 +60,9 @@ typedef int xnn_kernel_avx2_unused;  /* not an x86-64 GCC/Clang build */
 #define CHFIRST XNN_FN(xnn_chfirst_avx2)
 #define CONV_LANES XNN_FN(conv_lanes_avx2)
 #include "gemm/conv_body.h"
+#define MAXPOOL_ROWS XNN_FN(xnn_maxpool_rows_avx2)
+#include "gemm/pool_body.h"
+#undef MAXPOOL_ROWS
 #undef CONV_WIDE
 #undef CONV_DW
 #undef WINO_IN

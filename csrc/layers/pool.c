@@ -29,6 +29,7 @@
 #include <string.h>
 #include "xnn.h"
 #include "core/parallel.h"
+#include "gemm/gemm.h"
 #include "layers/op.h"
 #define XNN_SELF "layers/pool.c"
 #include "core/template.h"
@@ -65,47 +66,6 @@ static inline XNN_T XNN_FN(rd)(XNN_T x, int rb, XNN_T b)
     return v < 0 ? 0 : v;
 }
 
-/* one output row of 2 x 2 windows at stride 2 from input rows r0, r1,
-   without the arg-max: the comparisons of the loop below, in its order */
-static inline void XNN_FN(max_row_2x2)(XNN_T *restrict y, const XNN_T *restrict r0,
-                                       const XNN_T *restrict r1, size_t Wo, int rb, XNN_T b)
-{
-    for (size_t ow = 0; ow < Wo; ow++) {
-        XNN_T v = XNN_FN(rd)(r0[2 * ow], rb, b);
-        const XNN_T v1 = XNN_FN(rd)(r0[2 * ow + 1], rb, b), v2 = XNN_FN(rd)(r1[2 * ow], rb, b),
-                    v3 = XNN_FN(rd)(r1[2 * ow + 1], rb, b);
-        v = v1 > v ? v1 : v;
-        v = v2 > v ? v2 : v;
-        y[ow] = v3 > v ? v3 : v;
-    }
-}
-
-/* the 2 x 2 rows with the arg-max (see xnn_maxpool_plane) */
-static inline void XNN_FN(max_row_2x2_arg)(XNN_T *restrict yr, int32_t *restrict ar,
-                                           const XNN_T *restrict r0, const XNN_T *restrict r1,
-                                           size_t Wo, int32_t W, int32_t base, int rb, XNN_T b)
-{
-    for (size_t ow = 0; ow < Wo; ow++) {
-        const XNN_T v0 = XNN_FN(rd)(r0[2 * ow], rb, b), v1 = XNN_FN(rd)(r0[2 * ow + 1], rb, b),
-                    v2 = XNN_FN(rd)(r1[2 * ow], rb, b), v3 = XNN_FN(rd)(r1[2 * ow + 1], rb, b);
-        XNN_T v = v0;
-        int32_t k = 0, c;
-        /* k = c ? new : k, as masks: a select the CPU cannot mispredict */
-        c = -(int32_t)(v1 > v);
-        k ^= (k ^ 1) & c;
-        v = v1 > v ? v1 : v;
-        c = -(int32_t)(v2 > v);
-        k ^= (k ^ W) & c;
-        v = v2 > v ? v2 : v;
-        c = -(int32_t)(v3 > v);
-        k ^= (k ^ (W + 1)) & c;
-        v = v3 > v ? v3 : v;
-        yr[ow] = v;
-        /* the index, complemented where the maximum is not > 0 */
-        ar[ow] = (base + (int32_t)(2 * ow) + k) ^ -(int32_t)!(v > 0);
-    }
-}
-
 /* y (Ho, Wo) = the max pooling of one plane x whose rows are ld apart
    (ld = W, or a convolution's wide rows, conv.c), a (Ho, Wo) its arg-max
    when not NULL; relu_bias: x read as max(x + *relu_bias, 0) (a ReLU
@@ -117,19 +77,13 @@ void XNN_FN(xnn_maxpool_plane)(XNN_T *restrict y, int32_t *restrict a, const XNN
     const int rb = relu_bias != NULL;
     const XNN_T b = rb ? *relu_bias : 0;
     if (n->kh == 2 && n->kw == 2 && n->sh == 2 && n->sw == 2) {
-        /* 2 x 2 windows at stride 2, the common case, without branches:
-           the same comparisons in the same order as the general loop
-           (each variant with its flags known) */
-        for (size_t oh = 0; oh < Ho; oh++) {
-            const XNN_T *r0 = x + 2 * oh * ld, *r1 = r0 + ld;
-            XNN_T *restrict yr = y + oh * Wo;
-            const int32_t base = (int32_t)(2 * oh * W);
-            int32_t *ar = a ? a + oh * Wo : NULL;
-            if (!a && rb) XNN_FN(max_row_2x2)(yr, r0, r1, Wo, 1, b);
-            else if (!a) XNN_FN(max_row_2x2)(yr, r0, r1, Wo, 0, 0);
-            else if (rb) XNN_FN(max_row_2x2_arg)(yr, ar, r0, r1, Wo, (int32_t)W, base, 1, b);
-            else XNN_FN(max_row_2x2_arg)(yr, ar, r0, r1, Wo, (int32_t)W, base, 0, 0);
-        }
+        /* 2 x 2 windows at stride 2, the common case: the instruction set's
+           rows (gemm/pool_body.h), the same comparisons in the same order
+           as the general loop; float planes of 2^24 pixels or more on the
+           portable rows, whose arg-max is made in integers */
+        const int isa = XNN_IS_F32 && (double)n->in_h * (double)W >= 16777216.0 ? XNN_ISA_REF
+                                                                              : xnn_isa();
+        XNN_FN(xnn_gemm_config)(isa)->maxpool_rows(y, a, x, ld, Ho, Wo, (int32_t)W, rb, b);
         return;
     }
     for (size_t oh = 0; oh < Ho; oh++)

@@ -1,0 +1,178 @@
+/* pool_body.h: the max pooling of one plane with 2 x 2 windows at stride 2
+ * (layers/pool.c), written once and compiled by each instruction set's
+ * kernel file, which names it MAXPOOL_ROWS (and, for the vector ISAs,
+ * gives V, VL, LD, ST, ADD, SUB, ZERO, SET1). For output row oh < Ho, from
+ * input rows r0 = x + 2 oh ld and r1 = r0 + ld:
+ *
+ *   y[oh Wo + ow] = the maximum of window ow (each value read as
+ *           max(x + b, 0) when rb: a ReLU convolution's rows before their
+ *           bias and activation, conv.c)
+ *   a[oh Wo + ow] = its arg-max 2 oh W + 2 ow + k, k in {0, 1, W, W + 1},
+ *           with all bits flipped where the maximum is not > 0 (a NULL:
+ *           none)
+ *
+ * The four values are taken in the order r0[2 ow], r0[2 ow + 1], r1[2 ow],
+ * r1[2 ow + 1], each when greater than the maximum so far (so the first of
+ * equal values wins, and a NaN is kept only when it comes first), on every
+ * instruction set: the same bits. The vector ISAs take VL windows at once
+ * (their even and odd inputs split apart), masked at the row's end, and
+ * make the arg-max in floating point, exact below 2^24 for float (pool.c
+ * calls the portable rows for planes of 2^24 pixels or more). */
+
+#ifdef VL
+#if defined(__AVX512F__) && XNN_IS_F32
+#define P_MASK __mmask16
+#define P_GT(a, b) _mm512_cmp_ps_mask((a), (b), _CMP_GT_OQ)
+#define P_SEL(m, a, b) _mm512_mask_blend_ps((m), (a), (b))
+#define P_LM(n) ((__mmask16)((1u << (n)) - 1u))
+#define P_LDN(p, n) _mm512_maskz_loadu_ps(P_LM(n), (p))
+#define P_STN(p, v, n) _mm512_mask_storeu_ps((p), P_LM(n), (v))
+#define P_STN_I32(p, v, n) _mm512_mask_storeu_epi32((p), P_LM(n), _mm512_cvttps_epi32(v))
+#define P_EVEN(lo, hi)                                                                   \
+    _mm512_permutex2var_ps((lo), _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20,  \
+                                                   22, 24, 26, 28, 30), (hi))
+#define P_ODD(lo, hi)                                                                    \
+    _mm512_permutex2var_ps((lo), _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21,  \
+                                                   23, 25, 27, 29, 31), (hi))
+#define P_IOTA _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+#elif defined(__AVX512F__)
+#define P_MASK __mmask8
+#define P_GT(a, b) _mm512_cmp_pd_mask((a), (b), _CMP_GT_OQ)
+#define P_SEL(m, a, b) _mm512_mask_blend_pd((m), (a), (b))
+#define P_LM(n) ((__mmask8)((1u << (n)) - 1u))
+#define P_LDN(p, n) _mm512_maskz_loadu_pd(P_LM(n), (p))
+#define P_STN(p, v, n) _mm512_mask_storeu_pd((p), P_LM(n), (v))
+#define P_STN_I32(p, v, n)                                                                \
+    _mm256_maskstore_epi32((int *)(p),                                                    \
+                           _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n)),                \
+                                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)), \
+                           _mm512_cvttpd_epi32(v))
+#define P_EVEN(lo, hi) \
+    _mm512_permutex2var_pd((lo), _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14), (hi))
+#define P_ODD(lo, hi) \
+    _mm512_permutex2var_pd((lo), _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15), (hi))
+#define P_IOTA _mm512_setr_pd(0, 1, 2, 3, 4, 5, 6, 7)
+#elif XNN_IS_F32
+#define P_MASK __m256
+#define P_GT(a, b) _mm256_cmp_ps((a), (b), _CMP_GT_OQ)
+#define P_SEL(m, a, b) _mm256_blendv_ps((a), (b), (m))
+#define P_LM(n) _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n)), \
+                                   _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
+#define P_LDN(p, n) _mm256_maskload_ps((p), P_LM(n))
+#define P_STN(p, v, n) _mm256_maskstore_ps((p), P_LM(n), (v))
+#define P_STN_I32(p, v, n) _mm256_maskstore_epi32((int *)(p), P_LM(n), _mm256_cvttps_epi32(v))
+/* [lo0 lo2 hi0 hi2 | lo4 lo6 hi4 hi6], its 64-bit pairs put in order */
+#define P_EVEN(lo, hi) _mm256_castpd_ps(_mm256_permute4x64_pd( \
+    _mm256_castps_pd(_mm256_shuffle_ps((lo), (hi), 0x88)), 0xD8))
+#define P_ODD(lo, hi) _mm256_castpd_ps(_mm256_permute4x64_pd( \
+    _mm256_castps_pd(_mm256_shuffle_ps((lo), (hi), 0xDD)), 0xD8))
+#define P_IOTA _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7)
+#else
+#define P_MASK __m256d
+#define P_GT(a, b) _mm256_cmp_pd((a), (b), _CMP_GT_OQ)
+#define P_SEL(m, a, b) _mm256_blendv_pd((a), (b), (m))
+#define P_LM(n) _mm256_cmpgt_epi64(_mm256_set1_epi64x((long long)(n)), \
+                                   _mm256_setr_epi64x(0, 1, 2, 3))
+#define P_LDN(p, n) _mm256_maskload_pd((p), P_LM(n))
+#define P_STN(p, v, n) _mm256_maskstore_pd((p), P_LM(n), (v))
+#define P_STN_I32(p, v, n)                                                          \
+    _mm_maskstore_epi32((int *)(p),                                                 \
+                        _mm_cmpgt_epi32(_mm_set1_epi32((int)(n)),                   \
+                                        _mm_setr_epi32(0, 1, 2, 3)),                \
+                        _mm256_cvttpd_epi32(v))
+/* [lo0 hi0 lo2 hi2], its pairs put in order */
+#define P_EVEN(lo, hi) _mm256_permute4x64_pd(_mm256_unpacklo_pd((lo), (hi)), 0xD8)
+#define P_ODD(lo, hi) _mm256_permute4x64_pd(_mm256_unpackhi_pd((lo), (hi)), 0xD8)
+#define P_IOTA _mm256_setr_pd(0, 1, 2, 3)
+#endif
+
+void MAXPOOL_ROWS(XNN_T *restrict yp, int32_t *restrict ap, const XNN_T *restrict x, size_t ld,
+                  size_t Ho, size_t Wo, int32_t W, int rb, XNN_T b)
+{
+    const V z = ZERO(), one = SET1(1), vb = SET1(b), iota2 = ADD(P_IOTA, P_IOTA);
+    const V kW = SET1((XNN_T)W), kW1 = SET1((XNN_T)W + 1);
+    for (size_t oh = 0; oh < Ho; oh++) {
+        const XNN_T *r0 = x + 2 * oh * ld, *r1 = r0 + ld;
+        XNN_T *y = yp + oh * Wo;
+        int32_t *a = ap ? ap + oh * Wo : NULL;
+        const int32_t base = (int32_t)(2 * oh * (size_t)W);
+        for (size_t o = 0; o < Wo; o += VL) {
+            const size_t n = Wo - o < VL ? Wo - o : VL, n0 = 2 * n < VL ? 2 * n : VL;
+            const size_t n1 = 2 * n - n0;
+            const XNN_T *p0 = r0 + 2 * o, *p1 = r1 + 2 * o;
+            const V a0 = P_LDN(p0, n0), a1 = n1 ? P_LDN(p0 + VL, n1) : z;
+            const V b0 = P_LDN(p1, n0), b1 = n1 ? P_LDN(p1 + VL, n1) : z;
+            V v0 = P_EVEN(a0, a1), v1 = P_ODD(a0, a1), v2 = P_EVEN(b0, b1), v3 = P_ODD(b0, b1);
+            if (rb) { /* t = x + b; t < 0 ? 0 : t */
+                v0 = ADD(v0, vb), v1 = ADD(v1, vb), v2 = ADD(v2, vb), v3 = ADD(v3, vb);
+                v0 = P_SEL(P_GT(z, v0), v0, z), v1 = P_SEL(P_GT(z, v1), v1, z);
+                v2 = P_SEL(P_GT(z, v2), v2, z), v3 = P_SEL(P_GT(z, v3), v3, z);
+            }
+            P_MASK c = P_GT(v1, v0);
+            V v = P_SEL(c, v0, v1), k = P_SEL(c, z, one);
+            c = P_GT(v2, v);
+            v = P_SEL(c, v, v2), k = P_SEL(c, k, kW);
+            c = P_GT(v3, v);
+            v = P_SEL(c, v, v3), k = P_SEL(c, k, kW1);
+            P_STN(y + o, v, n);
+            if (a) {
+                const V idx = ADD(ADD(SET1((XNN_T)base + (XNN_T)(2 * o)), iota2), k);
+                /* ~idx = -idx - 1 where v is not > 0 */
+                P_STN_I32(a + o, P_SEL(P_GT(v, z), SUB(SUB(z, idx), one), idx), n);
+            }
+        }
+    }
+}
+
+#undef P_MASK
+#undef P_GT
+#undef P_SEL
+#undef P_LM
+#undef P_LDN
+#undef P_STN
+#undef P_STN_I32
+#undef P_EVEN
+#undef P_ODD
+#undef P_IOTA
+
+#else
+/* ---- portable C: window by window, the selects as masks ---- */
+
+static inline XNN_T XNN_FN(pool_rd)(XNN_T x, int rb, XNN_T b)
+{
+    if (!rb) return x;
+    const XNN_T t = x + b;
+    return t < 0 ? 0 : t;
+}
+
+void MAXPOOL_ROWS(XNN_T *restrict yp, int32_t *restrict ap, const XNN_T *restrict x, size_t ld,
+                  size_t Ho, size_t Wo, int32_t W, int rb, XNN_T b)
+{
+    for (size_t oh = 0; oh < Ho; oh++) {
+        const XNN_T *r0 = x + 2 * oh * ld, *r1 = r0 + ld;
+        XNN_T *y = yp + oh * Wo;
+        int32_t *a = ap ? ap + oh * Wo : NULL;
+        const int32_t base = (int32_t)(2 * oh * (size_t)W);
+        for (size_t ow = 0; ow < Wo; ow++) {
+            const XNN_T v0 = XNN_FN(pool_rd)(r0[2 * ow], rb, b);
+            const XNN_T v1 = XNN_FN(pool_rd)(r0[2 * ow + 1], rb, b);
+            const XNN_T v2 = XNN_FN(pool_rd)(r1[2 * ow], rb, b);
+            const XNN_T v3 = XNN_FN(pool_rd)(r1[2 * ow + 1], rb, b);
+            XNN_T v = v0;
+            int32_t k = 0, c;
+            /* k = c ? new : k, as masks: a select the CPU cannot mispredict */
+            c = -(int32_t)(v1 > v);
+            k ^= (k ^ 1) & c;
+            v = v1 > v ? v1 : v;
+            c = -(int32_t)(v2 > v);
+            k ^= (k ^ W) & c;
+            v = v2 > v ? v2 : v;
+            c = -(int32_t)(v3 > v);
+            k ^= (k ^ (W + 1)) & c;
+            v = v3 > v ? v3 : v;
+            y[ow] = v;
+            if (a) a[ow] = (base + (int32_t)(2 * ow) + k) ^ -(int32_t)!(v > 0);
+        }
+    }
+}
+#endif
