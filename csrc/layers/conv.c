@@ -1379,13 +1379,19 @@ static void XNN_FN(add_shares)(void *p, size_t q0, size_t q1)
 /* db (O) = (db +) the sum of dZ (m, O, P) over images and positions, in
    16 lanes (core/lanes.h: position q of an image goes to lane q mod 16),
    images in order */
+/* db[o] = (db[o] +) the total of lanes a (16, overwritten) */
+static void XNN_FN(db_total)(XNN_T *db, XNN_T *a, int add)
+{
+    const XNN_T sum = XNN_FN(xnn_lanes_total)(a);
+    *db = add ? *db + sum : sum;
+}
+
 static void XNN_FN(conv_db)(XNN_T *db, const XNN_T *dZ, size_t m, size_t O, size_t P, int add)
 {
     for (size_t o = 0; o < O; o++) {
         XNN_T a[16] = {0};
         for (size_t i = 0; i < m; i++) XNN_FN(xnn_lanes_add)(a, dZ + (i * O + o) * P, P);
-        const XNN_T sum = XNN_FN(xnn_lanes_total)(a);
-        db[o] = add ? db[o] + sum : sum;
+        XNN_FN(db_total)(db + o, a, add);
     }
 }
 
@@ -1450,10 +1456,7 @@ static int XNN_FN(conv_backward)(XNN_T *dX, XNN_T *dW, XNN_T *db, void *work, co
         jb.slices = XNN_FN(slices_of)(jb.blocks, threads);
         xnn_parallel_for(XNN_FN(direct_dw_slice), &jb, jb.slices, threads);
         for (size_t q = 0; q < O * K; q++) dW[q] = add ? dW[q] + dwt[q] : dwt[q];
-        for (size_t o = 0; db && o < O; o++) {
-            const XNN_T sum = XNN_FN(xnn_lanes_total)(dbl + 16 * o);
-            db[o] = add ? db[o] + sum : sum;
-        }
+        for (size_t o = 0; db && o < O; o++) XNN_FN(db_total)(db + o, dbl + 16 * o, add);
     } else if (db) {
         XNN_FN(conv_db)(db, dZ, m, d.O, d.P, add);
     }
