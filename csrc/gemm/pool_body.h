@@ -20,7 +20,7 @@
  * calls the portable rows for planes of 2^24 pixels or more). */
 
 #ifdef VL
-#if defined(__AVX512F__) && XNN_IS_F32
+#if XNN_IS_F32 && VL == 16   /* AVX-512, told by its lanes (not __AVX512F__: see below) */
 #define P_MASK __mmask16
 #define P_GT(a, b) _mm512_cmp_ps_mask((a), (b), _CMP_GT_OQ)
 #define P_SEL(m, a, b) _mm512_mask_blend_ps((m), (a), (b))
@@ -35,7 +35,7 @@
     _mm512_permutex2var_ps((lo), _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21,  \
                                                    23, 25, 27, 29, 31), (hi))
 #define P_IOTA _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-#elif defined(__AVX512F__)
+#elif !XNN_IS_F32 && VL == 8
 #define P_MASK __mmask8
 #define P_GT(a, b) _mm512_cmp_pd_mask((a), (b), _CMP_GT_OQ)
 #define P_SEL(m, a, b) _mm512_mask_blend_pd((m), (a), (b))
