@@ -20,7 +20,7 @@
  * calls the portable rows for planes of 2^24 pixels or more). */
 
 #ifdef VL
-#if XNN_IS_F32 && VL == 16   /* AVX-512, told by its lanes (not __AVX512F__: see below) */
+#if XNN_IS_F32 && VL == 16   /* AVX-512 by its lanes: an AVX2 file may have __AVX512F__ */
 #define P_MASK __mmask16
 #define P_GT(a, b) _mm512_cmp_ps_mask((a), (b), _CMP_GT_OQ)
 #define P_SEL(m, a, b) _mm512_mask_blend_ps((m), (a), (b))
