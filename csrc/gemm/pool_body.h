@@ -20,6 +20,42 @@
  * calls the portable rows for planes of 2^24 pixels or more). */
 
 #ifdef VL
+#if (XNN_IS_F32 && VL == 8) || (!XNN_IS_F32 && VL == 4)   /* AVX2 */
+#ifndef XNN_POOL_STN_AVX2
+#define XNN_POOL_STN_AVX2
+/* AVX2's stores of the first n lanes: a whole vector stored plainly, a
+   shorter row end through a buffer (AVX2's masked stores are slow on some
+   processors, many cycles each) */
+static inline void pool_stn_ps(float *p, __m256 v, size_t n)
+{
+    if (n == 8) { _mm256_storeu_ps(p, v); return; }
+    float t[8];
+    _mm256_storeu_ps(t, v);
+    for (size_t i = 0; i < n; i++) p[i] = t[i];
+}
+static inline void pool_stn_pd(double *p, __m256d v, size_t n)
+{
+    if (n == 4) { _mm256_storeu_pd(p, v); return; }
+    double t[4];
+    _mm256_storeu_pd(t, v);
+    for (size_t i = 0; i < n; i++) p[i] = t[i];
+}
+static inline void pool_stn_i32(int32_t *p, __m256i v, size_t n)
+{
+    if (n == 8) { _mm256_storeu_si256((__m256i *)p, v); return; }
+    int32_t t[8];
+    _mm256_storeu_si256((__m256i *)t, v);
+    for (size_t i = 0; i < n; i++) p[i] = t[i];
+}
+static inline void pool_stn_i32x4(int32_t *p, __m128i v, size_t n)
+{
+    if (n == 4) { _mm_storeu_si128((__m128i *)p, v); return; }
+    int32_t t[4];
+    _mm_storeu_si128((__m128i *)t, v);
+    for (size_t i = 0; i < n; i++) p[i] = t[i];
+}
+#endif
+#endif
 #if XNN_IS_F32 && VL == 16   /* AVX-512 by its lanes: an AVX2 file may have __AVX512F__ */
 #define P_MASK __mmask16
 #define P_GT(a, b) _mm512_cmp_ps_mask((a), (b), _CMP_GT_OQ)
@@ -59,8 +95,8 @@
 #define P_LM(n) _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n)), \
                                    _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
 #define P_LDN(p, n) _mm256_maskload_ps((p), P_LM(n))
-#define P_STN(p, v, n) _mm256_maskstore_ps((p), P_LM(n), (v))
-#define P_STN_I32(p, v, n) _mm256_maskstore_epi32((int *)(p), P_LM(n), _mm256_cvttps_epi32(v))
+#define P_STN(p, v, n) pool_stn_ps((p), (v), (n))
+#define P_STN_I32(p, v, n) pool_stn_i32((p), _mm256_cvttps_epi32(v), (n))
 /* [lo0 lo2 hi0 hi2 | lo4 lo6 hi4 hi6], its 64-bit pairs put in order */
 #define P_EVEN(lo, hi) _mm256_castpd_ps(_mm256_permute4x64_pd( \
     _mm256_castps_pd(_mm256_shuffle_ps((lo), (hi), 0x88)), 0xD8))
@@ -74,12 +110,8 @@
 #define P_LM(n) _mm256_cmpgt_epi64(_mm256_set1_epi64x((long long)(n)), \
                                    _mm256_setr_epi64x(0, 1, 2, 3))
 #define P_LDN(p, n) _mm256_maskload_pd((p), P_LM(n))
-#define P_STN(p, v, n) _mm256_maskstore_pd((p), P_LM(n), (v))
-#define P_STN_I32(p, v, n)                                                          \
-    _mm_maskstore_epi32((int *)(p),                                                 \
-                        _mm_cmpgt_epi32(_mm_set1_epi32((int)(n)),                   \
-                                        _mm_setr_epi32(0, 1, 2, 3)),                \
-                        _mm256_cvttpd_epi32(v))
+#define P_STN(p, v, n) pool_stn_pd((p), (v), (n))
+#define P_STN_I32(p, v, n) pool_stn_i32x4((p), _mm256_cvttpd_epi32(v), (n))
 /* [lo0 hi0 lo2 hi2], its pairs put in order */
 #define P_EVEN(lo, hi) _mm256_permute4x64_pd(_mm256_unpacklo_pd((lo), (hi)), 0xD8)
 #define P_ODD(lo, hi) _mm256_permute4x64_pd(_mm256_unpackhi_pd((lo), (hi)), 0xD8)
