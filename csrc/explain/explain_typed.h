@@ -31,10 +31,13 @@ int XNN_FN(xnn_explain_forward_above)(const xnn_plan *plan, void *arena, const X
                                       size_t back, int threads, size_t mc);
 /* the forward of LRP up to node upto: every node's output; the
  * pre-activations of node upto and of the linear nodes whose rule reads
- * it (the others' are not kept) */
+ * it (the others' are not kept). With pool = XNN_POOL_WTA a ReLU node
+ * followed by a max pooling it can join (and whose rule does not read its
+ * pre-activation) keeps neither output: the pooling's output and arg-max
+ * alone */
 int XNN_FN(xnn_explain_forward_lrp)(const xnn_plan *plan, void *arena, const XNN_T *X,
                                     const xnn_node *nodes, size_t upto,
-                                    const xnn_lrp_rule *rules, int threads, size_t mc);
+                                    const xnn_lrp_rule *rules, int pool, int threads, size_t mc);
 
 /* after a forward: per row the target (targets[i], or the arg-max of the
    last node's pre-activation when negative) into resolved (mc), and the

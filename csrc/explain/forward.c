@@ -82,7 +82,9 @@ static int XNN_FN(reads_z)(const xnn_node *a, const xnn_lrp_rule *r)
    the ReLU's output (layers/pool.c, max_bwd); a max pooling below `back`
    keeps no arg-max (no backward reads it); the pre-activations of the
    nodes before zfrom are not kept (their ops then write the output alone,
-   a dense one through its fused GEMM epilogue: the same values) */
+   a dense one through its fused GEMM epilogue: the same values); with
+   rules (LRP) a node whose rule reads its pre-activation never joins its
+   pooling */
 static int XNN_FN(forward_nodes)(const xnn_plan *plan, void *arena, const XNN_T *X,
                                  const xnn_node *nodes, size_t upto, int first_done, size_t f,
                                  size_t keep, size_t zfrom, const xnn_lrp_rule *rules,
@@ -102,7 +104,8 @@ static int XNN_FN(forward_nodes)(const xnn_plan *plan, void *arena, const XNN_T 
         } else if (first_done && l == f) {
             st = XNN_FN(bias_act)(Y, Z, a, mc);
         } else if (l + 1 < keep && l + 1 <= upto && op->pool_ok && op->pool_ok(a, a + 1) &&
-                   (l + 1 < back || a->act == XNN_ACT_RELU)) {
+                   (l + 1 < back || a->act == XNN_ACT_RELU) &&
+                   !(rules && XNN_FN(reads_z)(a, &rules[l]))) {
             l++;
             Y = AT(plan->node[l].y);
             st = op->pool_forward(Y, l >= back ? xnn_plan_at(arena, plan->node[l].saved) : NULL,
@@ -137,10 +140,14 @@ int XNN_FN(xnn_explain_forward_above)(const xnn_plan *plan, void *arena, const X
 
 int XNN_FN(xnn_explain_forward_lrp)(const xnn_plan *plan, void *arena, const XNN_T *X,
                                     const xnn_node *nodes, size_t upto,
-                                    const xnn_lrp_rule *rules, int threads, size_t mc)
+                                    const xnn_lrp_rule *rules, int pool, int threads, size_t mc)
 {
-    return XNN_FN(forward_nodes)(plan, arena, X, nodes, upto, 0, 0, 0, upto, rules, 0, threads,
-                                 mc);
+    /* winner-take-all pooling reads its arg-max alone, never its input: a
+       ReLU node whose rule does not read its pre-activation and the max
+       pooling after it run as one pass */
+    const size_t keep = pool == XNN_POOL_WTA ? upto + 1 : 0;
+    return XNN_FN(forward_nodes)(plan, arena, X, nodes, upto, 0, 0, keep, upto, rules, 0,
+                                 threads, mc);
 }
 
 /* a hidden unit's score: the mean of its P values (P = 1: the value) */

@@ -154,8 +154,11 @@ static int XNN_FN(two_sided)(XNN_T *Rin, const xnn_plan *plan, void *arena, cons
         }
         Apos = Ap;
     }
-    int st = op->product(Z1, work, Apos, P, NULL, a, threads, m);
-    if (st == XNN_OK && second) st = op->product(Z2, work, Apos, N, NULL, a, threads, m);
+    /* the bias in the product's own pass where no second product adds to it */
+    const int fuse_b = bias && !neg;
+    int st = op->product(Z1, work, Apos, P, fuse_b ? bP : NULL, a, threads, m);
+    if (st == XNN_OK && second)
+        st = op->product(Z2, work, Apos, N, fuse_b ? bN : NULL, a, threads, m);
     if (st != XNN_OK) return st;
     if (neg) {
         st = op->product(T, work, An, N, NULL, a, threads, m);
@@ -167,7 +170,7 @@ static int XNN_FN(two_sided)(XNN_T *Rin, const xnn_plan *plan, void *arena, cons
             for (size_t i = 0; i < mo; i++) Z2[i] += T[i];
         }
     }
-    if (bias) {
+    if (bias && !fuse_b) {
         XNN_FN(add_bias)(Z1, bP, a, m);
         if (second) XNN_FN(add_bias)(Z2, bN, a, m);
     }
@@ -178,6 +181,8 @@ static int XNN_FN(two_sided)(XNN_T *Rin, const xnn_plan *plan, void *arena, cons
         XNN_FN(stab)(Z1, R, Z1, NULL, eps, c1, 0, a, m);
         if (second) XNN_FN(stab)(Z2, R, Z2, NULL, eps, -c2, 0, a, m);
     }
+    if (!neg && !second)  /* R_in = a (f^T s1), the product by a in the transpose's pass */
+        return op->transpose(Rin, work, Z1, A, P, 0, a, threads, m);
     st = op->transpose(Cp, work, Z1, NULL, P, 0, a, threads, m);
     if (st == XNN_OK && second) {
         st = op->transpose(T2, work, Z2, NULL, N, 0, a, threads, m);
@@ -332,7 +337,8 @@ int XNN_FN(xnn_explain_lrp)(void *const *rel, const xnn_plan *plan, void *arena,
     for (size_t r0 = 0; r0 < m; r0 += plan->rows) {
         const size_t mc = m - r0 < plan->rows ? m - r0 : plan->rows;
         const XNN_T *Xc = X + r0 * in0;
-        int st = XNN_FN(xnn_explain_forward_lrp)(plan, arena, Xc, nodes, s, rules, threads, mc);
+        int st = XNN_FN(xnn_explain_forward_lrp)(plan, arena, Xc, nodes, s, rules, pool, threads,
+                                                           mc);
         if (st == XNN_OK)
             st = XNN_FN(xnn_explain_start_scores)(NULL, resolved, plan, arena, targets + r0, nodes,
                                                   n, start, mc);
