@@ -1221,6 +1221,8 @@ typedef struct {
     conv_dims d;
     conv_scratch s;
     size_t m, groups, slices;
+    int by_channel;           /* dX alone, fewer groups than slices: each slice
+                                 makes its share of the input channels of every group */
     int absolute;
     int status;
 } XNN_FN(bwd_job);
@@ -1232,7 +1234,17 @@ static void XNN_FN(bwd_slice)(void *p, size_t t)
     const size_t g = jb->s.g, P = d->P, O = d->O, K = d->K;
     char *slice = jb->work + jb->s.slices + t * jb->s.slice;
     XNN_T *dcols = (XNN_T *)slice, *dzg = (XNN_T *)(slice + jb->s.zg);
-    const size_t g0 = jb->groups * t / jb->slices, g1 = jb->groups * (t + 1) / jb->slices;
+    size_t g0 = jb->groups * t / jb->slices, g1 = jb->groups * (t + 1) / jb->slices;
+    /* the input channels [c0, c1) of dX: the rows [c0 kk, c1 kk) of dcols */
+    const size_t C = jb->n->in_c, kk = jb->n->kh * jb->n->kw, HW = jb->n->in_h * jb->n->in_w;
+    size_t c0 = 0, c1 = C;
+    if (jb->by_channel) {
+        g0 = 0, g1 = jb->groups;
+        c0 = C * t / jb->slices, c1 = C * (t + 1) / jb->slices;
+        if (c0 == c1) return;
+    }
+    xnn_node part_n = *jb->n;
+    part_n.in_c = c1 - c0;
     for (size_t gi = g0; gi < g1; gi++) {
         const size_t n0 = gi * g, gn = jb->m - n0 < g ? jb->m - n0 : g;
         const XNN_T *src = jb->dZ + n0 * d->out;
@@ -1256,18 +1268,19 @@ static void XNN_FN(bwd_slice)(void *p, size_t t)
             if (st != XNN_OK) jb->status = st;
         }
         if (!jb->dX) continue;
-        st = XNN_FN(xnn_gemm_strided)(dcols, (ptrdiff_t)(gn * P), jb->Wt, (ptrdiff_t)O, 1, src,
-                                      ldz, 1, 0, K, gn * P, O, NULL);
+        st = XNN_FN(xnn_gemm_strided)(dcols, (ptrdiff_t)(gn * P), jb->Wt + c0 * kk * O,
+                                      (ptrdiff_t)O, 1, src, ldz, 1, 0, (c1 - c0) * kk, gn * P, O,
+                                      NULL);
         if (st != XNN_OK) {
             jb->status = st;
             continue;
         }
         for (size_t i = 0; i < gn; i++) {
-            XNN_T *dx = jb->dX + (n0 + i) * d->in;
-            XNN_FN(fold)(dx, dcols + i * P, gn * P, jb->n);
-            const size_t q0 = (n0 + i) * d->in;
+            const size_t q0 = (n0 + i) * d->in + c0 * HW;
+            XNN_T *dx = jb->dX + q0;
+            XNN_FN(fold)(dx, dcols + i * P, gn * P, &part_n);
             XNN_FN(finish_dx)(dx, jb->relu ? jb->relu + q0 : NULL, jb->A ? jb->A + q0 : NULL,
-                              jb->absolute, d->in);
+                              jb->absolute, (c1 - c0) * HW);
         }
     }
 }
@@ -1307,7 +1320,8 @@ static int XNN_FN(gemm_back)(XNN_T *dX, XNN_T *part, void *work, const XNN_T *dZ
     jb.Wt = Wt;
     jb.groups = (m + jb.s.g - 1) / jb.s.g;
     jb.slices = (size_t)(threads > 0 ? threads : 1);
-    if (jb.slices > jb.groups) jb.slices = jb.groups;
+    jb.by_channel = !part && dX && jb.slices > jb.groups && jb.d.C >= jb.slices;
+    if (!jb.by_channel && jb.slices > jb.groups) jb.slices = jb.groups;
     xnn_parallel_for(XNN_FN(bwd_slice), &jb, jb.slices, threads);
     return jb.status;
 }
@@ -1420,8 +1434,10 @@ static int XNN_FN(conv_backward)(XNN_T *dX, XNN_T *dW, XNN_T *db, void *work, co
             dW = NULL;
         }
         if (dX || dW) {
+            /* the shares of dW only where asked: a dX alone fits a plan made
+               without training's buffers (an explanation's) */
             st = XNN_FN(gemm_back)(dX, part, work, dZ, (const XNN_T *)n->W, X, relu, NULL, 0, n,
-                                   XNN_PLAN_TRAIN, threads, m);
+                                   dW ? XNN_PLAN_TRAIN : 0, threads, m);
             if (st != XNN_OK) return st;
         }
         if (dW) {
