@@ -510,6 +510,36 @@ def test_explanations_do_not_depend_on_threads(dtype, rng):
             np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_one_image_through_a_gemm_path_conv_does_not_depend_on_threads(dtype, rng):
+    """A conv with 72 taps and 6 outputs runs its transpose as unfolded
+    GEMM products; for one image the threads share its input channels:
+    every thread count gives the same bits, and those of the image's row in
+    a batch, for the gradient and for z+ (LRP's transposed W+)"""
+    net = [{"op": "conv2d", "W": w(rng, (8, 1, 3, 3), 9), "b": 0.1 * rng.normal(size=8),
+            "act": "relu", "stride": 1, "padding": 1},
+           {"op": "maxpool2d", "kernel": 2},
+           {"op": "conv2d", "W": w(rng, (6, 8, 3, 3), 72), "b": 0.1 * rng.normal(size=6),
+            "act": "relu", "stride": 1, "padding": 0},
+           {"op": "flatten"},
+           {"op": "dense", "W": w(rng, (96, 4), 96), "b": 0.1 * rng.normal(size=4),
+            "act": "softmax"}]
+    model = model_of(net, (1, 12, 12), np.dtype(dtype).name)
+    X = rng.uniform(size=(5, 1, 12, 12)).astype(dtype)
+    methods = [lambda A: E.saliency(model, A),
+               lambda A: E.lrp(model, A, composite="epsilon-plus-flat")]
+    batch = [f(X) for f in methods]
+    t = model.predict(X)
+    twin = twin_of(model)
+    want = R.lrp(twin, X.astype(np.float64), t, R.zennit_preset(twin, "epsilon_plus_flat"))[0]
+    close(batch[1], want, dtype)
+    for threads in (1, 2, 3):
+        xnn.set_num_threads(threads)
+        for f, want in zip(methods, batch):
+            for i in range(len(X)):
+                np.testing.assert_array_equal(f(X[i:i + 1]), want[i:i + 1])
+
+
 def test_shapes_and_errors(rng):
     net, model, shape = built("cnn", rng)
     X = rng.uniform(size=(3,) + shape)
