@@ -350,6 +350,36 @@ def test_lrp_pool_rules_starts_and_hidden_start_match_twin(maxpool, start, rng):
             close(g, e)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("above", ["alphabeta", "epsilon", "flat", "wsquare"])
+@pytest.mark.parametrize("name", list(NETS))
+def test_flat_under_a_max_pooling_in_one_pass_keeps_the_bits(name, above, dtype, rng):
+    """Flat on a ReLU conv under a winner-take-all max pooling runs with the
+    pooling as one pass (no relevance of the conv's output in memory) where
+    the rule above the pooling leaves the windows of zero maximum no
+    relevance (alpha-beta, epsilon: R = a (...)), and as two steps where it
+    does not (flat, wsquare): the bits of the two steps apart
+    (return_layers keeps every layer's relevance, so the conv's output's
+    too), and the twin's values"""
+    net, model, shape = built(name, rng, dtype, bias=0.3)
+    X = rng.uniform(-0.3, 1, size=(6,) + shape).astype(dtype)
+    t = np.arange(6) % model.n_out
+    spec = [i for i in RULES if i["rule"] == above][-1]
+    linear = [i for i, ly in enumerate(model.layers)
+              if isinstance(ly, (L.Dense, L.Conv1d, L.Conv2d))]
+    rule = [None] * len(model.layers)
+    for i in linear:
+        rule[i] = _rule(spec) if i != linear[0] else _rule(dict(rule="flat", epsilon=1e-6))
+    got = E.lrp(model, X, t, rule=rule)
+    layers = E.lrp(model, X, t, rule=rule, return_layers=True)
+    np.testing.assert_array_equal(got, layers[0])
+    twin = twin_of(model)
+    specs = [(dict(spec) if i != linear[0] else dict(rule="flat", epsilon=1e-6))
+             if i in linear else None for i in range(len(twin))]
+    want = R.lrp(twin, X.astype(float), t, specs)[0]
+    close(got, want, dtype, scale=None if dtype == np.float64 else 10 * max(1, np.abs(want).max()))
+
+
 @pytest.mark.parametrize("preset", ["epsilon-plus", "epsilon-plus-flat", "epsilon-gamma-box",
                                     "epsilon-alpha2-beta1", "epsilon-alpha2-beta1-flat"])
 @pytest.mark.parametrize("name", list(NETS))

@@ -101,7 +101,7 @@ int XNN_FN(xnn_explain_backward)(XNN_T **result, XNN_T *dX, void *const *grads, 
         if (a->op == XNN_OP_MAXPOOL && l > stop && !(G0 && l - 1 == f) &&
             relu_fused(nodes, l, stop, mode, grads, mc)) {
             const XNN_FN(xnn_op) *below = XNN_FN(xnn_op_get)(nodes[l - 1].op);
-            if (below->pool_back_ok && below->pool_back_ok(&nodes[l - 1], a)) {
+            if (below->pool_back_ok && below->pool_back_ok(&nodes[l - 1], a, 1)) {
                 pool = a, pool_saved = xnn_plan_at(arena, plan->node[l].saved);
                 l--, a = &nodes[l], op = below, in = xnn_node_in(a);
             }
@@ -118,8 +118,8 @@ int XNN_FN(xnn_explain_backward)(XNN_T **result, XNN_T *dX, void *const *grads, 
         const int fin = l == 0;
         int st;
         if (pool) {
-            st = op->pool_transpose(out, work, G, pool_saved, fin && times ? A : NULL, relu,
-                                    fin && absolute, a, pool, threads, mc);
+            st = op->pool_transpose(out, work, G, pool_saved, NULL, fin && times ? A : NULL,
+                                    relu, fin && absolute, a, pool, threads, mc);
         } else if (xnn_node_linear(a) && !fused) {
             st = op->transpose(out, work, G, fin && times ? A : NULL, (const XNN_T *)a->W,
                                fin && absolute, a, threads, mc);

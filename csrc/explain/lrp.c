@@ -35,8 +35,11 @@
 #ifndef XNN_T
 #include <string.h>
 #include "xnn.h"
+#include "core/atomic.h"
 #include "core/parallel.h"
 #include "explain/explain.h"
+/* flat_pooled's answer where the fused pass does not apply */
+#define XNN_EAGAIN 1
 #define XNN_SELF "explain/lrp.c"
 #include "core/template.h"
 #else
@@ -315,6 +318,71 @@ static int XNN_FN(lrp_linear)(XNN_T *Rin, const xnn_plan *plan, void *arena, con
     }
 }
 
+/* The flat rule of a ReLU node c under the winner-take-all max pooling p
+ * (pool_back_ok), both in one pass: R_p (m, out of p) divided at each
+ * window's arg-max by c's flat denominator, then p's backward and c's
+ * transpose of ones as one (pool_transpose), without c's relevance in
+ * memory. The same bits as the two steps apart: there every position but
+ * the arg-maxes gets +0 / stab(count) = +0, which the fused pass leaves
+ * there, and an arg-max gets 0 + R_p before the division, as here. The
+ * fused pass writes nothing to a window whose maximum is not > 0 (the ReLU's
+ * mask), so it runs only where those windows' R_p are zero; XNN_EAGAIN
+ * where not (nothing written: the caller runs the two steps). */
+#define XNN_EAGAIN 1
+typedef struct {
+    XNN_T *Sp;
+    const XNN_T *R, *v1;
+    const int32_t *arg;
+    size_t C, P, HW;
+    XNN_T eps;
+    XNN_ATOMIC_INT bad;       /* a window whose maximum is not > 0 has R_p != 0 */
+} XNN_FN(flat_pool_ctx);
+
+/* planes [p0, p1) (image i, channel ch) of Sp */
+static void XNN_FN(flat_pool_planes)(void *p, size_t p0, size_t p1)
+{
+    XNN_FN(flat_pool_ctx) *c = (XNN_FN(flat_pool_ctx) *)p;
+    const size_t P = c->P;
+    const XNN_T eps = c->eps;
+    int bad = 0;
+    for (size_t pl = p0; pl < p1; pl++) {
+        const XNN_T *v = c->v1 + (pl % c->C) * c->HW, *R = c->R + pl * P;
+        const int32_t *arg = c->arg + pl * P;
+        XNN_T *Sp = c->Sp + pl * P;
+        for (size_t q = 0; q < P; q++) {
+            const XNN_T r = 0 + R[q];
+            if (arg[q] < 0) {
+                bad |= R[q] != 0;
+                Sp[q] = r;
+            } else {
+                Sp[q] = XNN_FN(sdiv)(r, v[arg[q]], eps);
+            }
+        }
+    }
+    if (bad) xnn_atomic_store(&c->bad, 1);
+}
+
+static int XNN_FN(flat_pooled)(XNN_T *Rin, const xnn_plan *plan, void *arena, const XNN_T *R,
+                               const int32_t *arg, const xnn_node *c, const xnn_node *p,
+                               XNN_T eps, int threads, size_t m)
+{
+    const XNN_FN(xnn_op) *op = XNN_FN(xnn_op_get)(c->op);
+    void *work = xnn_plan_at(arena, plan->scratch);
+    const size_t po = xnn_node_out(p), in = xnn_node_in(c), nw = xnn_node_weights(c);
+    XNN_T *ones = AT(plan->lrp_w), *one = AT(plan->lrp_one), *v1 = one + in;
+    for (size_t i = 0; i < nw; i++) ones[i] = 1;
+    for (size_t j = 0; j < in; j++) one[j] = 1;
+    int st = op->product(v1, work, one, ones, NULL, c, threads, 1);
+    if (st != XNN_OK) return st;
+    XNN_FN(flat_pool_ctx) fc;
+    fc.Sp = AT(plan->lrp_out), fc.R = R, fc.v1 = v1, fc.arg = arg, fc.C = p->out_c;
+    fc.P = po / p->out_c, fc.HW = c->out_h * c->out_w, fc.eps = eps;
+    xnn_atomic_store(&fc.bad, 0);
+    xnn_parallel_range(XNN_FN(flat_pool_planes), &fc, m * p->out_c, 4 * m * po);
+    if (xnn_atomic_load(&fc.bad)) return XNN_EAGAIN;
+    return op->pool_transpose(Rin, work, fc.Sp, arg, ones, NULL, NULL, 0, c, p, threads, m);
+}
+
 int XNN_FN(xnn_explain_lrp)(void *const *rel, const xnn_plan *plan, void *arena,
                             const XNN_T *X, const int64_t *targets, const xnn_node *nodes,
                             size_t n, const xnn_lrp_rule *rules, const xnn_start *start,
@@ -370,6 +438,26 @@ int XNN_FN(xnn_explain_lrp)(void *const *rel, const xnn_plan *plan, void *arena,
             const XNN_T *A = XNN_FN(xnn_explain_input)(plan, arena, Xc, l);
             XNN_T *Rin = rel[l] ? (XNN_T *)rel[l] + r0 * xnn_node_in(a)
                                 : AT(plan->grad[R == AT(plan->grad[0])]);
+            if (a->op == XNN_OP_MAXPOOL && pool == XNN_POOL_WTA && l > 0 && !rel[l] &&
+                xnn_node_linear(&nodes[l - 1]) && rules[l - 1].rule == XNN_LRP_FLAT &&
+                rules[l - 1].epsilon >= 0) {
+                /* this pooling and the flat node below it in one pass */
+                const xnn_node *c = &nodes[l - 1];
+                const XNN_FN(xnn_op) *below = XNN_FN(xnn_op_get)(c->op);
+                XNN_T *Rc = rel[l - 1] ? (XNN_T *)rel[l - 1] + r0 * xnn_node_in(c) : Rin;
+                if (below->pool_back_ok && below->pool_back_ok(c, a, 0)) {
+                    st = XNN_FN(flat_pooled)(Rc, plan, arena, R,
+                                             (const int32_t *)xnn_plan_at(arena,
+                                                                          plan->node[l].saved),
+                                             c, a, (XNN_T)rules[l - 1].epsilon, threads, mc);
+                    if (st != XNN_EAGAIN) {
+                        if (st != XNN_OK) return st;
+                        R = Rc;
+                        l--;
+                        continue;
+                    }
+                }
+            }
             if (xnn_node_linear(a)) {
                 /* z^B needs bounds of the network's input */
                 for (size_t q = 0; rules[l].rule == XNN_LRP_ZBOX && q < l; q++)

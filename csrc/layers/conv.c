@@ -1609,19 +1609,21 @@ static int XNN_FN(conv_pool_forward)(XNN_T *Y, void *saved, void *work, const XN
    in one pass: where n's dX runs as tiles or direct sums (Winograd or
    direct, whose padded dZ the pooling's backward writes into), p's
    windows apart, n's activation a ReLU */
-static int XNN_FN(conv_pool_back_ok)(const xnn_node *n, const xnn_node *p)
+static int XNN_FN(conv_pool_back_ok)(const xnn_node *n, const xnn_node *p, int own)
 {
-    return pool_apart(p) && n->act == XNN_ACT_RELU && (wino_fwd(n) || use_direct(n));
+    /* other weights never run as tiles (conv_transpose) */
+    return pool_apart(p) && n->act == XNN_ACT_RELU && ((own && wino_fwd(n)) || use_direct(n));
 }
 
 static int XNN_FN(conv_pool_transpose)(XNN_T *C, void *work, const XNN_T *S, const void *saved,
-                                       const XNN_T *A, const XNN_T *relu, int absolute,
-                                       const xnn_node *n, const xnn_node *p, int threads,
-                                       size_t m)
+                                       const XNN_T *W, const XNN_T *A, const XNN_T *relu,
+                                       int absolute, const xnn_node *n, const xnn_node *p,
+                                       int threads, size_t m)
 {
-    if (!XNN_FN(conv_pool_back_ok)(n, p) || !saved) return XNN_EINVAL;
-    return XNN_FN(conv_dx)(C, work, S, (const XNN_T *)n->W, relu, A, absolute, n, 0, threads, m,
-                           1, p, (const int32_t *)saved);
+    const int own = !W || W == (const XNN_T *)n->W;
+    if (!XNN_FN(conv_pool_back_ok)(n, p, own) || !saved) return XNN_EINVAL;
+    return XNN_FN(conv_dx)(C, work, S, own ? (const XNN_T *)n->W : W, relu, A, absolute, n, 0,
+                           threads, m, own, p, (const int32_t *)saved);
 }
 
 /* ---- prepared weights: the Winograd transforms U of W for the forward

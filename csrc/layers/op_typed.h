@@ -55,15 +55,16 @@ typedef struct XNN_FN(xnn_op) {
     int (*image_forward)(XNN_T *Y, const void *prep, void *work, const XNN_T *X,
                          const xnn_node *n, const xnn_node *p);
     /* the max pooling p after the node and the node's transpose in one
-       pass (explanations' gradients), which never stores p's dX: C (m, in)
-       = f^T(p's backward of S (m, out of p) to its arg-max `saved`, through
-       the node's ReLU), times [relu > 0] when relu, times A when A, |.|
-       when absolute; NULL, or pool_back_ok(n, p) false, where the op has
-       none */
-    int (*pool_back_ok)(const xnn_node *n, const xnn_node *p);
+       pass (explanations' gradients, LRP's flat rule), which never stores
+       p's dX: C (m, in) = f^T(p's backward of S (m, out of p) to its
+       arg-max `saved`, through the node's ReLU; W, or the node's own
+       weights when NULL), times [relu > 0] when relu, times A when A, |.|
+       when absolute; NULL, or pool_back_ok(n, p, own) false (own: for the
+       node's own weights, else for others), where the op has none */
+    int (*pool_back_ok)(const xnn_node *n, const xnn_node *p, int own);
     int (*pool_transpose)(XNN_T *C, void *work, const XNN_T *S, const void *saved,
-                          const XNN_T *A, const XNN_T *relu, int absolute, const xnn_node *n,
-                          const xnn_node *p, int threads, size_t m);
+                          const XNN_T *W, const XNN_T *A, const XNN_T *relu, int absolute,
+                          const xnn_node *n, const xnn_node *p, int threads, size_t m);
 } XNN_FN(xnn_op);
 
 /* the op of code op (XNN_OP_*), or NULL */
