@@ -24,35 +24,39 @@
 #ifndef XNN_POOL_STN_AVX2
 #define XNN_POOL_STN_AVX2
 /* AVX2's stores of the first n lanes: a whole vector stored plainly, a
-   shorter row end through a buffer (AVX2's masked stores are slow on some
-   processors, many cycles each) */
+   shorter row end in halves, pairs and singles (AVX2's masked stores are
+   slow on some processors, many cycles each; its whole-vector loads below
+   are plain loads too) */
 static inline void pool_stn_ps(float *p, __m256 v, size_t n)
 {
     if (n == 8) { _mm256_storeu_ps(p, v); return; }
-    float t[8];
-    _mm256_storeu_ps(t, v);
-    for (size_t i = 0; i < n; i++) p[i] = t[i];
+    __m128 h = _mm256_castps256_ps128(v);
+    if (n >= 4) { _mm_storeu_ps(p, h); p += 4, n -= 4, h = _mm256_extractf128_ps(v, 1); }
+    if (n >= 2) { _mm_storel_pi((__m64 *)p, h); p += 2, n -= 2, h = _mm_movehl_ps(h, h); }
+    if (n) _mm_store_ss(p, h);
 }
 static inline void pool_stn_pd(double *p, __m256d v, size_t n)
 {
     if (n == 4) { _mm256_storeu_pd(p, v); return; }
-    double t[4];
-    _mm256_storeu_pd(t, v);
-    for (size_t i = 0; i < n; i++) p[i] = t[i];
-}
-static inline void pool_stn_i32(int32_t *p, __m256i v, size_t n)
-{
-    if (n == 8) { _mm256_storeu_si256((__m256i *)p, v); return; }
-    int32_t t[8];
-    _mm256_storeu_si256((__m256i *)t, v);
-    for (size_t i = 0; i < n; i++) p[i] = t[i];
+    __m128d h = _mm256_castpd256_pd128(v);
+    if (n >= 2) { _mm_storeu_pd(p, h); p += 2, n -= 2, h = _mm256_extractf128_pd(v, 1); }
+    if (n) _mm_store_sd(p, h);
 }
 static inline void pool_stn_i32x4(int32_t *p, __m128i v, size_t n)
 {
     if (n == 4) { _mm_storeu_si128((__m128i *)p, v); return; }
-    int32_t t[4];
-    _mm_storeu_si128((__m128i *)t, v);
-    for (size_t i = 0; i < n; i++) p[i] = t[i];
+    if (n >= 2) { _mm_storel_epi64((__m128i *)p, v); p += 2, n -= 2, v = _mm_srli_si128(v, 8); }
+    if (n) *p = _mm_cvtsi128_si32(v);
+}
+static inline void pool_stn_i32(int32_t *p, __m256i v, size_t n)
+{
+    if (n == 8) { _mm256_storeu_si256((__m256i *)p, v); return; }
+    __m128i h = _mm256_castsi256_si128(v);
+    if (n >= 4) {
+        _mm_storeu_si128((__m128i *)p, h);
+        p += 4, n -= 4, h = _mm256_extracti128_si256(v, 1);
+    }
+    pool_stn_i32x4(p, h, n);
 }
 #endif
 #endif
@@ -94,7 +98,7 @@ static inline void pool_stn_i32x4(int32_t *p, __m128i v, size_t n)
 #define P_SEL(m, a, b) _mm256_blendv_ps((a), (b), (m))
 #define P_LM(n) _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n)), \
                                    _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
-#define P_LDN(p, n) _mm256_maskload_ps((p), P_LM(n))
+#define P_LDN(p, n) ((n) == 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps((p), P_LM(n)))
 #define P_STN(p, v, n) pool_stn_ps((p), (v), (n))
 #define P_STN_I32(p, v, n) pool_stn_i32((p), _mm256_cvttps_epi32(v), (n))
 /* [lo0 lo2 hi0 hi2 | lo4 lo6 hi4 hi6], its 64-bit pairs put in order */
@@ -109,7 +113,7 @@ static inline void pool_stn_i32x4(int32_t *p, __m128i v, size_t n)
 #define P_SEL(m, a, b) _mm256_blendv_pd((a), (b), (m))
 #define P_LM(n) _mm256_cmpgt_epi64(_mm256_set1_epi64x((long long)(n)), \
                                    _mm256_setr_epi64x(0, 1, 2, 3))
-#define P_LDN(p, n) _mm256_maskload_pd((p), P_LM(n))
+#define P_LDN(p, n) ((n) == 4 ? _mm256_loadu_pd(p) : _mm256_maskload_pd((p), P_LM(n)))
 #define P_STN(p, v, n) pool_stn_pd((p), (v), (n))
 #define P_STN_I32(p, v, n) pool_stn_i32x4((p), _mm256_cvttpd_epi32(v), (n))
 /* [lo0 hi0 lo2 hi2], its pairs put in order */
