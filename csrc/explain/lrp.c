@@ -328,7 +328,6 @@ static int XNN_FN(lrp_linear)(XNN_T *Rin, const xnn_plan *plan, void *arena, con
  * fused pass writes nothing to a window whose maximum is not > 0 (the ReLU's
  * mask), so it runs only where those windows' R_p are zero; XNN_EAGAIN
  * where not (nothing written: the caller runs the two steps). */
-#define XNN_EAGAIN 1
 typedef struct {
     XNN_T *Sp;
     const XNN_T *R, *v1;
@@ -405,8 +404,8 @@ int XNN_FN(xnn_explain_lrp)(void *const *rel, const xnn_plan *plan, void *arena,
     for (size_t r0 = 0; r0 < m; r0 += plan->rows) {
         const size_t mc = m - r0 < plan->rows ? m - r0 : plan->rows;
         const XNN_T *Xc = X + r0 * in0;
-        int st = XNN_FN(xnn_explain_forward_lrp)(plan, arena, Xc, nodes, s, rules, pool, threads,
-                                                           mc);
+        int st = XNN_FN(xnn_explain_forward_lrp)(plan, arena, Xc, nodes, s, rules, pool,
+                                                 threads, mc);
         if (st == XNN_OK)
             st = XNN_FN(xnn_explain_start_scores)(NULL, resolved, plan, arena, targets + r0, nodes,
                                                   n, start, mc);
