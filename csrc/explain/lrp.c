@@ -184,7 +184,10 @@ static int XNN_FN(two_sided)(XNN_T *Rin, const xnn_plan *plan, void *arena, cons
         XNN_FN(stab)(Z1, R, Z1, NULL, eps, c1, 0, a, m);
         if (second) XNN_FN(stab)(Z2, R, Z2, NULL, eps, -c2, 0, a, m);
     }
-    if (!neg && !second)  /* R_in = a (f^T s1), the product by a in the transpose's pass */
+    /* R_in = a (f^T s1), the product by a in a conv's transpose pass (a
+       dense node's one-row transpose skips a's zeros, which sets +0 where
+       a * (f^T s1) is -0: there the product stays apart) */
+    if (!neg && !second && a->op == XNN_OP_CONV)
         return op->transpose(Rin, work, Z1, A, P, 0, a, threads, m);
     st = op->transpose(Cp, work, Z1, NULL, P, 0, a, threads, m);
     if (st == XNN_OK && second) {
