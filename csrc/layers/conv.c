@@ -1249,8 +1249,9 @@ static void XNN_FN(bwd_slice)(void *p, size_t t)
         const size_t n0 = gi * g, gn = jb->m - n0 < g ? jb->m - n0 : g;
         const XNN_T *src = jb->dZ + n0 * d->out;
         ptrdiff_t ldz = (ptrdiff_t)P;
-        if (gn > 1) {
-            /* gather the group's gradient as (O, gn P) */
+        if (gn > 1 && !jb->by_channel) {
+            /* gather the group's gradient as (O, gn P) (by channel: every
+               slice would gather it, so each image is a product of its own) */
             for (size_t o = 0; o < O; o++)
                 for (size_t i = 0; i < gn; i++)
                     memcpy(dzg + o * gn * P + i * P, src + i * d->out + o * P, P * sizeof(XNN_T));
@@ -1268,9 +1269,13 @@ static void XNN_FN(bwd_slice)(void *p, size_t t)
             if (st != XNN_OK) jb->status = st;
         }
         if (!jb->dX) continue;
-        st = XNN_FN(xnn_gemm_strided)(dcols, (ptrdiff_t)(gn * P), jb->Wt + c0 * kk * O,
-                                      (ptrdiff_t)O, 1, src, ldz, 1, 0, (c1 - c0) * kk, gn * P, O,
-                                      NULL);
+        const size_t parts = jb->by_channel ? gn : 1, cols = gn * P / parts;
+        st = XNN_OK;
+        for (size_t i = 0; i < parts && st == XNN_OK; i++)
+            st = XNN_FN(xnn_gemm_strided)(dcols + i * cols, (ptrdiff_t)(gn * P),
+                                          jb->Wt + c0 * kk * O, (ptrdiff_t)O, 1,
+                                          src + i * d->out, ldz, 1, 0, (c1 - c0) * kk, cols, O,
+                                          NULL);
         if (st != XNN_OK) {
             jb->status = st;
             continue;
