@@ -209,6 +209,24 @@ static int XNN_FN(two_sided)(XNN_T *Rin, const xnn_plan *plan, void *arena, cons
     return XNN_OK;
 }
 
+/* flat and wsquare: inputs 1, weights 1 (flat, no bias) or w^2 (wsquare,
+   bias b^2) into lrp_w, and their denominator, one row the same for every
+   row, into *row (in lrp_one) */
+static int XNN_FN(square_row)(XNN_T **row, const xnn_plan *plan, void *arena, const xnn_node *a,
+                              int flat, int bias, int threads)
+{
+    const XNN_FN(xnn_op) *op = XNN_FN(xnn_op_get)(a->op);
+    const size_t in = xnn_node_in(a), nw = xnn_node_weights(a);
+    const XNN_T *W = (const XNN_T *)a->W, *b = (const XNN_T *)a->b;
+    XNN_T *Wp = AT(plan->lrp_w), *bp = AT(plan->lrp_b), *one = AT(plan->lrp_one);
+    for (size_t i = 0; i < nw; i++) Wp[i] = flat ? 1 : W[i] * W[i];
+    for (size_t c = 0; c < a->out_c; c++) bp[c] = b[c] * b[c];
+    for (size_t j = 0; j < in; j++) one[j] = 1;
+    *row = one + in;
+    return op->product(*row, xnn_plan_at(arena, plan->scratch), one, Wp,
+                       !flat && bias ? bp : NULL, a, threads, 1);
+}
+
 /* R_in (m, in) of a linear node from R (m, out); A (m, in) its input, Z
  * (m, out) = f(A; W) + b its saved pre-activation */
 static int XNN_FN(lrp_linear)(XNN_T *Rin, const xnn_plan *plan, void *arena, const XNN_T *A,
@@ -305,15 +323,10 @@ static int XNN_FN(lrp_linear)(XNN_T *Rin, const xnn_plan *plan, void *arena, con
     }
     case XNN_LRP_FLAT:
     case XNN_LRP_WSQUARE: {
-        /* inputs 1; weights 1 (flat, no bias) or w^2 (wsquare, bias b^2):
-           the denominator is one row, the same for every row */
-        const int flat = r->rule == XNN_LRP_FLAT;
-        for (size_t i = 0; i < nw; i++) Wp[i] = flat ? 1 : W[i] * W[i];
-        for (size_t c = 0; c < C; c++) bp[c] = b[c] * b[c];
-        for (size_t j = 0; j < in; j++) one[j] = 1;
-        st = op->product(v1, work, one, Wp, !flat && bias ? bp : NULL, a, threads, 1);
+        XNN_T *row;
+        st = XNN_FN(square_row)(&row, plan, arena, a, r->rule == XNN_LRP_FLAT, bias, threads);
         if (st != XNN_OK) return st;
-        XNN_FN(stab)(Zp, R, v1, NULL, eps, 1, 1, a, m);
+        XNN_FN(stab)(Zp, R, row, NULL, eps, 1, 1, a, m);
         return op->transpose(Rin, work, Zp, NULL, Wp, 0, a, threads, m);
     }
     default:
@@ -353,9 +366,9 @@ static void XNN_FN(flat_pool_planes)(void *p, size_t p0, size_t p1)
         XNN_T *Sp = c->Sp + pl * P;
         for (size_t q = 0; q < P; q++) {
             const XNN_T r = 0 + R[q];
-            if (arg[q] < 0) {
+            if (arg[q] < 0) {  /* the fused pass leaves the window unread */
                 bad |= R[q] != 0;
-                Sp[q] = r;
+                Sp[q] = 0;
             } else {
                 Sp[q] = XNN_FN(sdiv)(r, v[arg[q]], eps);
             }
@@ -370,11 +383,9 @@ static int XNN_FN(flat_pooled)(XNN_T *Rin, const xnn_plan *plan, void *arena, co
 {
     const XNN_FN(xnn_op) *op = XNN_FN(xnn_op_get)(c->op);
     void *work = xnn_plan_at(arena, plan->scratch);
-    const size_t po = xnn_node_out(p), in = xnn_node_in(c), nw = xnn_node_weights(c);
-    XNN_T *ones = AT(plan->lrp_w), *one = AT(plan->lrp_one), *v1 = one + in;
-    for (size_t i = 0; i < nw; i++) ones[i] = 1;
-    for (size_t j = 0; j < in; j++) one[j] = 1;
-    int st = op->product(v1, work, one, ones, NULL, c, threads, 1);
+    const size_t po = xnn_node_out(p);
+    XNN_T *v1, *ones = AT(plan->lrp_w);
+    int st = XNN_FN(square_row)(&v1, plan, arena, c, 1, 0, threads);
     if (st != XNN_OK) return st;
     XNN_FN(flat_pool_ctx) fc;
     fc.Sp = AT(plan->lrp_out), fc.R = R, fc.v1 = v1, fc.arg = arg, fc.C = p->out_c;
