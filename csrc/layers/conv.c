@@ -245,31 +245,45 @@ static int wino_tile_pool(const xnn_node *p)
     return p && p->kh == 2 && p->kw == 2 && p->sh == 2 && p->sw == 2;
 }
 
-/* dW's scratch: Mt (16, C, O), then a group's V (16, tiles, C) and Dz
-   (16, tiles, O), then per thread a padded image and a plane of dZ
-   channels last. A group is as many whole images as have at most
-   WINO_DW_TILES tiles (at least one image): its products then run in one
-   block of k (kc = 256) and its V and Dz stay near L2 */
-#define WINO_DW_TILES 256
+/* dW's scratch: the chunks' sums S_k (16, C, O) and db's lanes (O, 16), then per thread a
+   group's V (16, tiles, C) and Dz (16, tiles, O), a padded image and a
+   plane of dZ channels last. A group is as many whole images as keep
+   their V and Dz within WINO_DW_BYTES (at least one image), so that the
+   thread that made them reads them from its own L2; the groups are cut
+   into at most WINO_DW_CHUNKS chunks, each summed by one thread. Both
+   depend on m alone. A sum's 16 planes (C, O) lie a cache line more than
+   their size apart: planes a multiple of 4 KB apart would share a set of L1
+   where the last pass reads them together. */
+#define WINO_DW_BYTES ((size_t)512 << 10)
+#define WINO_DW_CHUNKS 8
 typedef struct {
     wino_geo g;                /* the forward's tiles */
     size_t group;              /* images per group */
-    size_t mt, vg, dg, slices; /* offsets */
-    size_t zh, slice;          /* in a slice: the plane of dZ; bytes of a slice */
+    size_t groups, chunks;     /* of the m images */
+    size_t ps, lanes, sum;     /* elements from one plane of a sum to the next; where db's
+                                  lanes follow the planes; bytes of a chunk's sums */
+    size_t slices;             /* where the slices start */
+    size_t zh, vg, dg, slice;  /* in a slice (the padded image first): the plane of dZ, V,
+                                  Dz; bytes of a slice */
 } wino_dw_geo;
 
-static wino_dw_geo wino_dw_of(const xnn_node *n, size_t elem)
+static wino_dw_geo wino_dw_of(const xnn_node *n, size_t m, size_t elem)
 {
     wino_dw_geo w;
     w.g = wino_of(n, NULL, elem);
     const size_t C = n->in_c, O = n->out_c, T = w.g.T;
-    w.group = T <= WINO_DW_TILES ? WINO_DW_TILES / T : 1;
-    w.mt = 0;
-    w.vg = align64(16 * C * O * elem);
-    w.dg = w.vg + align64(16 * w.group * T * C * elem);
-    w.slices = w.dg + align64(16 * w.group * T * O * elem);
+    const size_t image = 16 * T * (C + O) * elem;
+    w.group = image < WINO_DW_BYTES ? WINO_DW_BYTES / image : 1;
+    w.groups = m ? (m + w.group - 1) / w.group : 1;
+    w.chunks = w.groups < WINO_DW_CHUNKS ? w.groups : WINO_DW_CHUNKS;
+    w.ps = C * O + 64 / elem;
+    w.lanes = align64(16 * w.ps * elem);
+    w.sum = w.lanes + align64(16 * O * elem);
+    w.slices = w.chunks * w.sum;
     w.zh = align64(w.g.Hp * w.g.Wp * C * elem);
-    w.slice = w.zh + align64(4 * T * O * elem);
+    w.vg = w.zh + align64(4 * T * O * elem);
+    w.dg = w.vg + align64(16 * w.group * T * C * elem);
+    w.slice = w.dg + align64(16 * w.group * T * O * elem);
     return w;
 }
 
@@ -389,7 +403,7 @@ size_t xnn_conv_scratch_bytes(const xnn_node *n, size_t m, int flags, int thread
         direct = g.shared + T * g.slice;
         if (gt.shared + T * gt.slice > direct) direct = gt.shared + T * gt.slice;
         if (flags & XNN_PLAN_TRAIN) {
-            const wino_dw_geo w = wino_dw_of(n, elem);
+            const wino_dw_geo w = wino_dw_of(n, m, elem);
             if (w.slices + T * w.slice > direct) direct = w.slices + T * w.slice;
         }
     }
@@ -1045,100 +1059,129 @@ static int XNN_FN(wino_dx)(XNN_T *dX, void *work, const XNN_T *dZ, const XNN_T *
     return XNN_OK;
 }
 
+/* db[o] = (db[o] +) the total of lanes a (16, overwritten) */
+static void XNN_FN(db_total)(XNN_T *db, XNN_T *a, int add)
+{
+    const XNN_T sum = XNN_FN(xnn_lanes_total)(a);
+    *db = add ? *db + sum : sum;
+}
+
 /* dW (O, C, 3, 3) (+)= the sum over the images and tiles of
  *   G^T [(A z A^T) .* (B^T d B)] G        (z: a tile's 2 x 2 of dZ)
- * group by group of images (at most WINO_DW_TILES tiles, or one image; the groups
- * depend on m alone): the group's tiles of X and of dZ transformed (its
- * images among the threads), then the 16 products
- *   Mt_xi (C, O) (+)= V_xi^T (C, tiles) Dz_xi (tiles, O)
- * (the xi among the threads, each product in one GEMM, never split); dW
- * from Mt after the last group. */
+ * Each thread sums whole chunks of groups of images (wino_dw_geo): a
+ * group's tiles of X and of dZ transformed into the thread's V and Dz,
+ * then the 16 products
+ *   S_k,xi (C, O) (+)= V_xi^T (C, tiles) Dz_xi (tiles, O)
+ * (each in one GEMM) into the chunk's sum, group after group, and db's
+ * lanes of the chunk's images; then dW from M = S_0 + S_1 + ... in chunk
+ * order, its channels among the threads, and db from the chunks' lanes
+ * added in order. No sum is split by the thread count. */
 typedef struct {
     const XNN_T *X, *dZ;
+    XNN_T *dW, *db;
     const xnn_node *n;
     const XNN_FN(xnn_gemm_cfg) *cfg;
     wino_dw_geo w;
     char *work;
-    size_t i0, gn, slices;  /* the group: first image, images; slices of the pass */
-    int first;              /* the first group: the products start Mt */
+    size_t m, slices;       /* images; slices of the pass */
+    int add;
     int status;             /* written by slices on failure only */
 } XNN_FN(wdw_job);
 
-static void XNN_FN(wdw_tiles)(void *p, size_t t)
+static void XNN_FN(wdw_chunks)(void *p, size_t t)
 {
     XNN_FN(wdw_job) *jb = (XNN_FN(wdw_job) *)p;
     const xnn_node *n = jb->n;
-    const wino_geo *g = &jb->w.g;
-    const size_t C = n->in_c, O = n->out_c, T = g->T, Tg = jb->gn * T;
+    const wino_dw_geo *w = &jb->w;
+    const wino_geo *g = &w->g;
+    const size_t C = n->in_c, O = n->out_c, T = g->T, m = jb->m;
     const size_t Ho = n->out_h, Wo = n->out_w, in = C * n->in_h * n->in_w, out = O * Ho * Wo;
-    char *slice = jb->work + jb->w.slices + t * jb->w.slice;
-    XNN_T *xh = (XNN_T *)slice, *zh = (XNN_T *)(slice + jb->w.zh);
-    XNN_T *Vg = (XNN_T *)(jb->work + jb->w.vg), *Dg = (XNN_T *)(jb->work + jb->w.dg);
-    for (size_t ii = jb->gn * t / jb->slices; ii < jb->gn * (t + 1) / jb->slices; ii++) {
-        const size_t i = jb->i0 + ii;
-        if (ii + 1 < jb->gn) { /* the next image's X and dZ while this one's copies run */
-            fetch_l2(jb->X + (i + 1) * in, in * sizeof(XNN_T));
-            fetch_l2(jb->dZ + (i + 1) * out, out * sizeof(XNN_T));
+    char *slice = jb->work + w->slices + t * w->slice;
+    XNN_T *xh = (XNN_T *)slice, *zh = (XNN_T *)(slice + w->zh);
+    XNN_T *Vg = (XNN_T *)(slice + w->vg), *Dg = (XNN_T *)(slice + w->dg);
+    for (size_t k = w->chunks * t / jb->slices; k < w->chunks * (t + 1) / jb->slices; k++) {
+        XNN_T *S = (XNN_T *)(jb->work + k * w->sum), *lanes = (XNN_T *)((char *)S + w->lanes);
+        if (jb->db) memset(lanes, 0, 16 * O * sizeof(XNN_T));
+        const size_t g0 = w->groups * k / w->chunks, g1 = w->groups * (k + 1) / w->chunks;
+        for (size_t gi = g0; gi < g1; gi++) {
+            const size_t i0 = gi * w->group, gn = m - i0 < w->group ? m - i0 : w->group;
+            const size_t Tg = gn * T;
+            for (size_t i = i0; i < i0 + gn; i++) {
+                if (i + 1 < m) { /* the next image's X and dZ while this one's copies run */
+                    fetch_l2(jb->X + (i + 1) * in, in * sizeof(XNN_T));
+                    fetch_l2(jb->dZ + (i + 1) * out, out * sizeof(XNN_T));
+                }
+                XNN_FN(wino_pad)(xh, jb->X + i * in, n, g);
+                jb->cfg->wino_in(Vg + (i - i0) * T * C, xh, g->Wp, C, g->th, g->tw, Tg * C);
+                /* dZ channels last over the tiles' 2 th x 2 tw grid, 0 past it */
+                memset(zh, 0, 4 * T * O * sizeof(XNN_T));
+                jb->cfg->chlast(zh, 2 * g->tw * O, jb->dZ + i * out, Wo, Ho * Wo, O, Ho, Wo);
+                jb->cfg->wino_dz(Dg + (i - i0) * T * O, zh, O, g->th, g->tw, Tg * O);
+                for (size_t o = 0; jb->db && o < O; o++)
+                    XNN_FN(xnn_lanes_add)(lanes + 16 * o, jb->dZ + i * out + o * Ho * Wo, Ho * Wo);
+            }
+            for (size_t xi = 0; xi < 16; xi++) {
+                const int st = XNN_FN(xnn_gemm_strided)(
+                    S + xi * w->ps, (ptrdiff_t)O, Vg + xi * Tg * C, 1, (ptrdiff_t)C,
+                    Dg + xi * Tg * O, (ptrdiff_t)O, 1, gi == g0 ? 0 : 1, C, O, Tg, NULL);
+                if (st != XNN_OK) jb->status = st;
+            }
         }
-        XNN_FN(wino_pad)(xh, jb->X + i * in, n, g);
-        jb->cfg->wino_in(Vg + ii * T * C, xh, g->Wp, C, g->th, g->tw, Tg * C);
-        /* dZ channels last over the tiles' 2 th x 2 tw grid, 0 past it */
-        memset(zh, 0, 4 * T * O * sizeof(XNN_T));
-        jb->cfg->chlast(zh, 2 * g->tw * O, jb->dZ + i * out, Wo, Ho * Wo, O, Ho, Wo);
-        jb->cfg->wino_dz(Dg + ii * T * O, zh, O, g->th, g->tw, Tg * O);
     }
 }
 
-static void XNN_FN(wdw_products)(void *p, size_t t)
+/* dW[o][c] (+)= G^T M G for the channels c of slice t, M[xi] the sum of
+   the chunks' S_k[xi][c][o] in chunk order;
+   G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1] */
+static void XNN_FN(wdw_finish)(void *p, size_t t)
 {
     XNN_FN(wdw_job) *jb = (XNN_FN(wdw_job) *)p;
-    const size_t C = jb->n->in_c, O = jb->n->out_c, Tg = jb->gn * jb->w.g.T;
-    XNN_T *Mt = (XNN_T *)(jb->work + jb->w.mt);
-    const XNN_T *Vg = (const XNN_T *)(jb->work + jb->w.vg);
-    const XNN_T *Dg = (const XNN_T *)(jb->work + jb->w.dg);
-    for (size_t xi = 16 * t / jb->slices; xi < 16 * (t + 1) / jb->slices; xi++) {
-        const int st = XNN_FN(xnn_gemm_strided)(
-            Mt + xi * C * O, (ptrdiff_t)O, Vg + xi * Tg * C, 1, (ptrdiff_t)C,
-            Dg + xi * Tg * O, (ptrdiff_t)O, 1, jb->first ? 0 : 1, C, O, Tg, NULL);
-        if (st != XNN_OK) jb->status = st;
-    }
-}
-
-static int XNN_FN(wino_dw)(XNN_T *dW, void *work, const XNN_T *dZ, const XNN_T *X,
-                           const xnn_node *n, int add, int threads, size_t m)
-{
-    XNN_FN(wdw_job) jb = {0};
-    jb.X = X, jb.dZ = dZ, jb.n = n, jb.cfg = XNN_FN(xnn_gemm_config)(xnn_isa());
-    jb.w = wino_dw_of(n, sizeof(XNN_T));
-    jb.work = (char *)work, jb.status = XNN_OK;
-    const size_t C = n->in_c, O = n->out_c;
-    for (jb.i0 = 0; jb.i0 < m; jb.i0 += jb.gn) {
-        jb.gn = m - jb.i0 < jb.w.group ? m - jb.i0 : jb.w.group;
-        jb.first = jb.i0 == 0;
-        jb.slices = XNN_FN(slices_of)(jb.gn, threads);
-        xnn_parallel_for(XNN_FN(wdw_tiles), &jb, jb.slices, threads);
-        jb.slices = XNN_FN(slices_of)(16, threads);
-        xnn_parallel_for(XNN_FN(wdw_products), &jb, jb.slices, threads);
-        if (jb.status != XNN_OK) return jb.status;
-    }
-    /* dW[o][c] = G^T M G, M[xi] = Mt[xi][c][o]; G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1] */
-    const XNN_T h = (XNN_T)0.5, *Mt = (const XNN_T *)(jb.work + jb.w.mt);
-    for (size_t o = 0; o < O; o++)
-        for (size_t c = 0; c < C; c++) {
+    const wino_dw_geo *w = &jb->w;
+    const size_t C = jb->n->in_c, O = jb->n->out_c, ps = w->ps;
+    const XNN_T h = (XNN_T)0.5;
+    for (size_t c = C * t / jb->slices; c < C * (t + 1) / jb->slices; c++)
+        for (size_t o = 0; o < O; o++) {
             XNN_T M[4][4], r[3][4];
-            for (int xi = 0; xi < 16; xi++) M[xi / 4][xi % 4] = Mt[(xi * C + c) * O + o];
+            for (size_t xi = 0; xi < 16; xi++) {
+                const XNN_T *s = (const XNN_T *)jb->work + xi * ps + c * O + o;
+                XNN_T v = s[0];
+                for (size_t k = 1; k < w->chunks; k++) v += s[k * (w->sum / sizeof(XNN_T))];
+                M[xi / 4][xi % 4] = v;
+            }
             for (int b = 0; b < 4; b++) {
                 r[0][b] = M[0][b] + (M[1][b] + M[2][b]) * h;
                 r[1][b] = (M[1][b] - M[2][b]) * h;
                 r[2][b] = (M[1][b] + M[2][b]) * h + M[3][b];
             }
-            XNN_T *d = dW + (o * C + c) * 9;
+            XNN_T *d = jb->dW + (o * C + c) * 9;
             for (int i = 0; i < 3; i++) {
                 const XNN_T v[3] = {r[i][0] + (r[i][1] + r[i][2]) * h, (r[i][1] - r[i][2]) * h,
                                     (r[i][1] + r[i][2]) * h + r[i][3]};
-                for (int j = 0; j < 3; j++) d[3 * i + j] = add ? d[3 * i + j] + v[j] : v[j];
+                for (int j = 0; j < 3; j++) d[3 * i + j] = jb->add ? d[3 * i + j] + v[j] : v[j];
             }
         }
+}
+
+static int XNN_FN(wino_dw)(XNN_T *dW, XNN_T *db, void *work, const XNN_T *dZ, const XNN_T *X,
+                           const xnn_node *n, int add, int threads, size_t m)
+{
+    XNN_FN(wdw_job) jb = {0};
+    jb.X = X, jb.dZ = dZ, jb.dW = dW, jb.db = db, jb.n = n, jb.cfg = XNN_FN(xnn_gemm_config)(xnn_isa());
+    jb.w = wino_dw_of(n, m, sizeof(XNN_T));
+    jb.work = (char *)work, jb.m = m, jb.add = add, jb.status = XNN_OK;
+    jb.slices = XNN_FN(slices_of)(jb.w.chunks, threads);
+    xnn_parallel_for(XNN_FN(wdw_chunks), &jb, jb.slices, threads);
+    if (jb.status != XNN_OK) return jb.status;
+    jb.slices = XNN_FN(slices_of)(n->in_c, threads);
+    xnn_parallel_for(XNN_FN(wdw_finish), &jb, jb.slices, threads);
+    for (size_t o = 0; db && o < n->out_c; o++) {
+        XNN_T a[16] = {0};
+        for (size_t k = 0; k < jb.w.chunks; k++) {
+            const XNN_T *l = (const XNN_T *)(jb.work + k * jb.w.sum + jb.w.lanes) + 16 * o;
+            for (int q = 0; q < 16; q++) a[q] = k ? a[q] + l[q] : l[q];
+        }
+        XNN_FN(db_total)(db + o, a, add);
+    }
     return XNN_OK;
 }
 
@@ -1398,13 +1441,6 @@ static void XNN_FN(add_shares)(void *p, size_t q0, size_t q1)
 /* db (O) = (db +) the sum of dZ (m, O, P) over images and positions, in
    16 lanes (core/lanes.h: position q of an image goes to lane q mod 16),
    images in order */
-/* db[o] = (db[o] +) the total of lanes a (16, overwritten) */
-static void XNN_FN(db_total)(XNN_T *db, XNN_T *a, int add)
-{
-    const XNN_T sum = XNN_FN(xnn_lanes_total)(a);
-    *db = add ? *db + sum : sum;
-}
-
 static void XNN_FN(conv_db)(XNN_T *db, const XNN_T *dZ, size_t m, size_t O, size_t P, int add)
 {
     for (size_t o = 0; o < O; o++) {
@@ -1434,9 +1470,9 @@ static int XNN_FN(conv_backward)(XNN_T *dX, XNN_T *dW, XNN_T *db, void *work, co
             dX = NULL;
         }
         if (dW && wino_fwd(n)) {
-            st = XNN_FN(wino_dw)(dW, work, dZ, X, n, add, threads, m);
+            st = XNN_FN(wino_dw)(dW, db, work, dZ, X, n, add, threads, m);
             if (st != XNN_OK) return st;
-            dW = NULL;
+            dW = db = NULL;
         }
         if (dX || dW) {
             /* the shares of dW only where asked: a dX alone fits a plan made
@@ -1459,9 +1495,8 @@ static int XNN_FN(conv_backward)(XNN_T *dX, XNN_T *dW, XNN_T *db, void *work, co
         if (st != XNN_OK) return st;
     }
     if (dW && wino_fwd(n)) {   /* (XNN_CONV=winograd with few channels) */
-        st = XNN_FN(wino_dw)(dW, work, dZ, X, n, add, threads, m);
+        st = XNN_FN(wino_dw)(dW, db, work, dZ, X, n, add, threads, m);
         if (st != XNN_OK) return st;
-        if (db) XNN_FN(conv_db)(db, dZ, m, d.O, d.P, add);
     } else if (dW) {   /* db's lanes made with dW's */
         const size_t K = d.K, O = d.O;
         XNN_FN(direct_job) jb = {0};
