@@ -244,6 +244,45 @@ def test_max_pooling_2x2_keeps_the_order_of_its_comparisons_on_every_isa(dtype, 
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+def test_max_pooling_2x2_backward_sets_each_arg_max_on_every_isa(dtype, rng):
+    """The backward's 2 x 2, stride 2 rows of every instruction set (vectors
+    of windows, their four inputs set at once, a masked end) against the
+    rule, bit for bit: 0 + dY at each window's arg-max and 0 elsewhere,
+    also in a last row or column no window reads; through the ReLU below
+    (the arg-max's sign) a window whose maximum is not > 0 passes 0. dY
+    holds -0, infinities and NaN."""
+    isas = [i for i in ("ref", "avx2", "avx512") if _core.cpu_has(i)]
+    old = _core.isa()
+    special = np.array([0.0, -0.0, 1.0, -2.5, 3.0, np.inf, -np.inf, np.nan], dtype)
+    try:
+        for C, H, W in [(3, 2, 2), (2, 5, 7), (2, 4, 17), (1, 6, 32), (2, 3, 33), (1, 2, 66)]:
+            Ho, Wo = H // 2, W // 2
+            net = _core.Network([node(_core.OP_MAXPOOL, (C, H, W), (C, Ho, Wo), 0, (2, 2),
+                                      (2, 2))], np.dtype(dtype).name)
+            X = rng.integers(-3, 4, size=(4, C * H * W)).astype(dtype)
+            dY = special[rng.integers(0, special.size, size=(4, C * Ho * Wo))]
+            _, A = _max_2x2_by_the_rule(X, C, H, W)
+            arg = np.where(A < 0, ~A, A).reshape(4, C, Ho * Wo)
+            plain = np.zeros((4, C, H * W), dtype)
+            relu = np.zeros((4, C, H * W), dtype)
+            g = dY.reshape(4, C, Ho * Wo)
+            for i in range(4):
+                for c in range(C):
+                    plain[i, c, arg[i, c]] = dtype(0) + g[i, c]
+                    keep = A.reshape(4, C, -1)[i, c] >= 0
+                    relu[i, c, arg[i, c][keep]] = dtype(0) + g[i, c][keep]
+            for name in isas:
+                _core.set_isa(name)
+                _, _, saved = _core.node_forward(net, 0, X, 1)
+                got, _, _ = _core.node_backward(net, 0, dY, X, saved)
+                assert got.tobytes() == plain.reshape(4, -1).tobytes(), (name, C, H, W)
+                got, _, _ = _core.node_backward(net, 0, dY, X, saved, np.maximum(X, 0))
+                assert got.tobytes() == relu.reshape(4, -1).tobytes(), (name, C, H, W)
+    finally:
+        _core.set_isa(old)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_threads_change_no_bit(dtype, rng):
     net, Wt, b, out = conv_net(8, 15, 15, 16, 3, 1, 1, dtype, rng, act=_core.ACT_RELU)
     m = 64

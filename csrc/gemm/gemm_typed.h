@@ -41,6 +41,10 @@ typedef void (*XNN_FN(xnn_chfirst_t))(XNN_T *restrict d, size_t W, size_t HW,
 typedef void (*XNN_FN(xnn_maxpool_rows_t))(XNN_T *restrict y, int32_t *restrict a,
                                            const XNN_T *restrict x, size_t ld, size_t Ho,
                                            size_t Wo, int32_t W, int rb, XNN_T b);
+/* its backward to the arg-max, rows 2 oh and 2 oh + 1 of d set (pool_body.h) */
+typedef void (*XNN_FN(xnn_unpool_rows_t))(XNN_T *restrict d, size_t rs, const XNN_T *restrict dy,
+                                          const int32_t *restrict a, size_t Ho, size_t Wo,
+                                          int32_t W, int relu);
 
 typedef struct XNN_FN(xnn_gemm_cfg) {
     size_t mr, nr;     /* register tile of the micro-kernel */
@@ -57,6 +61,7 @@ typedef struct XNN_FN(xnn_gemm_cfg) {
     XNN_FN(xnn_chlast_t) chlast;
     XNN_FN(xnn_chfirst_t) chfirst;
     XNN_FN(xnn_maxpool_rows_t) maxpool_rows;
+    XNN_FN(xnn_unpool_rows_t) unpool_rows;
 } XNN_FN(xnn_gemm_cfg);
 
 const XNN_FN(xnn_gemm_cfg) *XNN_FN(xnn_gemm_config)(int isa);
@@ -91,7 +96,10 @@ const XNN_FN(xnn_gemm_cfg) *XNN_FN(xnn_gemm_config)(int isa);
                                    size_t rows, size_t cols);                                  \
     void XNN_FN(xnn_maxpool_rows_##isa)(XNN_T *restrict y, int32_t *restrict a,                \
                                         const XNN_T *restrict x, size_t ld, size_t Ho,         \
-                                        size_t Wo, int32_t W, int rb, XNN_T b);
+                                        size_t Wo, int32_t W, int rb, XNN_T b);              \
+    void XNN_FN(xnn_unpool_rows_##isa)(XNN_T *restrict d, size_t rs, const XNN_T *restrict dy, \
+                                       const int32_t *restrict a, size_t Ho, size_t Wo,        \
+                                       int32_t W, int relu);
 XNN_ISA_KERNELS(ref)
 XNN_ISA_KERNELS(avx2)
 XNN_ISA_KERNELS(avx512)

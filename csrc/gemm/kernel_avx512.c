@@ -61,8 +61,10 @@ typedef int xnn_kernel_avx512_unused;  /* not an x86-64 GCC/Clang build */
 #define CONV_LANES XNN_FN(conv_lanes_avx512)
 #include "gemm/conv_body.h"
 #define MAXPOOL_ROWS XNN_FN(xnn_maxpool_rows_avx512)
+#define UNPOOL_ROWS XNN_FN(xnn_unpool_rows_avx512)
 #include "gemm/pool_body.h"
 #undef MAXPOOL_ROWS
+#undef UNPOOL_ROWS
 #undef CONV_WIDE
 #undef CONV_DW
 #undef WINO_IN

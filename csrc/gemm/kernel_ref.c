@@ -79,8 +79,10 @@ void XNN_FN(xnn_ukr_ref)(size_t mr, size_t nr, size_t kc, const XNN_T *a, ptrdif
 #define CONV_LANES XNN_FN(conv_lanes_ref)
 #include "gemm/conv_body.h"
 #define MAXPOOL_ROWS XNN_FN(xnn_maxpool_rows_ref)
+#define UNPOOL_ROWS XNN_FN(xnn_unpool_rows_ref)
 #include "gemm/pool_body.h"
 #undef MAXPOOL_ROWS
+#undef UNPOOL_ROWS
 #undef CONV_WIDE
 #undef CONV_DW
 #undef WINO_IN

@@ -752,19 +752,19 @@ static void XNN_FN(finish_dx)(XNN_T *dx, const XNN_T *relu, const XNN_T *A, int 
 
 /* the max pooling p's backward of one image's dy (C, Po) to its arg-max a
  * (C, Po), windows apart (pool_apart), through the ReLU whose output p
- * pools (pool_back_ok): set into the zeroed buffer d, element (c, h, w) of
- * the pooling's input at d[c cs + (h + ah) rs + (w + aw) es] (zero: d's
- * planes of cs elements zeroed here, each just before it is set). Each
- * arg-max gets 0 + dy, the bits layers/pool.c's backward writes there (a <
- * 0, the ReLU's zero, keeps the buffer's 0), without the pooling's dX (C,
- * H, W) in memory. Kept out of line: inlined, it changed the register use
- * of the slices' loops that never call it. */
+ * pools (pool_back_ok): set into the zeroed buffer d, channels last,
+ * element (c, h, w) of the pooling's input at d[c + (h + ah) rs + (w + aw)
+ * es] (planes go through xnn_maxunpool_plane). Each arg-max gets 0 + dy,
+ * the bits layers/pool.c's backward writes there (a < 0, the ReLU's zero,
+ * keeps the buffer's 0), without the pooling's dX (C, H, W) in memory.
+ * Kept out of line: inlined, it changed the register use of the slices'
+ * loops that never call it. */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
-static void XNN_FN(unpool)(XNN_T *restrict d, size_t cs, size_t rs, size_t es, size_t ah,
-                           size_t aw, const XNN_T *restrict dy, const int32_t *restrict a,
-                           const xnn_node *p, int zero)
+static void XNN_FN(unpool)(XNN_T *restrict d, size_t rs, size_t es, size_t ah, size_t aw,
+                           const XNN_T *restrict dy, const int32_t *restrict a,
+                           const xnn_node *p)
 {
 #if XNN_IS_F32
     typedef uint32_t bits;
@@ -773,10 +773,9 @@ static void XNN_FN(unpool)(XNN_T *restrict d, size_t cs, size_t rs, size_t es, s
 #endif
     const size_t C = p->in_c, Wi = p->in_w, Ho = p->out_h, Wo = p->out_w, kh = p->kh;
     for (size_t c = 0; c < C; c++) {
-        if (zero) memset(d + c * cs, 0, cs * sizeof(XNN_T));
         for (size_t oh = 0; oh < Ho; oh++) {
             const size_t q0 = (c * Ho + oh) * Wo;
-            XNN_T *restrict row = d + c * cs + (oh * p->sh + ah) * rs + aw * es;
+            XNN_T *restrict row = d + c + (oh * p->sh + ah) * rs + aw * es;
             /* k: the arg-max from the window row's start in the pooling's
                input, at row dh of the window and column k - dh Wi */
             const size_t base = oh * p->sh * Wi;
@@ -821,17 +820,20 @@ static void XNN_FN(direct_dx_slice)(void *p, size_t t)
     const size_t out = jb->parg ? xnn_node_out(jb->pool) : O * Ho * Wo;
     char *slice = jb->work + g->shared + t * g->slice;
     XNN_T *dp = (XNN_T *)slice, *xw = (XNN_T *)(slice + align64(g->dlen * sizeof(XNN_T)));
+    /* the padding once: each image sets every plane's inside */
+    memset(dp, 0, g->dlen * sizeof(XNN_T));
     const size_t i0 = jb->m * t / jb->slices, i1 = jb->m * (t + 1) / jb->slices;
     for (size_t i = i0; i < i1; i++) {
         const XNN_T *dz = jb->in + i * out;
         if (jb->parg) {
-            /* each plane zeroed as the pooling's backward sets it, then the
-               rows the last block reads past them */
-            XNN_FN(unpool)(dp, g->ldd, g->Wq, 1, g->ah, g->aw, dz, jb->parg + i * out, jb->pool,
-                           1);
-            memset(dp + O * g->ldd, 0, (g->dlen - O * g->ldd) * sizeof(XNN_T));
+            /* the pooling's backward (through the ReLU it pools) set into
+               the planes */
+            const size_t Po = jb->pool->out_h * jb->pool->out_w;
+            for (size_t o = 0; o < O; o++)
+                XNN_FN(xnn_maxunpool_plane)(dp + o * g->ldd + g->ah * g->Wq + g->aw, g->Wq,
+                                            dz + o * Po, jb->parg + i * out + o * Po, jb->pool,
+                                            1);
         } else {
-            memset(dp, 0, g->dlen * sizeof(XNN_T));
             for (size_t o = 0; o < O; o++)
                 for (size_t oh = 0; oh < Ho; oh++)
                     memcpy(dp + o * g->ldd + (oh + g->ah) * g->Wq + g->aw,
@@ -954,8 +956,8 @@ static void XNN_FN(wino_slice)(void *p, size_t t)
                    padded image, channels last (the transposed node's
                    rows and columns, H + ph <= Hp, always in it) */
                 memset(xh, 0, g->Hp * g->Wp * C * sizeof(XNN_T));
-                XNN_FN(unpool)(xh, 1, g->Wp * C, C, n->ph, n->pw, jb->in + i * in,
-                               jb->parg + i * in, jb->pool, 0);
+                XNN_FN(unpool)(xh, g->Wp * C, C, n->ph, n->pw, jb->in + i * in, jb->parg + i * in,
+                               jb->pool);
             } else {
                 XNN_FN(wino_pad)(xh, jb->in + i * in, n, g);
             }

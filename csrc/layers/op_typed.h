@@ -82,6 +82,11 @@ extern const XNN_FN(xnn_op) XNN_FN(xnn_flatten_op);
    max(x + *relu_bias, 0) when relu_bias is not NULL (layers/pool.c) */
 void XNN_FN(xnn_maxpool_plane)(XNN_T *restrict y, int32_t *restrict a, const XNN_T *x, size_t ld,
                                const xnn_node *n, const XNN_T *relu_bias);
+/* its backward: the plane dx (in_h, in_w), rows rs apart, set from dy (Ho,
+   Wo) at the arg-max a (the pooling's saved data), 0 elsewhere; relu: the
+   pooling reads a ReLU's output, an arg-max < 0 passes 0 (layers/pool.c) */
+void XNN_FN(xnn_maxunpool_plane)(XNN_T *restrict dx, size_t rs, const XNN_T *restrict dy,
+                                 const int32_t *restrict a, const xnn_node *n, int relu);
 
 /* the optimizer's step on a node's W and b (train/optim.c) */
 int XNN_FN(xnn_update_params)(const XNN_FN(xnn_update) *u, const xnn_node *n);

@@ -104,6 +104,32 @@ void XNN_FN(xnn_maxpool_plane)(XNN_T *restrict y, int32_t *restrict a, const XNN
         }
 }
 
+void XNN_FN(xnn_maxunpool_plane)(XNN_T *restrict dx, size_t rs, const XNN_T *restrict dy,
+                                 const int32_t *restrict a, const xnn_node *n, int relu)
+{
+    const size_t H = n->in_h, W = n->in_w, Ho = n->out_h, Wo = n->out_w;
+    size_t r0 = 0, c0 = W;   /* from row r0 on every column is zeroed, above it from c0 on */
+    if (n->kh == 2 && n->kw == 2 && n->sh == 2 && n->sw == 2 &&
+        (!XNN_IS_F32 || (double)H * (double)W < 16777216.0)) {
+        /* the windows apart, each input set once (gemm/pool_body.h; float
+           arg-maxes exact below 2^24, as for the forward) */
+        XNN_FN(xnn_gemm_config)(xnn_isa())->unpool_rows(dx, rs, dy, a, Ho, Wo, (int32_t)W, relu);
+        r0 = 2 * Ho, c0 = 2 * Wo;
+    }
+    for (size_t h = 0; h < H; h++) {
+        const size_t w0 = h < r0 ? c0 : 0;
+        if (w0 < W) memset(dx + h * rs + w0, 0, (W - w0) * sizeof(XNN_T));
+    }
+    if (r0) return;
+    /* any windows: each arg-max's gradient added to the zeroed plane */
+    const size_t P = Ho * Wo;
+    for (size_t q = 0; q < P; q++) {
+        if (relu && a[q] < 0) continue;
+        const size_t k = (size_t)XNN_ARG(a[q]);
+        dx[k / W * rs + k % W] += dy[q];
+    }
+}
+
 static void XNN_FN(max_fwd)(void *ctx, size_t p0, size_t p1)
 {
     const XNN_FN(pool_job) *j = (const XNN_FN(pool_job) *)ctx;
@@ -159,21 +185,12 @@ static void XNN_FN(max_bwd)(void *ctx, size_t p0, size_t p1)
     const XNN_FN(pool_job) *j = (const XNN_FN(pool_job) *)ctx;
     const xnn_node *n = j->n;
     const size_t HW = n->in_h * n->in_w, P = n->out_h * n->out_w;
-    for (size_t p = p0; p < p1; p++) {
-        XNN_T *dx = j->out + p * HW;
-        const XNN_T *dy = j->in + p * P;
-        const int32_t *a = j->carg + p * P;
-        memset(dx, 0, HW * sizeof(XNN_T));
-        if (j->relu) {
-            /* through the ReLU below, whose output is this node's input:
-               [x > 0] at an arg-max is [maximum > 0], the arg-max's sign,
-               so no x is read (dX may be x's own buffer, in training) */
-            for (size_t c = 0; c < P; c++)
-                if (a[c] >= 0) dx[a[c]] += dy[c];
-            continue;
-        }
-        for (size_t c = 0; c < P; c++) dx[XNN_ARG(a[c])] += dy[c];
-    }
+    /* through the ReLU below, whose output is this node's input: [x > 0]
+       at an arg-max is [maximum > 0], the arg-max's sign, so no x is read
+       (dX may be x's own buffer, in training) */
+    for (size_t p = p0; p < p1; p++)
+        XNN_FN(xnn_maxunpool_plane)(j->out + p * HW, n->in_w, j->in + p * P, j->carg + p * P, n,
+                                    j->relu != NULL);
 }
 
 static void XNN_FN(avg_bwd)(void *ctx, size_t p0, size_t p1)
