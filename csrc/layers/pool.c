@@ -66,6 +66,20 @@ static inline XNN_T XNN_FN(rd)(XNN_T x, int rb, XNN_T b)
     return v < 0 ? 0 : v;
 }
 
+/* 2 x 2 windows at stride 2, the common case, go through the instruction
+   set's rows (gemm/pool_body.h); float planes of 2^24 pixels or more
+   through the portable rows, which make the arg-max in integers */
+static int XNN_FN(by_rows)(const xnn_node *n)
+{
+    return n->kh == 2 && n->kw == 2 && n->sh == 2 && n->sw == 2;
+}
+
+static const XNN_FN(xnn_gemm_cfg) *XNN_FN(rows_cfg)(const xnn_node *n)
+{
+    const int big = XNN_IS_F32 && (double)n->in_h * (double)n->in_w >= 16777216.0;
+    return XNN_FN(xnn_gemm_config)(big ? XNN_ISA_REF : xnn_isa());
+}
+
 /* y (Ho, Wo) = the max pooling of one plane x whose rows are ld apart
    (ld = W, or a convolution's wide rows, conv.c), a (Ho, Wo) its arg-max
    when not NULL; relu_bias: x read as max(x + *relu_bias, 0) (a ReLU
@@ -76,14 +90,9 @@ void XNN_FN(xnn_maxpool_plane)(XNN_T *restrict y, int32_t *restrict a, const XNN
     const size_t W = n->in_w, Ho = n->out_h, Wo = n->out_w;
     const int rb = relu_bias != NULL;
     const XNN_T b = rb ? *relu_bias : 0;
-    if (n->kh == 2 && n->kw == 2 && n->sh == 2 && n->sw == 2) {
-        /* 2 x 2 windows at stride 2, the common case: the instruction set's
-           rows (gemm/pool_body.h), the same comparisons in the same order
-           as the general loop; float planes of 2^24 pixels or more on the
-           portable rows, whose arg-max is made in integers */
-        const int isa = XNN_IS_F32 && (double)n->in_h * (double)W >= 16777216.0 ? XNN_ISA_REF
-                                                                              : xnn_isa();
-        XNN_FN(xnn_gemm_config)(isa)->maxpool_rows(y, a, x, ld, Ho, Wo, (int32_t)W, rb, b);
+    if (XNN_FN(by_rows)(n)) {
+        /* the same comparisons in the same order as the general loop */
+        XNN_FN(rows_cfg)(n)->maxpool_rows(y, a, x, ld, Ho, Wo, (int32_t)W, rb, b);
         return;
     }
     for (size_t oh = 0; oh < Ho; oh++)
@@ -109,11 +118,9 @@ void XNN_FN(xnn_maxunpool_plane)(XNN_T *restrict dx, size_t rs, const XNN_T *res
 {
     const size_t H = n->in_h, W = n->in_w, Ho = n->out_h, Wo = n->out_w;
     size_t r0 = 0, c0 = W;   /* from row r0 on every column is zeroed, above it from c0 on */
-    if (n->kh == 2 && n->kw == 2 && n->sh == 2 && n->sw == 2 &&
-        (!XNN_IS_F32 || (double)H * (double)W < 16777216.0)) {
-        /* the windows apart, each input set once (gemm/pool_body.h; float
-           arg-maxes exact below 2^24, as for the forward) */
-        XNN_FN(xnn_gemm_config)(xnn_isa())->unpool_rows(dx, rs, dy, a, Ho, Wo, (int32_t)W, relu);
+    if (XNN_FN(by_rows)(n)) {
+        /* the windows apart, each input set once */
+        XNN_FN(rows_cfg)(n)->unpool_rows(dx, rs, dy, a, Ho, Wo, (int32_t)W, relu);
         r0 = 2 * Ho, c0 = 2 * Wo;
     }
     for (size_t h = 0; h < H; h++) {
