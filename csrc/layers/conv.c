@@ -533,36 +533,38 @@ static void XNN_FN(wide_rows)(XNN_T *restrict y, const XNN_T *restrict src, size
     for (size_t oh = 0; oh < Ho; oh++) memcpy(y + oh * Wo, src + oh * Wp, Wo * sizeof(XNN_T));
 }
 
-/* y (Ho, Wo) = act(z), z = the wide rows src (Ho, Wp) + *bias (bias may
-   be NULL), z stored too when not NULL. ReLU and linear run row by row
-   in one pass; the other activations over the whole wide plane at once
-   (src overwritten), then its rows are copied out. */
-static void XNN_FN(wide_out)(XNN_T *restrict y, XNN_T *restrict z, XNN_T *restrict src,
-                             size_t Wp, size_t Ho, size_t Wo, const XNN_T *bias, int act)
+/* y (count) = act(z), z = y's values + *bias (bias may be NULL), in place;
+   z stored too when not NULL. ReLU and linear in one pass (the same sum
+   and maximum); the other activations after the bias. */
+static void XNN_FN(act_out)(XNN_T *restrict y, XNN_T *restrict z, size_t count,
+                            const XNN_T *bias, int act)
 {
-    const size_t count = (Ho - 1) * Wp + Wo;
     if (act == XNN_ACT_RELU || act == XNN_ACT_LINEAR) {
-        /* one pass, row by row: the same sum and maximum */
         const XNN_T b = bias ? *bias : 0;
         const int relu = act == XNN_ACT_RELU;
-        for (size_t oh = 0; oh < Ho; oh++) {
-            const XNN_T *sr = src + oh * Wp;
-            XNN_T *yr = y + oh * Wo, *zr = z ? z + oh * Wo : NULL;
-            for (size_t w = 0; w < Wo; w++) {
-                const XNN_T v = bias ? sr[w] + b : sr[w];
-                if (zr) zr[w] = v;
-                yr[w] = relu && v < 0 ? 0 : v;
-            }
+        for (size_t q = 0; q < count; q++) {
+            const XNN_T v = bias ? y[q] + b : y[q];
+            if (z) z[q] = v;
+            y[q] = relu && v < 0 ? 0 : v;
         }
         return;
     }
     if (z) {
-        XNN_FN(wide_act)(src, count, bias, XNN_ACT_LINEAR);
-        XNN_FN(wide_rows)(z, src, Wp, Ho, Wo);
+        XNN_FN(wide_act)(y, count, bias, XNN_ACT_LINEAR);
+        memcpy(z, y, count * sizeof(XNN_T));
         bias = NULL;
     }
-    XNN_FN(wide_act)(src, count, bias, act);
+    XNN_FN(wide_act)(y, count, bias, act);
+}
+
+/* y (Ho, Wo) = act(z), z = the wide rows src (Ho, Wp) + *bias (bias may
+   be NULL), z stored too when not NULL: the rows copied out, then act_out
+   over the whole plane */
+static void XNN_FN(wide_out)(XNN_T *restrict y, XNN_T *restrict z, const XNN_T *restrict src,
+                             size_t Wp, size_t Ho, size_t Wo, const XNN_T *bias, int act)
+{
     XNN_FN(wide_rows)(y, src, Wp, Ho, Wo);
+    XNN_FN(act_out)(y, z, Ho * Wo, bias, act);
 }
 
 /* One forward (or product) over images [0, m): Y = act(f(X; W) + b), Z =
@@ -987,23 +989,26 @@ static void XNN_FN(wino_slice)(void *p, size_t t)
             }
             continue;
         }
-        if (jb->dx) {
-            /* straight into dX's planes: the (H, W) inside the tiles */
-            const size_t HW = n->out_h * n->out_w;
-            jb->cfg->chfirst(jb->out + (i * O + o0) * HW, n->out_w, HW, Y4 + o0, rs, Op, o1 - o0,
-                             n->out_h, n->out_w);
-        } else {
+        const size_t HW = n->out_h * n->out_w;
+        if (!jb->dx && jb->pool) {
             jb->cfg->chfirst(planes + o0 * 4 * T, ld, 4 * T, Y4 + o0, rs, Op, o1 - o0,
                              2 * g->th, 2 * g->tw);
+            for (size_t o = o0; o < o1; o++)
+                XNN_FN(finish_plane)(jb, i, o, planes + o * 4 * T, ld);
+            continue;
         }
+        /* straight into the planes of Y (or dX): the (H, W) inside the tiles */
+        jb->cfg->chfirst(jb->out + (i * O + o0) * HW, n->out_w, HW, Y4 + o0, rs, Op, o1 - o0,
+                         n->out_h, n->out_w);
         for (size_t o = o0; o < o1; o++) {
-            XNN_T *w = planes + o * 4 * T;
+            const size_t q0 = (i * O + o) * HW;
             if (!jb->dx) {
-                XNN_FN(finish_plane)(jb, i, o, w, ld);
+                /* Y = act(Z), Z = the sums + b, over the whole plane */
+                XNN_FN(act_out)(jb->out + q0, jb->Z && jb->Z != jb->out ? jb->Z + q0 : NULL, HW,
+                                jb->b ? jb->b + o : NULL, jb->act);
                 continue;
             }
             /* channel o of dX (made above), finished */
-            const size_t HW = n->out_h * n->out_w, q0 = (i * O + o) * HW;
             XNN_FN(finish_dx)(jb->out + q0, jb->relu ? jb->relu + q0 : NULL,
                               jb->A ? jb->A + q0 : NULL, jb->absolute, HW);
         }
