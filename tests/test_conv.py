@@ -283,6 +283,40 @@ def test_max_pooling_2x2_backward_sets_each_arg_max_on_every_isa(dtype, rng):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+def test_gemm_path_fold_puts_every_tap_in_place_on_every_isa(dtype, rng):
+    """The GEMM path's dX (many taps: C k k > 64, fewer than 8 output
+    channels, so neither the direct sums nor Winograd) folds its unfolded
+    rows into each plane through the instruction set's fold (a row of
+    pixels in a register, each tap's row added at its shift, masked to the
+    pixels it reads). On small integers every product and sum is exact, so
+    each ISA must give the twin's dX bit for bit: rows and columns around
+    the vector lengths, taps that reach past the edges, pixels no tap
+    reads."""
+    isas = [i for i in ("ref", "avx2", "avx512") if _core.cpu_has(i)]
+    old = _core.isa()
+    try:
+        for C, H, W, O, k, p in [(3, 9, 9, 2, 5, 2), (8, 7, 8, 3, 3, 1), (2, 5, 17, 4, 7, 3),
+                                 (65, 4, 16, 1, 1, 0), (3, 6, 33, 5, 5, 4), (2, 12, 15, 3, 7, 0)]:
+            net, Wt, b, out = conv_net(C, H, W, O, k, 1, p, dtype, rng)
+            Wt = rng.integers(-3, 4, size=Wt.shape).astype(dtype)
+            net = _core.Network([node(_core.OP_CONV, (C, H, W), out, 0, (k, k), (1, 1), (p, p),
+                                      Wt, b)], np.dtype(dtype).name)
+            X = rng.integers(-2, 3, size=(3, C * H * W)).astype(dtype)
+            dZ = rng.integers(-3, 4, size=(3, int(np.prod(out)))).astype(dtype)
+            want, _, _ = R.conv2d_backward(dZ.reshape((3,) + out).astype(float),
+                                           X.reshape(3, C, H, W).astype(float), Wt.astype(float),
+                                           1, p)
+            want = want.reshape(3, -1).astype(dtype)
+            for name in isas:
+                _core.set_isa(name)
+                _, _, saved = _core.node_forward(net, 0, X, 1)
+                got, _, _ = _core.node_backward(net, 0, dZ, X, saved)
+                assert got.tobytes() == want.tobytes(), (name, C, H, W, O, k, p)
+    finally:
+        _core.set_isa(old)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_threads_change_no_bit(dtype, rng):
     net, Wt, b, out = conv_net(8, 15, 15, 16, 3, 1, 1, dtype, rng, act=_core.ACT_RELU)
     m = 64

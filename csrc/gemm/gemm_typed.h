@@ -46,6 +46,12 @@ typedef void (*XNN_FN(xnn_unpool_rows_t))(XNN_T *restrict d, size_t rs, const XN
                                           const int32_t *restrict a, size_t Ho, size_t Wo,
                                           int32_t W, int relu);
 
+/* d (H, W) += the fold of one channel's kh kw rows s (ld apart, each (Ho,
+   Wo)) of a stride-1 convolution's unfolded dX (fold_body.h) */
+typedef void (*XNN_FN(xnn_fold_plane_t))(XNN_T *restrict d, const XNN_T *restrict s, size_t ld,
+                                         size_t H, size_t W, size_t Ho, size_t Wo, size_t kh,
+                                         size_t kw, size_t ph, size_t pw);
+
 typedef struct XNN_FN(xnn_gemm_cfg) {
     size_t mr, nr;     /* register tile of the micro-kernel */
     size_t mc, kc, nc; /* cache blocks: mc % mr == 0, nc % nr == 0 */
@@ -62,6 +68,7 @@ typedef struct XNN_FN(xnn_gemm_cfg) {
     XNN_FN(xnn_chfirst_t) chfirst;
     XNN_FN(xnn_maxpool_rows_t) maxpool_rows;
     XNN_FN(xnn_unpool_rows_t) unpool_rows;
+    XNN_FN(xnn_fold_plane_t) fold_plane;
 } XNN_FN(xnn_gemm_cfg);
 
 const XNN_FN(xnn_gemm_cfg) *XNN_FN(xnn_gemm_config)(int isa);
@@ -99,7 +106,10 @@ const XNN_FN(xnn_gemm_cfg) *XNN_FN(xnn_gemm_config)(int isa);
                                         size_t Wo, int32_t W, int rb, XNN_T b);              \
     void XNN_FN(xnn_unpool_rows_##isa)(XNN_T *restrict d, size_t rs, const XNN_T *restrict dy, \
                                        const int32_t *restrict a, size_t Ho, size_t Wo,        \
-                                       int32_t W, int relu);
+                                       int32_t W, int relu);                                   \
+    void XNN_FN(xnn_fold_plane_##isa)(XNN_T *restrict d, const XNN_T *restrict s, size_t ld,   \
+                                      size_t H, size_t W, size_t Ho, size_t Wo, size_t kh,     \
+                                      size_t kw, size_t ph, size_t pw);
 XNN_ISA_KERNELS(ref)
 XNN_ISA_KERNELS(avx2)
 XNN_ISA_KERNELS(avx512)

@@ -65,6 +65,9 @@ typedef int xnn_kernel_avx512_unused;  /* not an x86-64 GCC/Clang build */
 #include "gemm/pool_body.h"
 #undef MAXPOOL_ROWS
 #undef UNPOOL_ROWS
+#define FOLD_PLANE XNN_FN(xnn_fold_plane_avx512)
+#include "gemm/fold_body.h"
+#undef FOLD_PLANE
 #undef CONV_WIDE
 #undef CONV_DW
 #undef WINO_IN

@@ -465,11 +465,20 @@ static void XNN_FN(unfold)(XNN_T *cols, size_t ld, const XNN_T *x, const xnn_nod
 }
 
 /* dx (C, H, W) = the fold of dcols (K, P) (row stride ld): every pixel sums
-   the taps that read it, in the order (c, i, j, oh, ow) */
-static void XNN_FN(fold)(XNN_T *dx, const XNN_T *dcols, size_t ld, const xnn_node *n)
+   the taps that read it, in the order (c, i, j, oh, ow); at stride 1 each
+   channel through the instruction set's fold (gemm/fold_body.h, the same
+   bits) */
+static void XNN_FN(fold)(XNN_T *dx, const XNN_T *dcols, size_t ld, const xnn_node *n,
+                         const XNN_FN(xnn_gemm_cfg) *cfg)
 {
     const size_t H = n->in_h, W = n->in_w, Ho = n->out_h, Wo = n->out_w;
     const size_t kh = n->kh, kw = n->kw, sh = n->sh, sw = n->sw, ph = n->ph, pw = n->pw;
+    if (sh == 1 && sw == 1) {
+        for (size_t c = 0; c < n->in_c; c++)
+            cfg->fold_plane(dx + c * H * W, dcols + c * kh * kw * ld, ld, H, W, Ho, Wo, kh, kw,
+                            ph, pw);
+        return;
+    }
     memset(dx, 0, n->in_c * H * W * sizeof(XNN_T));
     for (size_t c = 0; c < n->in_c; c++)
         for (size_t i = 0; i < kh; i++)
@@ -1268,6 +1277,7 @@ typedef struct {
     char *work;
     const XNN_T *dZ, *Wt, *relu, *A, *X;
     const xnn_node *n;
+    const XNN_FN(xnn_gemm_cfg) *cfg;
     conv_dims d;
     conv_scratch s;
     size_t m, groups, slices;
@@ -1333,7 +1343,7 @@ static void XNN_FN(bwd_slice)(void *p, size_t t)
         for (size_t i = 0; i < gn; i++) {
             const size_t q0 = (n0 + i) * d->in + c0 * HW;
             XNN_T *dx = jb->dX + q0;
-            XNN_FN(fold)(dx, dcols + i * P, gn * P, &part_n);
+            XNN_FN(fold)(dx, dcols + i * P, gn * P, &part_n, jb->cfg);
             XNN_FN(finish_dx)(dx, jb->relu ? jb->relu + q0 : NULL, jb->A ? jb->A + q0 : NULL,
                               jb->absolute, (c1 - c0) * HW);
         }
@@ -1368,6 +1378,7 @@ static int XNN_FN(gemm_back)(XNN_T *dX, XNN_T *part, void *work, const XNN_T *dZ
     XNN_FN(bwd_job) jb;
     jb.dX = dX, jb.part = part, jb.work = (char *)work, jb.dZ = dZ, jb.relu = relu, jb.A = A;
     jb.X = X, jb.n = n, jb.m = m, jb.absolute = absolute, jb.status = XNN_OK;
+    jb.cfg = XNN_FN(xnn_gemm_config)(xnn_isa());
     jb.d = dims_of(n);
     jb.s = scratch_of(n, m, flags, sizeof(XNN_T));
     XNN_T *Wt = (XNN_T *)((char *)work + jb.s.wt);
