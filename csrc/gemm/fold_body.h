@@ -1,20 +1,21 @@
 /* fold_body.h: the fold of one input channel of a stride-1 convolution's
  * unfolded gradient (layers/conv.c, the GEMM path's dX), written once and
  * compiled by each instruction set's kernel file, which names it
- * FOLD_PLANE (and, for the vector ISAs, gives V, VL, ADD, ZERO, and
- * includes pool_body.h first: AVX2's stores of a row's end).
+ * FOLD_PLANE (and, for the vector ISAs, gives V, VL, ST, ADD, ZERO, and
+ * includes pool_body.h first: AVX2's stores of a row's end). Tap (i, j)
+ * has the row s + (i kw + j) ld of (Ho, Wo) values:
  *
- *   d (H, W) = for each tap (i, j), in that order, and each row oh < Ho
- *              of s + (i kw + j) ld (rows (Ho, Wo)), from 0:
- *              d[oh + i - ph][ow + j - pw] += s[oh Wo + ow]
+ *   d (H, W) = for each tap (i, j), in that order, and each row oh < Ho,
+ *              from 0:  d[oh + i - ph][ow + j - pw] += s[oh Wo + ow]
  *              where that pixel lies inside d
  *
- * Every pixel sums the taps that read it in the order (i, j) on every
+ * Every pixel of d sums the taps that read it in the order (i, j) on every
  * instruction set: the bits of the scalar loop. The vector ISAs hold VL
- * pixels of a row of d in a register and add each tap's row of s to it,
- * shifted into place by a load masked to the pixels that tap reads (the
- * other lanes add +0, which changes no sum that starts at +0), then store
- * the row once. */
+ * pixels of a row of d in a register and add each tap's row to it, shifted
+ * into place by a load masked to the pixels that tap reads (a masked lane
+ * adds +0, which changes no sum that starts at +0), then store the row
+ * once: a whole vector where it stays inside d (the rows below are
+ * written after it), a masked store at d's end. */
 
 #ifdef VL
 #if XNN_IS_F32 && VL == 16
@@ -67,7 +68,10 @@ void FOLD_PLANE(XNN_T *restrict d, const XNN_T *restrict s, size_t ld, size_t H,
                     acc = ADD(acc, F_LDR(row + j * ld + (c - sh), a, b));
                 }
             }
-            F_STN(d + r * W + cb, acc, (size_t)nb);
+            if ((H - r) * W >= cb + VL)
+                ST(d + r * W + cb, acc);
+            else
+                F_STN(d + r * W + cb, acc, (size_t)nb);
         }
 }
 
