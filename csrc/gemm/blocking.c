@@ -25,7 +25,7 @@ static const xnn_gemm_cfg_f32 cfg_f32[] = {
                   xnn_wino_dz_ref_f32, xnn_wino_w_ref_f32,
                   xnn_chlast_ref_f32, xnn_chfirst_ref_f32,
                   xnn_maxpool_rows_ref_f32, xnn_unpool_rows_ref_f32,
-                  xnn_fold_plane_ref_f32},
+                  NULL},
 #if XNN_GEMM_X86
     /* avx2   */ {6, 16, 144, 256, 4080, xnn_ukr_avx2_f32, xnn_gemv_xw_avx2_f32, xnn_gemv_wt_avx2_f32,
                   xnn_conv_wide_avx2_f32, xnn_conv_dw_avx2_f32,
@@ -53,7 +53,7 @@ static const xnn_gemm_cfg_f64 cfg_f64[] = {
                   xnn_wino_dz_ref_f64, xnn_wino_w_ref_f64,
                   xnn_chlast_ref_f64, xnn_chfirst_ref_f64,
                   xnn_maxpool_rows_ref_f64, xnn_unpool_rows_ref_f64,
-                  xnn_fold_plane_ref_f64},
+                  NULL},
 #if XNN_GEMM_X86
     /* avx2   */ {6, 8, 72, 256, 4080, xnn_ukr_avx2_f64, xnn_gemv_xw_avx2_f64, xnn_gemv_wt_avx2_f64,
                   xnn_conv_wide_avx2_f64, xnn_conv_dw_avx2_f64,

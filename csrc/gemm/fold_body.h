@@ -1,23 +1,26 @@
 /* fold_body.h: the fold of one input channel of a stride-1 convolution's
  * unfolded gradient (layers/conv.c, the GEMM path's dX), written once and
- * compiled by each instruction set's kernel file, which names it
- * FOLD_PLANE (and, for the vector ISAs, gives V, VL, ST, ADD, ZERO, and
- * includes pool_body.h first: AVX2's stores of a row's end). Tap (i, j)
- * has the row s + (i kw + j) ld of (Ho, Wo) values:
+ * compiled by each vector instruction set's kernel file, which names it
+ * FOLD_PLANE, gives V, VL, ST, ADD, ZERO, and includes pool_body.h first
+ * (AVX2's stores of a row's end). The portable ISA has none: its entry
+ * is NULL and layers/conv.c's scalar fold runs. Tap (i, j) has the row
+ * s + (i kw + j) ld of (Ho, Wo) values:
  *
  *   d (H, W) = for each tap (i, j), in that order, and each row oh < Ho,
  *              from 0:  d[oh + i - ph][ow + j - pw] += s[oh Wo + ow]
  *              where that pixel lies inside d
  *
  * Every pixel of d sums the taps that read it in the order (i, j) on every
- * instruction set: the bits of the scalar loop. The vector ISAs hold VL
- * pixels of a row of d in a register and add each tap's row to it, shifted
- * into place by a load masked to the pixels that tap reads (a masked lane
- * adds +0, which changes no sum that starts at +0), then store the row
- * once: a whole vector where it stays inside d (the rows below are
- * written after it), a masked store at d's end. */
+ * instruction set: the bits of the scalar loop. It holds VL pixels of a
+ * row of d in a register and adds each tap's row to it, shifted into place
+ * by a load masked to the pixels that tap reads (a masked lane adds +0,
+ * which changes no sum that starts at +0), then stores the row once: a
+ * whole vector where it stays inside d (the rows below are written after
+ * it), a masked store at d's end. */
 
-#ifdef VL
+#ifndef VL
+#error "gemm/fold_body.h is for the vector ISAs (the portable fold is layers/conv.c's)"
+#endif
 #if XNN_IS_F32 && VL == 16
 /* lanes [a, b) of a load from p */
 #define F_LDR(p, a, b) \
@@ -77,28 +80,3 @@ void FOLD_PLANE(XNN_T *restrict d, const XNN_T *restrict s, size_t ld, size_t H,
 
 #undef F_LDR
 #undef F_STN
-
-#else
-/* ---- portable C: tap by tap, row by row, into the zeroed plane ---- */
-
-void FOLD_PLANE(XNN_T *restrict d, const XNN_T *restrict s, size_t ld, size_t H, size_t W,
-                size_t Ho, size_t Wo, size_t kh, size_t kw, size_t ph, size_t pw)
-{
-    memset(d, 0, H * W * sizeof(XNN_T));
-    for (size_t i = 0; i < kh; i++)
-        for (size_t j = 0; j < kw; j++) {
-            /* the columns ow whose pixel ow + j - pw lies in [0, W) */
-            const size_t lo = pw > j ? pw - j : 0;
-            size_t hi = W + pw > j ? W + pw - j : 0;
-            if (hi > Wo) hi = Wo;
-            if (lo >= hi) continue;
-            const XNN_T *row = s + (i * kw + j) * ld;
-            for (size_t oh = 0; oh < Ho; oh++) {
-                if (oh + i < ph || oh + i - ph >= H) continue;
-                XNN_T *dr = d + (oh + i - ph) * W;
-                const XNN_T *sr = row + oh * Wo;
-                for (size_t ow = lo; ow < hi; ow++) dr[ow + j - pw] += sr[ow];
-            }
-        }
-}
-#endif

@@ -46,8 +46,9 @@ typedef void (*XNN_FN(xnn_unpool_rows_t))(XNN_T *restrict d, size_t rs, const XN
                                           const int32_t *restrict a, size_t Ho, size_t Wo,
                                           int32_t W, int relu);
 
-/* d (H, W) += the fold of one channel's kh kw rows s (ld apart, each (Ho,
-   Wo)) of a stride-1 convolution's unfolded dX (fold_body.h) */
+/* d (H, W) = the fold of one channel's kh kw rows s (ld apart, each (Ho,
+   Wo)) of a stride-1 convolution's unfolded dX (fold_body.h; NULL on the
+   portable ISA) */
 typedef void (*XNN_FN(xnn_fold_plane_t))(XNN_T *restrict d, const XNN_T *restrict s, size_t ld,
                                          size_t H, size_t W, size_t Ho, size_t Wo, size_t kh,
                                          size_t kw, size_t ph, size_t pw);
@@ -106,14 +107,18 @@ const XNN_FN(xnn_gemm_cfg) *XNN_FN(xnn_gemm_config)(int isa);
                                         size_t Wo, int32_t W, int rb, XNN_T b);              \
     void XNN_FN(xnn_unpool_rows_##isa)(XNN_T *restrict d, size_t rs, const XNN_T *restrict dy, \
                                        const int32_t *restrict a, size_t Ho, size_t Wo,        \
-                                       int32_t W, int relu);                                   \
-    void XNN_FN(xnn_fold_plane_##isa)(XNN_T *restrict d, const XNN_T *restrict s, size_t ld,   \
-                                      size_t H, size_t W, size_t Ho, size_t Wo, size_t kh,     \
-                                      size_t kw, size_t ph, size_t pw);
+                                       int32_t W, int relu);
 XNN_ISA_KERNELS(ref)
 XNN_ISA_KERNELS(avx2)
 XNN_ISA_KERNELS(avx512)
 #undef XNN_ISA_KERNELS
+/* the vector ISAs' fold (the portable ISA's fold_plane is NULL) */
+void XNN_FN(xnn_fold_plane_avx2)(XNN_T *restrict d, const XNN_T *restrict s, size_t ld, size_t H,
+                                 size_t W, size_t Ho, size_t Wo, size_t kh, size_t kw, size_t ph,
+                                 size_t pw);
+void XNN_FN(xnn_fold_plane_avx512)(XNN_T *restrict d, const XNN_T *restrict s, size_t ld,
+                                   size_t H, size_t W, size_t Ho, size_t Wo, size_t kh, size_t kw,
+                                   size_t ph, size_t pw);
 
 /* Ap: ceil(mc/mr) panels (kc, mr), rows past mc zero */
 void XNN_FN(xnn_pack_a)(XNN_T *Ap, const XNN_T *A, ptrdiff_t rsa, ptrdiff_t csa, size_t mc,

@@ -7,7 +7,6 @@
  * stored for i < mr, j < nr.
  */
 #ifndef XNN_T
-#include <string.h>
 #include "gemm/gemm.h"
 #define XNN_SELF "gemm/kernel_ref.c"
 #include "core/template.h"
@@ -84,9 +83,6 @@ void XNN_FN(xnn_ukr_ref)(size_t mr, size_t nr, size_t kc, const XNN_T *a, ptrdif
 #include "gemm/pool_body.h"
 #undef MAXPOOL_ROWS
 #undef UNPOOL_ROWS
-#define FOLD_PLANE XNN_FN(xnn_fold_plane_ref)
-#include "gemm/fold_body.h"
-#undef FOLD_PLANE
 #undef CONV_WIDE
 #undef CONV_DW
 #undef WINO_IN

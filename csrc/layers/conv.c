@@ -465,15 +465,15 @@ static void XNN_FN(unfold)(XNN_T *cols, size_t ld, const XNN_T *x, const xnn_nod
 }
 
 /* dx (C, H, W) = the fold of dcols (K, P) (row stride ld): every pixel sums
-   the taps that read it, in the order (c, i, j, oh, ow); at stride 1 each
-   channel through the instruction set's fold (gemm/fold_body.h, the same
+   the taps that read it, in the order (c, i, j, oh, ow); at stride 1 on a
+   vector ISA each channel through its fold (gemm/fold_body.h, the same
    bits) */
 static void XNN_FN(fold)(XNN_T *dx, const XNN_T *dcols, size_t ld, const xnn_node *n,
                          const XNN_FN(xnn_gemm_cfg) *cfg)
 {
     const size_t H = n->in_h, W = n->in_w, Ho = n->out_h, Wo = n->out_w;
     const size_t kh = n->kh, kw = n->kw, sh = n->sh, sw = n->sw, ph = n->ph, pw = n->pw;
-    if (sh == 1 && sw == 1) {
+    if (sh == 1 && sw == 1 && cfg->fold_plane) {
         for (size_t c = 0; c < n->in_c; c++)
             cfg->fold_plane(dx + c * H * W, dcols + c * kh * kw * ld, ld, H, W, Ho, Wo, kh, kw,
                             ph, pw);
