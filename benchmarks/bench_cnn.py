@@ -189,13 +189,26 @@ def floors(model, layer=CAM_LAYER):
     convs = [i for i in linear if isinstance(model.layers[i], xnn.layers.Conv2d) and i != first]
     dense = [i for i in linear if isinstance(model.layers[i], xnn.layers.Dense)]
     C, H, W = model.layers[layer].output_shape_
+    # Grad-CAM's weights need each channel's gradient summed over its
+    # positions alone: through a pooling and flatten, the first dense layer
+    # above the maps folds into its weights summed per channel (units x C
+    # MACs) instead of its transposed product
+    above = [i for i in linear if i > layer]
+    fold = above and isinstance(model.layers[above[0]], xnn.layers.Dense) and all(
+        type(ly).__name__.endswith(("Pool2d", "Flatten"))
+        for ly in model.layers[layer + 1:above[0]])
+    back = sum(macs[i] for i in above)
+    if fold:
+        back += model.layers[above[0]].n_out * C - macs[above[0]]
     return {
         "saliency": (2.0 * 2 * F, "forward + the input gradient through every conv and dense "
                                   "layer (its transposed product), no dW: 2x forward MACs"),
-        "grad-cam": (2.0 * (F + sum(macs[layer + 1:]) + C * H * W),
+        "grad-cam": (2.0 * (F + back + C * H * W),
                      f"forward + the gradient down to layer {layer}'s output (the transposed "
-                     f"products of the layers above it) + the channel-weighted sum of its "
-                     f"{C} maps of {H}x{W}"),
+                     f"products of the layers above it"
+                     + (", the first dense one's folded into its weights summed over each "
+                        "channel's positions: units x channels" if fold else "")
+                     + f") + the channel-weighted sum of its {C} maps of {H}x{W}"),
         "lrp-epf": (2.0 * (F + macs[first] + 2 * sum(macs[i] for i in convs)
                            + sum(macs[i] for i in dense)),
                     "forward + flat on the first conv (one transposed product) + z+ on the "

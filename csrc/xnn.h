@@ -131,6 +131,11 @@ int xnn_node_check(const xnn_node *n);
 /* XNN_OK when nodes[l] feeds nodes[l + 1] for every l and the network is
  * well formed (softmax only last, no dropout on the last node) */
 int xnn_network_check(const xnn_node *nodes, size_t n);
+/* Elements of scratch for xnn_explain_cam's fold (0: none applies): Grad-CAM
+ * on node `layer` followed by a pooling, flattens and a dense node, whose
+ * weights summed over each channel's pooled positions stand in for the
+ * dense node's transpose. */
+size_t xnn_explain_cam_fold(const xnn_node *nodes, size_t n, size_t layer, int kind);
 
 /* ---- plan.c: where everything lives ------------------------------------ */
 

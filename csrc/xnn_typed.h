@@ -184,8 +184,10 @@ int XNN_FN(xnn_explain_lrp)(void *const *rel, const xnn_plan *plan, void *arena,
  * explained (m) (targets with -1 resolved to the arg-max of the logits);
  * kind XNN_CAM_*; relu applies ReLU to the weighted sum (Grad-CAM,
  * Grad-CAM++). For XNN_CAM_CLASS the network must end layer -> global
- * average pool -> dense. plan: XNN_PLAN_EXPLAIN. */
-int XNN_FN(xnn_explain_cam)(XNN_T *maps, XNN_T *weights, int64_t *explained,
+ * average pool -> dense. fold: NULL, or xnn_explain_cam_fold(...) elements
+ * of scratch for Grad-CAM's folded dense weights (explain/cam.c); the
+ * maps are the same sums either way up to rounding. plan: XNN_PLAN_EXPLAIN. */
+int XNN_FN(xnn_explain_cam)(XNN_T *maps, XNN_T *weights, int64_t *explained, XNN_T *fold,
                             const xnn_plan *plan, void *arena, const XNN_T *X,
                             const int64_t *targets, const xnn_node *nodes, size_t n,
                             size_t layer, int kind, int relu, size_t m);

@@ -10,7 +10,12 @@
  *                node's positions or spreads it evenly over some,
  *                sum_p g[c, p] = the sum of the pooling's own gradient
  *                over its Q outputs: w_c = (sum_q g_pool[c, q]) / P, and
- *                the backward stops above the pooling
+ *                the backward stops above the pooling; where flattens and
+ *                a dense node d follow the node or its pooling, the
+ *                gradient dZ_d W_d^T summed over a channel's Q = in_d / C
+ *                positions is w_c = (sum_j dZ_d[j] S[j, c]) / P with
+ *                S[j, c] = sum_q W_d[c Q + q, j] (made once per call), and
+ *                the backward stops at dZ_d (d's transpose never made)
  *   Grad-CAM++   a = g^2 / (2 g^2 + (sum_p A[c, p]) g^3 + 1e-6), 0 where g = 0,
  *                w_c = sum_p a relu(g),              map_p = ReLU(sum_c w_c A[c, p])
  *                (Chattopadhay et al. 2018, as pytorch-grad-cam computes it)
@@ -30,6 +35,29 @@
 #include "core/lanes.h"
 #include "core/parallel.h"
 #include "explain/explain.h"
+
+/* the widest channel count that the fold's weights on the stack hold */
+#define XNN_CAM_FOLD_C 1024
+
+/* the dense node after node `layer`, a pooling (or none) and flattens (n:
+   none) */
+static size_t cam_dense(const xnn_node *nodes, size_t n, size_t layer)
+{
+    size_t d = layer + 1;
+    if (d < n && (nodes[d].op == XNN_OP_MAXPOOL || nodes[d].op == XNN_OP_AVGPOOL ||
+                  nodes[d].op == XNN_OP_GLOBAL_AVGPOOL))
+        d++;
+    while (d < n && nodes[d].op == XNN_OP_FLATTEN) d++;
+    return d < n && nodes[d].op == XNN_OP_DENSE ? d : n;
+}
+
+size_t xnn_explain_cam_fold(const xnn_node *nodes, size_t n, size_t layer, int kind)
+{
+    if (kind != XNN_CAM_GRAD || layer + 1 >= n || nodes[layer].out_c > XNN_CAM_FOLD_C) return 0;
+    const size_t d = cam_dense(nodes, n, layer);
+    return d < n ? nodes[d].out_c * nodes[layer].out_c : 0;
+}
+
 #define XNN_SELF "explain/cam.c"
 #include "core/template.h"
 #else
@@ -40,9 +68,11 @@
 typedef struct {
     XNN_T *maps, *weights;
     const XNN_T *A, *G, *Wd;     /* Wd: the dense weights (C, classes) for CAM */
+    const XNN_T *S;              /* the folded dense weights S (units, C), or NULL */
     const int64_t *t;
     size_t C, P, classes;
-    size_t Q;                    /* G's positions per channel: P, or the pooling's */
+    size_t Q;                    /* G's positions per channel: P, the pooling's, or
+                                    (S) the dense node's units */
     int kind, relu;
 } XNN_FN(cam_ctx);
 
@@ -59,14 +89,28 @@ static void XNN_FN(cam_rows)(void *p, size_t i0, size_t i1)
     const XNN_FN(cam_ctx) *c = (const XNN_FN(cam_ctx) *)p;
     const size_t C = c->C, P = c->P;
     for (size_t i = i0; i < i1; i++) {
-        const XNN_T *A = c->A + i * C * P, *G = c->G ? c->G + i * C * c->Q : NULL;
+        const XNN_T *A = c->A + i * C * P;
         XNN_T *w = c->weights ? c->weights + i * C : NULL;
         XNN_T *map = c->maps + i * P;
+        XNN_T wf[XNN_CAM_FOLD_C];
+        if (c->S) {
+            /* wf = dZ_d S over the units in order, each channel its own sum */
+            const XNN_T *dz = c->G + i * c->Q;
+            for (size_t ch = 0; ch < C; ch++) wf[ch] = 0;
+            for (size_t j = 0; j < c->Q; j++) {
+                const XNN_T g = dz[j], *s = c->S + j * C;
+                if (g != 0)
+                    for (size_t ch = 0; ch < C; ch++) wf[ch] += g * s[ch];
+            }
+        }
+        const XNN_T *G = c->G && !c->S ? c->G + i * C * c->Q : NULL;
         for (size_t q = 0; q < P; q++) map[q] = 0;
         for (size_t ch = 0; ch < C; ch++) {
             const XNN_T *a = A + ch * P;
             XNN_T wc = 0;
-            if (c->kind == XNN_CAM_CLASS) {
+            if (c->S) {
+                wc = wf[ch] / (XNN_T)P;
+            } else if (c->kind == XNN_CAM_CLASS) {
                 wc = c->Wd[ch * c->classes + (size_t)c->t[i]];
             } else if (c->kind == XNN_CAM_GRAD) {
                 wc = XNN_FN(lane_sum)(G + ch * c->Q, c->Q) / (XNN_T)P;
@@ -86,7 +130,21 @@ static void XNN_FN(cam_rows)(void *p, size_t i0, size_t i1)
     }
 }
 
-int XNN_FN(xnn_explain_cam)(XNN_T *maps, XNN_T *weights, int64_t *explained,
+/* S (units, C): S[j, c] = sum_q W[c Q + q, j] of dense node d, W (C Q, units) */
+static void XNN_FN(fold_weights)(XNN_T *restrict S, const xnn_node *d, size_t C)
+{
+    const size_t u = d->out_c, Q = xnn_node_in(d) / C;
+    const XNN_T *W = (const XNN_T *)d->W;
+    for (size_t j = 0; j < u; j++)
+        for (size_t ch = 0; ch < C; ch++) {
+            const XNN_T *w = W + ch * Q * u + j;
+            XNN_T a = 0;
+            for (size_t q = 0; q < Q; q++) a += w[q * u];
+            S[j * C + ch] = a;
+        }
+}
+
+int XNN_FN(xnn_explain_cam)(XNN_T *maps, XNN_T *weights, int64_t *explained, XNN_T *fold,
                             const xnn_plan *plan, void *arena, const XNN_T *X,
                             const int64_t *targets, const xnn_node *nodes, size_t n,
                             size_t layer, int kind, int relu, size_t m)
@@ -109,9 +167,14 @@ int XNN_FN(xnn_explain_cam)(XNN_T *maps, XNN_T *weights, int64_t *explained,
     const int pooled = kind == XNN_CAM_GRAD && layer + 2 < n &&
                        (op1 == XNN_OP_MAXPOOL || op1 == XNN_OP_AVGPOOL ||
                         op1 == XNN_OP_GLOBAL_AVGPOOL);
-    const size_t Q = pooled ? xnn_node_out(&nodes[layer + 1]) / C : P;
-    /* the backward's last node (none for CAM: every node's arg-max unread) */
-    const size_t stop = kind == XNN_CAM_CLASS ? n : layer + 1 + (size_t)pooled;
+    /* ... and through the dense node d after it (d = n: none) */
+    const size_t d = fold && xnn_explain_cam_fold(nodes, n, layer, kind) ? cam_dense(nodes, n, layer)
+                                                                         : n;
+    if (d < n) XNN_FN(fold_weights)(fold, &nodes[d], C);
+    const size_t Q = d < n ? nodes[d].out_c : pooled ? xnn_node_out(&nodes[layer + 1]) / C : P;
+    /* the backward's last node (none for CAM: every node's arg-max unread;
+       with d: the node above d, none when d is the top) */
+    const size_t stop = kind == XNN_CAM_CLASS ? n : d < n ? d + 1 : layer + 1 + (size_t)pooled;
     int64_t *resolved = (int64_t *)xnn_plan_at(arena, plan->targets);
     for (size_t r0 = 0; r0 < m; r0 += plan->rows) {
         const size_t mc = m - r0 < plan->rows ? m - r0 : plan->rows;
@@ -128,17 +191,23 @@ int XNN_FN(xnn_explain_cam)(XNN_T *maps, XNN_T *weights, int64_t *explained,
             XNN_T *G0 = AT(plan->grad[0]);
             st = XNN_FN(xnn_explain_start_gradient)(G0, NULL, plan, arena, resolved, nodes, n,
                                                     &top, XNN_GRAD_PLAIN, mc);
-            if (st == XNN_OK)
+            if (st == XNN_OK && stop < n)
                 st = XNN_FN(xnn_explain_backward)(&G, NULL, NULL, G0, NULL, 1, 0, 0, 0, plan,
                                                   arena, Xc, nodes, n - 1, 0, stop,
                                                   XNN_GRAD_PLAIN, threads, 0, mc);
+            else
+                G = G0;   /* d the top: its dZ */
+            /* dY_d to dZ_d */
+            if (st == XNN_OK && d + 1 < n)
+                st = XNN_FN(xnn_explain_act_back)(G, AT(plan->node[d].y), nodes[d].act,
+                                                  XNN_GRAD_PLAIN, mc, nodes[d].out_c);
         }
         if (st != XNN_OK) return st;
         if (explained) memcpy(explained + r0, resolved, mc * sizeof(int64_t));
         XNN_FN(cam_ctx) c = {maps + r0 * P, weights ? weights + r0 * C : NULL,
                              AT(plan->node[layer].y), G,
                              kind == XNN_CAM_CLASS ? (const XNN_T *)nodes[n - 1].W : NULL,
-                             resolved, C, P, nodes[n - 1].out_c, Q, kind, relu};
+                             d < n ? fold : NULL, resolved, C, P, nodes[n - 1].out_c, Q, kind, relu};
         xnn_parallel_range(XNN_FN(cam_rows), &c, mc, mc * C * P);
     }
     return XNN_OK;

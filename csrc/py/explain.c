@@ -502,20 +502,30 @@ static PyObject *py_cam(PyObject *self, PyObject *args, PyObject *kw)
     PyArrayObject *M = xnn_new_array(2, md, t), *Wt = xnn_new_array(2, wd, t);
     PyArrayObject *Rt = xnn_new_array(1, rd, NPY_INT64);
     planned p = {NULL, NULL};
+    /* Grad-CAM's folded dense weights (explain/cam.c) */
+    const size_t nf = xnn_explain_cam_fold(nodes, n, (size_t)layer, kind);
+    void *fold = NULL;
     if (!M || !Wt || !Rt || make(&p, net, m, XNN_PLAN_EXPLAIN)) goto fail;
+    if (nf && !(fold = PyMem_Malloc(nf * (size_t)PyArray_ITEMSIZE(M)))) {
+        PyErr_NoMemory();
+        goto fail;
+    }
     int st;
     Py_BEGIN_ALLOW_THREADS
     nodes = xnn_network_read_prepared(net);
-    XNN_DISPATCH(st, t, xnn_explain_cam, DATA(M), DATA(Wt), (int64_t *)DATA(Rt), p.plan,
+    XNN_DISPATCH(st, t, xnn_explain_cam, DATA(M), DATA(Wt), (int64_t *)DATA(Rt), fold, p.plan,
                  p.arena, DATA(X), (const int64_t *)DATA(T), nodes, n, (size_t)layer, kind,
                  relu, m);
     xnn_network_unlock(net);
     Py_END_ALLOW_THREADS
     done(&p, net);
+    PyMem_Free(fold);
+    fold = NULL;
     if (xnn_raise_status(st, "cam")) goto fail;
     return Py_BuildValue("NNN", M, Wt, Rt);
 fail:
     done(&p, net);
+    PyMem_Free(fold);
     Py_XDECREF(M);
     Py_XDECREF(Wt);
     Py_XDECREF(Rt);
