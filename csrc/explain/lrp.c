@@ -159,9 +159,15 @@ static int XNN_FN(two_sided)(XNN_T *Rin, const xnn_plan *plan, void *arena, cons
     }
     /* the bias in the product's own pass where no second product adds to it */
     const int fuse_b = bias && !neg;
-    int st = op->product(Z1, work, Apos, P, fuse_b ? bP : NULL, a, threads, m);
+    /* alpha-beta's z1 >= 0 and z2 <= 0 (sums of products of one sign):
+       made as the forward makes its products, then clamped to their sign
+       (the clamp changes no bit of product's sums) */
+    int (*const product)(XNN_T *, void *, const XNN_T *, const XNN_T *, const XNN_T *,
+                         const xnn_node *, int, size_t) =
+        !own && op->product_tiles ? op->product_tiles : op->product;
+    int st = product(Z1, work, Apos, P, fuse_b ? bP : NULL, a, threads, m);
     if (st == XNN_OK && second)
-        st = op->product(Z2, work, Apos, N, fuse_b ? bN : NULL, a, threads, m);
+        st = product(Z2, work, Apos, N, fuse_b ? bN : NULL, a, threads, m);
     if (st != XNN_OK) return st;
     if (neg) {
         st = op->product(T, work, An, N, NULL, a, threads, m);
@@ -176,6 +182,10 @@ static int XNN_FN(two_sided)(XNN_T *Rin, const xnn_plan *plan, void *arena, cons
     if (bias && !fuse_b) {
         XNN_FN(add_bias)(Z1, bP, a, m);
         if (second) XNN_FN(add_bias)(Z2, bN, a, m);
+    }
+    if (!own && product != op->product) {
+        for (size_t i = 0; i < mo; i++) Z1[i] = Z1[i] < 0 ? 0 : Z1[i];
+        for (size_t i = 0; second && i < mo; i++) Z2[i] = Z2[i] > 0 ? 0 : Z2[i];
     }
     if (own) {
         XNN_FN(stab_signed)(Z1, R, Z1, own, 1, eps, a, m);

@@ -1201,9 +1201,9 @@ static int XNN_FN(wino_dw)(XNN_T *dW, XNN_T *db, void *work, const XNN_T *dZ, co
     return XNN_OK;
 }
 
-/* the forward (tiles: Winograd tiles where they apply, with U = prep when
-   not NULL) or the product (tiles 0: direct sums, whose rounding never
-   turns a sum of products of one sign to the other sign) */
+/* the forward and product_tiles (tiles: Winograd tiles where they apply,
+   with U = prep when not NULL) or the product (tiles 0: direct sums, whose
+   rounding never turns a sum of products of one sign to the other sign) */
 static int XNN_FN(conv_run)(XNN_T *Y, XNN_T *Z, void *work, const XNN_T *X, const XNN_T *W,
                             const XNN_T *b, int act, const xnn_node *n, const xnn_node *pool,
                             int32_t *arg, int flags, int threads, size_t m, int tiles,
@@ -1267,6 +1267,13 @@ static int XNN_FN(conv_product)(XNN_T *Z, void *work, const XNN_T *A, const XNN_
 {
     return XNN_FN(conv_run)(Z, NULL, work, A, W, b, XNN_ACT_LINEAR, n, NULL, NULL, 0, threads,
                             m, 0, NULL);
+}
+
+static int XNN_FN(conv_product_tiles)(XNN_T *Z, void *work, const XNN_T *A, const XNN_T *W,
+                                      const XNN_T *b, const xnn_node *n, int threads, size_t m)
+{
+    return XNN_FN(conv_run)(Z, NULL, work, A, W, b, XNN_ACT_LINEAR, n, NULL, NULL, 0, threads,
+                            m, 1, NULL);
 }
 
 /* The backward over images [0, m), group by group: dX = fold(W^T dZ),
@@ -1717,6 +1724,7 @@ const XNN_FN(xnn_op) XNN_FN(xnn_conv_op) = {
     XNN_FN(conv_unit_forward), XNN_FN(conv_unit_transpose), XNN_FN(conv_pool_ok),
     XNN_FN(conv_pool_forward), XNN_FN(conv_prep_bytes), XNN_FN(conv_prepare),
     XNN_FN(conv_image_forward), XNN_FN(conv_pool_back_ok), XNN_FN(conv_pool_transpose),
+    XNN_FN(conv_product_tiles),
 };
 
 #endif

@@ -65,6 +65,12 @@ typedef struct XNN_FN(xnn_op) {
     int (*pool_transpose)(XNN_T *C, void *work, const XNN_T *S, const void *saved,
                           const XNN_T *W, const XNN_T *A, const XNN_T *relu, int absolute,
                           const xnn_node *n, const xnn_node *p, int threads, size_t m);
+    /* the product as the forward makes it (a conv's Winograd tiles where
+       they apply), whose rounding may carry a sum of products of one sign
+       that is 0 or near 0 to the other sign (product's never does); NULL
+       where it is product */
+    int (*product_tiles)(XNN_T *Z, void *work, const XNN_T *A, const XNN_T *W, const XNN_T *b,
+                         const xnn_node *n, int threads, size_t m);
 } XNN_FN(xnn_op);
 
 /* the op of code op (XNN_OP_*), or NULL */
