@@ -412,6 +412,39 @@ def test_lrp0_is_gradient_times_input_and_conserves_on_zero_bias_avgpool_cnn(rng
         assert R_.min() >= 0
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_zplus_on_winograd_tiles_keeps_its_sign_and_matches_twin(dtype, rng):
+    """a conv of 8 -> 16 channels runs z+'s product as Winograd tiles. Its
+    weights are negative but at the centre, whose inputs are 1e-9 at every
+    other pixel, so that z+ there is a sum of 1e-9 while the tiles also read
+    inputs near 1 (through weights z+ sets to 0): they round that positive
+    sum to either sign, and z+ (no bias in its denominator) must still
+    divide by a positive stabiliser. From a non-negative start the relevance
+    stays non-negative, and equals the twin's"""
+    model = xnn.Sequential([L.Conv2d(1, 8, 1, activation="relu"),
+                            L.Conv2d(8, 16, 3, padding=1, activation="relu"), L.Flatten(),
+                            L.Dense(16 * 64, 5)], input_shape=(1, 8, 8), seed=3, dtype=dtype)
+    ws = model.get_weights()
+    ws[0], ws[1], ws[3] = np.abs(ws[0]), np.zeros_like(ws[1]), np.full_like(ws[3], 10.0)
+    ws[2] = -np.abs(ws[2])
+    ws[2][:, :, 1, 1] *= -1
+    model.set_weights(ws)
+    X = rng.uniform(0.5, 1, size=(7, 1, 8, 8))
+    X[:, :, ::2, ::2] *= 1e-9
+    twin = twin_of(model)
+    Xd = X.astype(dtype).astype(float)
+    zplus = dict(rule="alphabeta", alpha=1.0, beta=0.0, epsilon=1e-6)
+    specs = [dict(rule="epsilon", epsilon=1e-6), zplus, None, zplus]
+    rules = [None if sp is None else _rule(sp) for sp in specs]
+    t = np.ones(7, int)
+    for bias in (True, False):
+        got = E.lrp(model, X, t, rule=rules, bias=bias, start="onehot", return_layers=True)
+        assert min(r.min() for r in got[1:]) >= 0
+        want = R.lrp(twin, Xd, t, specs, bias=bias, start="onehot")
+        for g, e in zip(got, want):
+            close(g, e, dtype)
+
+
 def test_prepared_weights_follow_w_however_it_changes(rng):
     """inference and explanations keep the Winograd transforms of W between
     calls; written into, trained or set, W is what they use next"""
