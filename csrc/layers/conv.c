@@ -1438,7 +1438,10 @@ static int XNN_FN(conv_transpose)(XNN_T *C, void *work, const XNN_T *S, const XN
 {
     /* the node's own weights (gradients, LRP-epsilon) as Winograd tiles
        where they apply; modified weights (LRP's positive and negative
-       parts) on the direct sums, whose sign never flips */
+       parts) on the direct sums, whose sign never flips and which keep a
+       zero weight's product with a huge s (R over a stabilised sum near 0)
+       out of its neighbours' sums: as tiles, z+'s transpose was 2e-4 of
+       the scale from the twin in tests/test_cnn.py's zplus_on_winograd case */
     return XNN_FN(conv_dx)(C, work, S, W, NULL, A, absolute, n, 0, threads, m, W == n->W, NULL,
                            NULL);
 }
