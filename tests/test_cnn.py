@@ -632,8 +632,8 @@ def test_shapes_and_errors(rng):
 def test_cam_family_matches_twin(name, dtype, rng):
     RC = importlib.import_module("xnn.reference.cam")
     net, model, shape = built(name, rng, dtype)
-    X = rng.uniform(size=(6,) + shape)
-    t = np.arange(6) % model.n_out
+    X = rng.uniform(size=(9,) + shape)     # 8 rows or more: Grad-CAM's fold
+    t = np.arange(9) % model.n_out
     twin = twin_of(model)
     Xd = X.astype(dtype).astype(float)
     size = shape[1:] if len(shape) == 3 else shape[1]
@@ -642,6 +642,9 @@ def test_cam_family_matches_twin(name, dtype, rng):
     for layer in layers:
         g = E.grad_cam(model, X, t, layer=layer)
         close(g.maps, RC.grad_cam(twin, Xd, t, layer), dtype)
+        # rows one at a time (no fold) give the same maps to rounding
+        close(np.concatenate([E.grad_cam(model, X[i:i + 1], t[i:i + 1], layer=layer).maps
+                              for i in range(9)]), g.maps, dtype)
         close(g, RC.upsample(RC.grad_cam(twin, Xd, t, layer), size), dtype)
         close(E.grad_cam(model, X, t, layer=layer, relu=False, interpolate=None),
               RC.grad_cam(twin, Xd, t, layer, relu=False), dtype)
@@ -654,7 +657,7 @@ def test_cam_family_matches_twin(name, dtype, rng):
         close(c, RC.cam(twin, Xd, t, 1), dtype)
         # the mean of the map plus the bias is the logit
         logit = E.score(model, X, t)
-        close(np.asarray(c).reshape(6, -1).mean(axis=1) + model.layers[-1].b[t], logit, dtype)
+        close(np.asarray(c).reshape(9, -1).mean(axis=1) + model.layers[-1].b[t], logit, dtype)
 
 
 @pytest.mark.parametrize("mode", ["bilinear", "nearest"])

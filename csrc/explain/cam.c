@@ -14,7 +14,8 @@
  *                a dense node d follow the node or its pooling, the
  *                gradient dZ_d W_d^T summed over a channel's Q = in_d / C
  *                positions is w_c = (sum_j dZ_d[j] S[j, c]) / P with
- *                S[j, c] = sum_q W_d[c Q + q, j] (made once per call), and
+ *                S[j, c] = sum_q W_d[c Q + q, j] (made once per call of 8
+ *                rows or more), and
  *                the backward stops at dZ_d (d's transpose never made)
  *   Grad-CAM++   a = g^2 / (2 g^2 + (sum_p A[c, p]) g^3 + 1e-6), 0 where g = 0,
  *                w_c = sum_p a relu(g),              map_p = ReLU(sum_c w_c A[c, p])
@@ -38,6 +39,8 @@
 
 /* the widest channel count that the fold's weights on the stack hold */
 #define XNN_CAM_FOLD_C 1024
+/* the fold for this many rows or more: S costs about one row's transpose */
+#define CAM_FOLD_ROWS 8
 
 /* the dense node after node `layer`, a pooling (or none) and flattens (n:
    none) */
@@ -55,7 +58,7 @@ size_t xnn_explain_cam_fold(const xnn_node *nodes, size_t n, size_t layer, int k
 {
     if (kind != XNN_CAM_GRAD || layer + 1 >= n || nodes[layer].out_c > XNN_CAM_FOLD_C) return 0;
     const size_t d = cam_dense(nodes, n, layer);
-    return d < n ? nodes[d].out_c * nodes[layer].out_c : 0;
+    return d < n ? 2 * nodes[d].out_c * nodes[layer].out_c : 0;
 }
 
 #define XNN_SELF "explain/cam.c"
@@ -130,18 +133,23 @@ static void XNN_FN(cam_rows)(void *p, size_t i0, size_t i1)
     }
 }
 
-/* S (units, C): S[j, c] = sum_q W[c Q + q, j] of dense node d, W (C Q, units) */
+/* S (units, C): S[j, c] = sum_q W[c Q + q, j] of dense node d, W (C Q, units),
+   by way of its transpose St (C, units) in the rest of the scratch: whole
+   rows of W added in q order (St's rows contiguous, as W's) */
 static void XNN_FN(fold_weights)(XNN_T *restrict S, const xnn_node *d, size_t C)
 {
     const size_t u = d->out_c, Q = xnn_node_in(d) / C;
     const XNN_T *W = (const XNN_T *)d->W;
+    XNN_T *restrict St = S + u * C;
+    for (size_t ch = 0; ch < C; ch++) {
+        XNN_T *t = St + ch * u;
+        const XNN_T *w = W + ch * Q * u;
+        for (size_t j = 0; j < u; j++) t[j] = w[j];
+        for (size_t q = 1; q < Q; q++)
+            for (size_t j = 0; j < u; j++) t[j] += w[q * u + j];
+    }
     for (size_t j = 0; j < u; j++)
-        for (size_t ch = 0; ch < C; ch++) {
-            const XNN_T *w = W + ch * Q * u + j;
-            XNN_T a = 0;
-            for (size_t q = 0; q < Q; q++) a += w[q * u];
-            S[j * C + ch] = a;
-        }
+        for (size_t ch = 0; ch < C; ch++) S[j * C + ch] = St[ch * u + j];
 }
 
 int XNN_FN(xnn_explain_cam)(XNN_T *maps, XNN_T *weights, int64_t *explained, XNN_T *fold,
@@ -168,8 +176,9 @@ int XNN_FN(xnn_explain_cam)(XNN_T *maps, XNN_T *weights, int64_t *explained, XNN
                        (op1 == XNN_OP_MAXPOOL || op1 == XNN_OP_AVGPOOL ||
                         op1 == XNN_OP_GLOBAL_AVGPOOL);
     /* ... and through the dense node d after it (d = n: none) */
-    const size_t d = fold && xnn_explain_cam_fold(nodes, n, layer, kind) ? cam_dense(nodes, n, layer)
-                                                                         : n;
+    const size_t d = fold && m >= CAM_FOLD_ROWS && xnn_explain_cam_fold(nodes, n, layer, kind)
+                         ? cam_dense(nodes, n, layer)
+                         : n;
     if (d < n) XNN_FN(fold_weights)(fold, &nodes[d], C);
     const size_t Q = d < n ? nodes[d].out_c : pooled ? xnn_node_out(&nodes[layer + 1]) / C : P;
     /* the backward's last node (none for CAM: every node's arg-max unread;
