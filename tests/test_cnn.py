@@ -632,7 +632,7 @@ def test_shapes_and_errors(rng):
 def test_cam_family_matches_twin(name, dtype, rng):
     RC = importlib.import_module("xnn.reference.cam")
     net, model, shape = built(name, rng, dtype)
-    X = rng.uniform(size=(9,) + shape)     # 8 rows or more: Grad-CAM's fold
+    X = rng.uniform(size=(9,) + shape)
     t = np.arange(9) % model.n_out
     twin = twin_of(model)
     Xd = X.astype(dtype).astype(float)
@@ -642,9 +642,10 @@ def test_cam_family_matches_twin(name, dtype, rng):
     for layer in layers:
         g = E.grad_cam(model, X, t, layer=layer)
         close(g.maps, RC.grad_cam(twin, Xd, t, layer), dtype)
-        # rows one at a time (no fold) give the same maps to rounding
-        close(np.concatenate([E.grad_cam(model, X[i:i + 1], t[i:i + 1], layer=layer).maps
-                              for i in range(9)]), g.maps, dtype)
+        # rows one at a time (one-row products above the layer) give the
+        # same maps to rounding
+        rows = [E.grad_cam(model, X[i:i + 1], t[i:i + 1], layer=layer).maps for i in range(9)]
+        close(np.concatenate(rows), g.maps, dtype)
         close(g, RC.upsample(RC.grad_cam(twin, Xd, t, layer), size), dtype)
         close(E.grad_cam(model, X, t, layer=layer, relu=False, interpolate=None),
               RC.grad_cam(twin, Xd, t, layer, relu=False), dtype)

@@ -14,8 +14,8 @@
  *                a dense node d follow the node or its pooling, the
  *                gradient dZ_d W_d^T summed over a channel's Q = in_d / C
  *                positions is w_c = (sum_j dZ_d[j] S[j, c]) / P with
- *                S[j, c] = sum_q W_d[c Q + q, j] (made once per call of 8
- *                rows or more), and
+ *                S[j, c] = sum_q W_d[c Q + q, j] (made once per call, for
+ *                any number of rows), and
  *                the backward stops at dZ_d (d's transpose never made)
  *   Grad-CAM++   a = g^2 / (2 g^2 + (sum_p A[c, p]) g^3 + 1e-6), 0 where g = 0,
  *                w_c = sum_p a relu(g),              map_p = ReLU(sum_c w_c A[c, p])
@@ -39,8 +39,6 @@
 
 /* the widest channel count that the fold's weights on the stack hold */
 #define XNN_CAM_FOLD_C 1024
-/* the fold for this many rows or more: S costs about one row's transpose */
-#define CAM_FOLD_ROWS 8
 
 /* the dense node after node `layer`, a pooling (or none) and flattens (n:
    none) */
@@ -176,7 +174,7 @@ int XNN_FN(xnn_explain_cam)(XNN_T *maps, XNN_T *weights, int64_t *explained, XNN
                        (op1 == XNN_OP_MAXPOOL || op1 == XNN_OP_AVGPOOL ||
                         op1 == XNN_OP_GLOBAL_AVGPOOL);
     /* ... and through the dense node d after it (d = n: none) */
-    const size_t d = fold && m >= CAM_FOLD_ROWS && xnn_explain_cam_fold(nodes, n, layer, kind)
+    const size_t d = fold && xnn_explain_cam_fold(nodes, n, layer, kind)
                          ? cam_dense(nodes, n, layer)
                          : n;
     if (d < n) XNN_FN(fold_weights)(fold, &nodes[d], C);
