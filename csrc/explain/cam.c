@@ -40,14 +40,18 @@
 /* the widest channel count that the fold's weights on the stack hold */
 #define XNN_CAM_FOLD_C 1024
 
+/* whether op is a pooling whose backward keeps each channel's gradient sum */
+static int cam_pooling(int op)
+{
+    return op == XNN_OP_MAXPOOL || op == XNN_OP_AVGPOOL || op == XNN_OP_GLOBAL_AVGPOOL;
+}
+
 /* the dense node after node `layer`, a pooling (or none) and flattens (n:
    none) */
 static size_t cam_dense(const xnn_node *nodes, size_t n, size_t layer)
 {
     size_t d = layer + 1;
-    if (d < n && (nodes[d].op == XNN_OP_MAXPOOL || nodes[d].op == XNN_OP_AVGPOOL ||
-                  nodes[d].op == XNN_OP_GLOBAL_AVGPOOL))
-        d++;
+    if (d < n && cam_pooling(nodes[d].op)) d++;
     while (d < n && nodes[d].op == XNN_OP_FLATTEN) d++;
     return d < n && nodes[d].op == XNN_OP_DENSE ? d : n;
 }
@@ -169,10 +173,7 @@ int XNN_FN(xnn_explain_cam)(XNN_T *maps, XNN_T *weights, int64_t *explained, XNN
     const int threads = XNN_FN(xnn_explain_threads)(plan);
     const size_t in0 = xnn_node_in(&nodes[0]), C = a->out_c, P = a->out_h * a->out_w;
     /* Grad-CAM through a pooling: its gradient summed (above) */
-    const int op1 = nodes[layer + 1].op;
-    const int pooled = kind == XNN_CAM_GRAD && layer + 2 < n &&
-                       (op1 == XNN_OP_MAXPOOL || op1 == XNN_OP_AVGPOOL ||
-                        op1 == XNN_OP_GLOBAL_AVGPOOL);
+    const int pooled = kind == XNN_CAM_GRAD && layer + 2 < n && cam_pooling(nodes[layer + 1].op);
     /* ... and through the dense node d after it (d = n: none) */
     const size_t d = fold && xnn_explain_cam_fold(nodes, n, layer, kind)
                          ? cam_dense(nodes, n, layer)
