@@ -52,8 +52,22 @@ def gap_twin(rng, bias=0.1):
              "act": "softmax"}]
 
 
+def wide_twin(rng, bias=0.1):
+    """convs of many taps (over 64 per output: the GEMM path) under max
+    poolings, whose rules' transposes sum S's nonzeros alone: padding 1,
+    then stride 2 with padding 1, on (8, 9, 9)"""
+    return [{"op": "conv2d", "W": w(rng, (6, 8, 3, 3), 72), "b": bias * rng.normal(size=6),
+             "act": "relu", "stride": 1, "padding": 1},
+            {"op": "maxpool2d", "kernel": 2},
+            {"op": "conv2d", "W": w(rng, (12, 6, 4, 4), 96), "b": bias * rng.normal(size=12),
+             "act": "relu", "stride": 2, "padding": 1},
+            {"op": "maxpool2d", "kernel": 2}, {"op": "flatten"},
+            {"op": "dense", "W": w(rng, (12, 4), 12), "b": bias * rng.normal(size=4),
+             "act": "softmax"}]
+
+
 NETS = {"cnn": (cnn_twin, (2, 10, 10)), "conv1d": (conv1d_twin, (3, 23)),
-        "gap": (gap_twin, (1, 9, 9))}
+        "gap": (gap_twin, (1, 9, 9)), "wide": (wide_twin, (8, 9, 9))}
 
 
 def built(name, rng, dtype=np.float64, bias=0.1):
@@ -168,8 +182,11 @@ def test_unit_start_equals_full_start(name, dtype, method, rng):
         unit = f(model, X, start_layer=s, unit=units)
         full = f(model, X, start_layer=s, unit=units, return_layers=True)[0]
         close(unit, full, dtype)
-        if s == 0 and mode == "plain":
-            np.testing.assert_array_equal(unit, full)    # the same sums, channel for channel
+        taps = layer.in_channels * int(np.prod(layer.kernel_size))
+        if s == 0 and mode == "plain" and taps <= 64:
+            # the same sums, channel for channel, where the full transpose
+            # also runs the direct loops (64 taps per output or fewer)
+            np.testing.assert_array_equal(unit, full)
         for u in range(min(layer.output_shape_[0], 3)):
             rows = units == u
             want = R.explain_gradient(twin, X.astype(dtype).astype(float), None, mode=mode,

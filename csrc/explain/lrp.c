@@ -112,6 +112,19 @@ static void XNN_FN(stab_signed)(XNN_T *S, const XNN_T *R, const XNN_T *Z, const 
     xnn_parallel_range(XNN_FN(stab_rows), &c, m, m * out);
 }
 
+typedef int (*XNN_FN(transpose_fn))(XNN_T *, void *, const XNN_T *, const XNN_T *,
+                                    const XNN_T *, int, const xnn_node *, int, size_t);
+
+/* the transpose of node a for the rules' own weights: summed over S's
+   nonzeros alone where S has few (sparse: R comes from a winner-take-all
+   max pooling whose windows are apart) and the op has that path; the
+   node's own weights keep transpose, which runs them as the forward's
+   tiles where they apply */
+static XNN_FN(transpose_fn) XNN_FN(rule_transpose)(const XNN_FN(xnn_op) *op, int sparse)
+{
+    return sparse && op->transpose_sparse ? op->transpose_sparse : op->transpose;
+}
+
 /* Z (m, out) += bias of each output's channel */
 static void XNN_FN(add_bias)(XNN_T *Z, const XNN_T *b, const xnn_node *a, size_t m)
 {
@@ -136,9 +149,10 @@ static void XNN_FN(add_bias)(XNN_T *Z, const XNN_T *b, const xnn_node *a, size_t
  * where own < 0, c1 = c2 = 1. */
 static int XNN_FN(two_sided)(XNN_T *Rin, const xnn_plan *plan, void *arena, const XNN_T *A,
                              const XNN_T *own, const XNN_T *R, const xnn_node *a, int bias,
-                             XNN_T c1, XNN_T c2, XNN_T eps, int threads, size_t m)
+                             XNN_T c1, XNN_T c2, XNN_T eps, int sparse, int threads, size_t m)
 {
     const XNN_FN(xnn_op) *op = XNN_FN(xnn_op_get)(a->op);
+    const XNN_FN(transpose_fn) tr = XNN_FN(rule_transpose)(op, sparse);
     void *work = xnn_plan_at(arena, plan->scratch);
     const size_t in = xnn_node_in(a), out = xnn_node_out(a), nw = xnn_node_weights(a);
     const size_t mi = m * in, mo = m * out;
@@ -198,10 +212,10 @@ static int XNN_FN(two_sided)(XNN_T *Rin, const xnn_plan *plan, void *arena, cons
        dense node's one-row transpose skips a's zeros, which sets +0 where
        a * (f^T s1) is -0: there the product stays apart) */
     if (!neg && !second && a->op == XNN_OP_CONV)
-        return op->transpose(Rin, work, Z1, A, P, 0, a, threads, m);
-    st = op->transpose(Cp, work, Z1, NULL, P, 0, a, threads, m);
+        return tr(Rin, work, Z1, A, P, 0, a, threads, m);
+    st = tr(Cp, work, Z1, NULL, P, 0, a, threads, m);
     if (st == XNN_OK && second) {
-        st = op->transpose(T2, work, Z2, NULL, N, 0, a, threads, m);
+        st = tr(T2, work, Z2, NULL, N, 0, a, threads, m);
         for (size_t i = 0; st == XNN_OK && i < mi; i++) Cp[i] += T2[i];
     }
     if (st != XNN_OK) return st;
@@ -209,9 +223,9 @@ static int XNN_FN(two_sided)(XNN_T *Rin, const xnn_plan *plan, void *arena, cons
         for (size_t i = 0; i < mi; i++) Rin[i] = A[i] * Cp[i];
         return XNN_OK;
     }
-    st = op->transpose(Cn, work, Z1, NULL, N, 0, a, threads, m);
+    st = tr(Cn, work, Z1, NULL, N, 0, a, threads, m);
     if (st == XNN_OK && second) {
-        st = op->transpose(T2, work, Z2, NULL, P, 0, a, threads, m);
+        st = tr(T2, work, Z2, NULL, P, 0, a, threads, m);
         for (size_t i = 0; st == XNN_OK && i < mi; i++) Cn[i] += T2[i];
     }
     if (st != XNN_OK) return st;
@@ -241,9 +255,10 @@ static int XNN_FN(square_row)(XNN_T **row, const xnn_plan *plan, void *arena, co
  * (m, out) = f(A; W) + b its saved pre-activation */
 static int XNN_FN(lrp_linear)(XNN_T *Rin, const xnn_plan *plan, void *arena, const XNN_T *A,
                               const XNN_T *Z, const XNN_T *R, const xnn_node *a,
-                              const xnn_lrp_rule *r, int bias, int threads, size_t m)
+                              const xnn_lrp_rule *r, int bias, int sparse, int threads, size_t m)
 {
     const XNN_FN(xnn_op) *op = XNN_FN(xnn_op_get)(a->op);
+    const XNN_FN(transpose_fn) tr = XNN_FN(rule_transpose)(op, sparse);
     void *work = xnn_plan_at(arena, plan->scratch);
     const size_t in = xnn_node_in(a), out = xnn_node_out(a), nw = xnn_node_weights(a);
     const size_t C = a->out_c, mi = m * in;
@@ -272,7 +287,7 @@ static int XNN_FN(lrp_linear)(XNN_T *Rin, const xnn_plan *plan, void *arena, con
         st = op->product(Zp, work, A, Wp, bias ? bp : NULL, a, threads, m);
         if (st != XNN_OK) return st;
         XNN_FN(stab)(Zp, R, Zp, NULL, eps, 1, 0, a, m);
-        return op->transpose(Rin, work, Zp, A, Wp, 0, a, threads, m);
+        return tr(Rin, work, Zp, A, Wp, 0, a, threads, m);
     }
     case XNN_LRP_ALPHABETA:
         if (!(r->alpha >= 0) || !(r->beta >= 0)) return XNN_EINVAL;
@@ -285,7 +300,7 @@ static int XNN_FN(lrp_linear)(XNN_T *Rin, const xnn_plan *plan, void *arena, con
             bn[c] = b[c] < 0 ? b[c] : 0;
         }
         return XNN_FN(two_sided)(Rin, plan, arena, A, NULL, R, a, bias, (XNN_T)r->alpha,
-                                 (XNN_T)r->beta, eps, threads, m);
+                                 (XNN_T)r->beta, eps, sparse, threads, m);
     case XNN_LRP_GENERALIZED_GAMMA: {
         if (!(r->gamma >= 0)) return XNN_EINVAL;
         const XNN_T g = (XNN_T)r->gamma;
@@ -297,7 +312,8 @@ static int XNN_FN(lrp_linear)(XNN_T *Rin, const xnn_plan *plan, void *arena, con
             bp[c] = b[c] + g * (b[c] > 0 ? b[c] : 0);
             bn[c] = b[c] + g * (b[c] < 0 ? b[c] : 0);
         }
-        return XNN_FN(two_sided)(Rin, plan, arena, A, Z, R, a, bias, 1, 1, eps, threads, m);
+        return XNN_FN(two_sided)(Rin, plan, arena, A, Z, R, a, bias, 1, 1, eps, sparse,
+                                 threads, m);
     }
     case XNN_LRP_ZBOX: {
         const XNN_T *lo = (const XNN_T *)r->low, *hi = (const XNN_T *)r->high;
@@ -321,8 +337,8 @@ static int XNN_FN(lrp_linear)(XNN_T *Rin, const xnn_plan *plan, void *arena, con
                 }
         XNN_FN(stab)(Zp, R, Zn, NULL, eps, 1, 0, a, m);
         st = op->transpose(Rin, work, Zp, A, W, 0, a, threads, m);
-        if (st == XNN_OK) st = op->transpose(Cp, work, Zp, NULL, Wp, 0, a, threads, m);
-        if (st == XNN_OK) st = op->transpose(Cn, work, Zp, NULL, Wn, 0, a, threads, m);
+        if (st == XNN_OK) st = tr(Cp, work, Zp, NULL, Wp, 0, a, threads, m);
+        if (st == XNN_OK) st = tr(Cn, work, Zp, NULL, Wn, 0, a, threads, m);
         if (st != XNN_OK) return st;
         for (size_t i = 0; i < m; i++)
             for (size_t j = 0; j < in; j++) {
@@ -337,7 +353,7 @@ static int XNN_FN(lrp_linear)(XNN_T *Rin, const xnn_plan *plan, void *arena, con
         st = XNN_FN(square_row)(&row, plan, arena, a, r->rule == XNN_LRP_FLAT, bias, threads);
         if (st != XNN_OK) return st;
         XNN_FN(stab)(Zp, R, row, NULL, eps, 1, 1, a, m);
-        return op->transpose(Rin, work, Zp, NULL, Wp, 0, a, threads, m);
+        return tr(Rin, work, Zp, NULL, Wp, 0, a, threads, m);
     }
     default:
         return XNN_EINVAL;
@@ -485,8 +501,13 @@ int XNN_FN(xnn_explain_lrp)(void *const *rel, const xnn_plan *plan, void *arena,
                 /* z^B needs bounds of the network's input */
                 for (size_t q = 0; rules[l].rule == XNN_LRP_ZBOX && q < l; q++)
                     if (nodes[q].op != XNN_OP_FLATTEN) return XNN_EINVAL;
+                /* R under a winner-take-all max pooling whose windows are
+                   apart: a quarter of it or less is nonzero */
+                const xnn_node *up = l < s ? &nodes[l + 1] : NULL;
+                const int sparse = up && up->op == XNN_OP_MAXPOOL && pool == XNN_POOL_WTA &&
+                                   up->sh >= up->kh && up->sw >= up->kw;
                 st = XNN_FN(lrp_linear)(Rin, plan, arena, A, AT(plan->node[l].z), R, a, &rules[l],
-                                        bias, threads, mc);
+                                        bias, sparse, threads, mc);
             } else {
                 st = XNN_FN(xnn_op_get)(a->op)->relevance(Rin, work, R, A, AT(plan->node[l].y),
                                                           xnn_plan_at(arena, plan->node[l].saved),

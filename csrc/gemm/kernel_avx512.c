@@ -94,8 +94,10 @@ typedef int xnn_kernel_avx512_unused;  /* not an x86-64 GCC/Clang build */
 #undef UKR_ROWS
 #undef UKR_NAME
 #define GEMV_XW XNN_FN(xnn_gemv_xw_avx512)
+#define SCATTER_ROWS XNN_FN(xnn_scatter_rows_avx512)
 #define GEMV_WT XNN_FN(xnn_gemv_wt_avx512)
 #include "gemm/gemv_body.h"
 #undef GEMV_XW
+#undef SCATTER_ROWS
 #undef GEMV_WT
 #endif

@@ -393,6 +393,32 @@ const char *xnn_conv_fwd_path(const xnn_node *n)
     return wino_fwd(n) ? "winograd" : direct_fwd(n) ? "direct" : "gemm";
 }
 
+/* the sparse transpose's buffers, in bytes: the weights Wr (O, kh kw, C)
+   shared, then per thread the image's sums channels last over every
+   input pixel a tap reads, the padding included (He, We, C), one channel's
+   nonzeros (P values, P offsets into the sums), the offset of each output
+   position's first tap (P) and of each tap from it (kh kw) */
+typedef struct {
+    size_t He, We;                          /* the sums' rows and columns */
+    size_t acc, val, pos, at, off;          /* offsets inside a slice */
+    size_t slice, shared;
+} sparse_geo;
+
+static sparse_geo sparse_of(const xnn_node *n, size_t elem)
+{
+    sparse_geo g;
+    const size_t C = n->in_c, O = n->out_c, P = n->out_h * n->out_w, T = n->kh * n->kw;
+    g.He = (n->out_h - 1) * n->sh + n->kh, g.We = (n->out_w - 1) * n->sw + n->kw;
+    g.shared = align64(O * T * C * elem);
+    g.acc = 0;
+    g.val = align64(g.He * g.We * C * elem);
+    g.pos = g.val + align64(P * elem);
+    g.at = g.pos + align64(P * sizeof(size_t));
+    g.off = g.at + align64(P * sizeof(size_t));
+    g.slice = g.off + align64(T * sizeof(size_t));
+    return g;
+}
+
 size_t xnn_conv_scratch_bytes(const xnn_node *n, size_t m, int flags, int threads, size_t elem)
 {
     const size_t T = (size_t)(threads > 0 ? threads : 1);
@@ -415,6 +441,8 @@ size_t xnn_conv_scratch_bytes(const xnn_node *n, size_t m, int flags, int thread
         conv_scratch s = scratch_of(n, m, flags, elem);
         gemm = s.slices + T * s.slice;
     }
+    const sparse_geo sg = sparse_of(n, elem);
+    if (sg.shared + T * sg.slice > gemm) gemm = sg.shared + T * sg.slice;
     return direct > gemm ? direct : gemm;
 }
 
@@ -1446,6 +1474,86 @@ static int XNN_FN(conv_transpose)(XNN_T *C, void *work, const XNN_T *S, const XN
                            NULL);
 }
 
+/* ---- a sparse S: the transpose by its nonzeros ----
+ * C_i (C, H, W) = f^T(S_i; W), summed over S_i's nonzeros alone: channel
+ * by channel o, each nonzero s (its positions in row-major order) times
+ * the rows W[o, :, a, e] of every tap (a, e), added into the input pixel
+ * that tap reads, channels last, over the padded input (so that every tap
+ * of every position lands inside); then the input's pixels times A, |.|.
+ * The same products as the other paths minus those of S's zeros (a
+ * quarter of them or fewer under a winner-take-all max pooling whose
+ * windows are apart), and one channel's weights at a time in cache.
+ * Images [m t / T, m (t + 1) / T) per slice. */
+typedef struct {
+    XNN_T *out;
+    char *work;
+    const XNN_T *S, *A, *Wr;
+    const xnn_node *n;
+    const XNN_FN(xnn_gemm_cfg) *cfg;
+    sparse_geo g;
+    size_t m, slices;
+    int absolute;
+} XNN_FN(sparse_job);
+
+static void XNN_FN(sparse_slice)(void *p, size_t t)
+{
+    XNN_FN(sparse_job) *jb = (XNN_FN(sparse_job) *)p;
+    const xnn_node *n = jb->n;
+    const sparse_geo *g = &jb->g;
+    const size_t C = n->in_c, H = n->in_h, W = n->in_w, O = n->out_c;
+    const size_t Wo = n->out_w, P = n->out_h * Wo, in = C * H * W, T = n->kh * n->kw;
+    char *slice = jb->work + g->shared + t * g->slice;
+    XNN_T *acc = (XNN_T *)(slice + g->acc), *val = (XNN_T *)(slice + g->val);
+    size_t *pos = (size_t *)(slice + g->pos), *at = (size_t *)(slice + g->at);
+    size_t *off = (size_t *)(slice + g->off);
+    for (size_t q = 0; q < P; q++) at[q] = ((q / Wo) * n->sh * g->We + (q % Wo) * n->sw) * C;
+    for (size_t a = 0; a < n->kh; a++)
+        for (size_t e = 0; e < n->kw; e++) off[a * n->kw + e] = (a * g->We + e) * C;
+    /* the input's pixels inside the sums (none past their end) */
+    const size_t rows = g->He > n->ph ? (H < g->He - n->ph ? H : g->He - n->ph) : 0;
+    const size_t cols = g->We > n->pw ? (W < g->We - n->pw ? W : g->We - n->pw) : 0;
+    const size_t i0 = jb->m * t / jb->slices, i1 = jb->m * (t + 1) / jb->slices;
+    for (size_t i = i0; i < i1; i++) {
+        memset(acc, 0, g->He * g->We * C * sizeof(XNN_T));
+        for (size_t o = 0; o < O; o++) {
+            /* the channel's nonzeros, gathered without a branch */
+            const XNN_T *s = jb->S + (i * O + o) * P;
+            size_t k = 0;
+            for (size_t q = 0; q < P; q++) {
+                val[k] = s[q], pos[k] = at[q];
+                k += s[q] != 0;
+            }
+            if (k) jb->cfg->scatter_rows(acc, pos, val, k, off, jb->Wr + o * T * C, T, C);
+        }
+        XNN_T *dx = jb->out + i * in;
+        if (rows < H || cols < W) memset(dx, 0, in * sizeof(XNN_T));
+        jb->cfg->chfirst(dx, W, H * W, acc + (n->ph * g->We + n->pw) * C, g->We * C, C, C, rows,
+                         cols);
+        XNN_FN(finish_dx)(dx, NULL, jb->A ? jb->A + i * in : NULL, jb->absolute, in);
+    }
+}
+
+static int XNN_FN(conv_transpose_sparse)(XNN_T *C, void *work, const XNN_T *S, const XNN_T *A,
+                                         const XNN_T *W, int absolute, const xnn_node *n,
+                                         int threads, size_t m)
+{
+    /* where the transpose runs the direct path's few taps, it stays there */
+    if (use_direct(n)) return XNN_FN(conv_transpose)(C, work, S, A, W, absolute, n, threads, m);
+    XNN_FN(sparse_job) jb = {0};
+    jb.g = sparse_of(n, sizeof(XNN_T));
+    /* Wr[o][a kw + e][c] = W[o][c][a][e] */
+    XNN_T *Wr = (XNN_T *)work;
+    const size_t Ci = n->in_c, O = n->out_c, T = n->kh * n->kw;
+    for (size_t o = 0; o < O; o++)
+        for (size_t c = 0; c < Ci; c++)
+            for (size_t q = 0; q < T; q++) Wr[(o * T + q) * Ci + c] = W[(o * Ci + c) * T + q];
+    jb.out = C, jb.work = (char *)work, jb.S = S, jb.A = A, jb.Wr = Wr, jb.n = n;
+    jb.cfg = XNN_FN(xnn_gemm_config)(xnn_isa()), jb.m = m, jb.absolute = absolute;
+    jb.slices = XNN_FN(slices_of)(m, threads);
+    xnn_parallel_for(XNN_FN(sparse_slice), &jb, jb.slices, threads);
+    return XNN_OK;
+}
+
 /* dW (O, K) (+)= the sum of the groups' shares of dW^T (K, O), in group
    order, over the elements [q0, q1) of dW */
 typedef struct {
@@ -1727,7 +1835,7 @@ const XNN_FN(xnn_op) XNN_FN(xnn_conv_op) = {
     XNN_FN(conv_unit_forward), XNN_FN(conv_unit_transpose), XNN_FN(conv_pool_ok),
     XNN_FN(conv_pool_forward), XNN_FN(conv_prep_bytes), XNN_FN(conv_prepare),
     XNN_FN(conv_image_forward), XNN_FN(conv_pool_back_ok), XNN_FN(conv_pool_transpose),
-    XNN_FN(conv_product_tiles),
+    XNN_FN(conv_product_tiles), XNN_FN(conv_transpose_sparse),
 };
 
 #endif

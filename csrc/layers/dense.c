@@ -313,7 +313,7 @@ const XNN_FN(xnn_op) XNN_FN(xnn_dense_op) = {
     NULL,                  NULL,                  NULL,
     NULL,                  NULL,                  NULL,
     NULL,                  NULL,                  NULL,
-    NULL,                  NULL,
+    NULL,                  NULL,                  NULL,
 };
 
 #undef ROW_PARTS

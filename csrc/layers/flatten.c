@@ -70,7 +70,7 @@ static int XNN_FN(flatten_relevance)(XNN_T *Rin, void *work, const XNN_T *R, con
 const XNN_FN(xnn_op) XNN_FN(xnn_flatten_op) = {
     XNN_FN(flatten_saved), XNN_FN(flatten_scratch), XNN_FN(flatten_forward),
     XNN_FN(flatten_backward), NULL, NULL, XNN_FN(flatten_relevance), NULL, NULL, NULL,
-    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
 };
 
 #endif

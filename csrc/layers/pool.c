@@ -444,19 +444,19 @@ static int XNN_FN(gap_relevance)(XNN_T *Rin, void *work, const XNN_T *R, const X
 const XNN_FN(xnn_op) XNN_FN(xnn_maxpool_op) = {
     XNN_FN(max_saved), XNN_FN(no_scratch), XNN_FN(max_forward), XNN_FN(max_backward),
     NULL, NULL, XNN_FN(max_relevance), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-    NULL,
+    NULL, NULL,
 };
 
 const XNN_FN(xnn_op) XNN_FN(xnn_avgpool_op) = {
     XNN_FN(no_saved), XNN_FN(no_scratch), XNN_FN(avg_forward), XNN_FN(avg_backward),
     NULL, NULL, XNN_FN(avg_relevance), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-    NULL,
+    NULL, NULL,
 };
 
 const XNN_FN(xnn_op) XNN_FN(xnn_global_avgpool_op) = {
     XNN_FN(no_saved), XNN_FN(no_scratch), XNN_FN(gap_forward), XNN_FN(gap_backward),
     NULL, NULL, XNN_FN(gap_relevance), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-    NULL,
+    NULL, NULL,
 };
 
 #endif
