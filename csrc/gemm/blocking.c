@@ -25,7 +25,7 @@ static const xnn_gemm_cfg_f32 cfg_f32[] = {
                   xnn_wino_dz_ref_f32, xnn_wino_w_ref_f32,
                   xnn_chlast_ref_f32, xnn_chfirst_ref_f32,
                   xnn_maxpool_rows_ref_f32, xnn_unpool_rows_ref_f32,
-                  NULL, xnn_scatter_rows_ref_f32},
+                  NULL, xnn_taps_sum_ref_f32},
 #if XNN_GEMM_X86
     /* avx2   */ {6, 16, 144, 256, 4080, xnn_ukr_avx2_f32, xnn_gemv_xw_avx2_f32, xnn_gemv_wt_avx2_f32,
                   xnn_conv_wide_avx2_f32, xnn_conv_dw_avx2_f32,
@@ -33,7 +33,7 @@ static const xnn_gemm_cfg_f32 cfg_f32[] = {
                   xnn_wino_dz_avx2_f32, xnn_wino_w_avx2_f32,
                   xnn_chlast_avx2_f32, xnn_chfirst_avx2_f32,
                   xnn_maxpool_rows_avx2_f32, xnn_unpool_rows_avx2_f32,
-                  xnn_fold_plane_avx2_f32, xnn_scatter_rows_avx2_f32},
+                  xnn_fold_plane_avx2_f32, xnn_taps_sum_avx2_f32},
     /* avx512 */ {12, 32, 144, 256, 4064, xnn_ukr_avx512_f32, xnn_gemv_xw_avx512_f32,
                   xnn_gemv_wt_avx512_f32,
                   xnn_conv_wide_avx512_f32, xnn_conv_dw_avx512_f32,
@@ -41,7 +41,7 @@ static const xnn_gemm_cfg_f32 cfg_f32[] = {
                   xnn_wino_dz_avx512_f32, xnn_wino_w_avx512_f32,
                   xnn_chlast_avx512_f32, xnn_chfirst_avx512_f32,
                   xnn_maxpool_rows_avx512_f32, xnn_unpool_rows_avx512_f32,
-                  xnn_fold_plane_avx512_f32, xnn_scatter_rows_avx512_f32},
+                  xnn_fold_plane_avx512_f32, xnn_taps_sum_avx512_f32},
 #endif
 };
 
@@ -53,7 +53,7 @@ static const xnn_gemm_cfg_f64 cfg_f64[] = {
                   xnn_wino_dz_ref_f64, xnn_wino_w_ref_f64,
                   xnn_chlast_ref_f64, xnn_chfirst_ref_f64,
                   xnn_maxpool_rows_ref_f64, xnn_unpool_rows_ref_f64,
-                  NULL, xnn_scatter_rows_ref_f64},
+                  NULL, xnn_taps_sum_ref_f64},
 #if XNN_GEMM_X86
     /* avx2   */ {6, 8, 72, 256, 4080, xnn_ukr_avx2_f64, xnn_gemv_xw_avx2_f64, xnn_gemv_wt_avx2_f64,
                   xnn_conv_wide_avx2_f64, xnn_conv_dw_avx2_f64,
@@ -61,7 +61,7 @@ static const xnn_gemm_cfg_f64 cfg_f64[] = {
                   xnn_wino_dz_avx2_f64, xnn_wino_w_avx2_f64,
                   xnn_chlast_avx2_f64, xnn_chfirst_avx2_f64,
                   xnn_maxpool_rows_avx2_f64, xnn_unpool_rows_avx2_f64,
-                  xnn_fold_plane_avx2_f64, xnn_scatter_rows_avx2_f64},
+                  xnn_fold_plane_avx2_f64, xnn_taps_sum_avx2_f64},
     /* avx512 */ {12, 16, 72, 256, 4080, xnn_ukr_avx512_f64, xnn_gemv_xw_avx512_f64,
                   xnn_gemv_wt_avx512_f64,
                   xnn_conv_wide_avx512_f64, xnn_conv_dw_avx512_f64,
@@ -69,7 +69,7 @@ static const xnn_gemm_cfg_f64 cfg_f64[] = {
                   xnn_wino_dz_avx512_f64, xnn_wino_w_avx512_f64,
                   xnn_chlast_avx512_f64, xnn_chfirst_avx512_f64,
                   xnn_maxpool_rows_avx512_f64, xnn_unpool_rows_avx512_f64,
-                  xnn_fold_plane_avx512_f64, xnn_scatter_rows_avx512_f64},
+                  xnn_fold_plane_avx512_f64, xnn_taps_sum_avx512_f64},
 #endif
 };
 

@@ -7,12 +7,14 @@ typedef void (*XNN_FN(xnn_ukr_t))(size_t mr, size_t nr, size_t kc, const XNN_T *
 /* C (n) = beta C + sum_p x_p W[p, :] over p < k in increasing p, skipping x_p = 0 */
 typedef void (*XNN_FN(xnn_gemv_xw_t))(XNN_T *C, const XNN_T *x, const XNN_T *W, XNN_T beta,
                                       size_t n, size_t k);
-/* C + pos[q] + off[t] (n) += x_q w[t, :] for t < T, q < k in increasing q (rows w
-   scattered by a sparse x's nonzeros x_q at pos[q]) */
-typedef void (*XNN_FN(xnn_scatter_rows_t))(XNN_T *restrict C, const size_t *restrict pos,
-                                           const XNN_T *restrict x, size_t k,
-                                           const size_t *restrict off, const XNN_T *restrict w,
-                                           size_t T, size_t n);
+/* C + at[p] + off[t] (n) += sum_j x_j w[wo[j] + t n :][: n] for t < T, p < P, over j
+   in [start[p], start[p + 1]) in increasing j (each position's channels' taps
+   (T, n) summed by its values) */
+typedef void (*XNN_FN(xnn_taps_sum_t))(XNN_T *restrict C, const size_t *restrict at,
+                                       const size_t *restrict start, size_t P,
+                                       const size_t *restrict off, size_t T, size_t n,
+                                       const XNN_T *restrict x, const size_t *restrict wo,
+                                       const XNN_T *restrict w);
 /* C[j] = A[j] (W[j, :] . s) + beta C[j] for j < k, W (k, n); A NULL: 1;
    rows with A[j] = 0 skip the dot product */
 typedef void (*XNN_FN(xnn_gemv_wt_t))(XNN_T *C, const XNN_T *s, const XNN_T *W,
@@ -76,7 +78,7 @@ typedef struct XNN_FN(xnn_gemm_cfg) {
     XNN_FN(xnn_maxpool_rows_t) maxpool_rows;
     XNN_FN(xnn_unpool_rows_t) unpool_rows;
     XNN_FN(xnn_fold_plane_t) fold_plane;
-    XNN_FN(xnn_scatter_rows_t) scatter_rows;
+    XNN_FN(xnn_taps_sum_t) taps_sum;
 } XNN_FN(xnn_gemm_cfg);
 
 const XNN_FN(xnn_gemm_cfg) *XNN_FN(xnn_gemm_config)(int isa);
@@ -88,10 +90,11 @@ const XNN_FN(xnn_gemm_cfg) *XNN_FN(xnn_gemm_config)(int isa);
                                ptrdiff_t ldc, XNN_T beta);                                     \
     void XNN_FN(xnn_gemv_xw_##isa)(XNN_T *C, const XNN_T *x, const XNN_T *W, XNN_T beta,      \
                                    size_t n, size_t k);                                        \
-    void XNN_FN(xnn_scatter_rows_##isa)(XNN_T *restrict C, const size_t *restrict pos,          \
-                                        const XNN_T *restrict x, size_t k,                      \
-                                        const size_t *restrict off, const XNN_T *restrict w,    \
-                                        size_t T, size_t n);                                    \
+    void XNN_FN(xnn_taps_sum_##isa)(XNN_T *restrict C, const size_t *restrict at,            \
+                                    const size_t *restrict start, size_t P,                   \
+                                    const size_t *restrict off, size_t T, size_t n,           \
+                                    const XNN_T *restrict x, const size_t *restrict wo,       \
+                                    const XNN_T *restrict w);                                 \
     void XNN_FN(xnn_gemv_wt_##isa)(XNN_T *C, const XNN_T *s, const XNN_T *W, const XNN_T *A,  \
                                    XNN_T beta, size_t k, size_t n);                            \
     void XNN_FN(xnn_conv_wide_##isa)(XNN_T *Y, size_t ldy, const XNN_T *x, size_t ldx,        \

@@ -1,6 +1,6 @@
 /* gemv_body.h: the one-row products, written once and compiled by each
  * instruction set's kernel file (kernel_ref.c, kernel_avx2.c,
- * kernel_avx512.c) under its flags, which names them GEMV_XW, GEMV_WT and SCATTER_ROWS. The loops
+ * kernel_avx512.c) under its flags, which names them GEMV_XW and GEMV_WT. The loops
  * are written so that the compiler vectorizes them; ISO C forbids
  * contracting a * b + c into an FMA, and every ISA uses the same lanes and
  * order of additions, so all of them give the same bits. */
@@ -15,25 +15,6 @@ void GEMV_XW(XNN_T *C, const XNN_T *x, const XNN_T *W, XNN_T beta, size_t n, siz
         if (a == 0) continue;
         const XNN_T *w = W + p * n;
         for (size_t j = 0; j < n; j++) C[j] += a * w[j];
-    }
-}
-
-/* C + pos[q] + off[t] (n) += x_q w[t, :] for t < T, for q < k in
- * increasing q: the T rows w (T, n) scattered, scaled by each of k values,
- * into the rows of C that value's position and each t select (a sparse
- * vector's nonzeros x_q at pos[q] times a convolution channel's taps). */
-void SCATTER_ROWS(XNN_T *restrict C, const size_t *restrict pos, const XNN_T *restrict x,
-                  size_t k, const size_t *restrict off, const XNN_T *restrict w, size_t T,
-                  size_t n)
-{
-    for (size_t q = 0; q < k; q++) {
-        const XNN_T a = x[q];
-        XNN_T *c = C + pos[q];
-        for (size_t t = 0; t < T; t++) {
-            XNN_T *ct = c + off[t];
-            const XNN_T *wt = w + t * n;
-            for (size_t j = 0; j < n; j++) ct[j] += a * wt[j];
-        }
     }
 }
 

@@ -68,6 +68,9 @@ typedef int xnn_kernel_avx2_unused;  /* not an x86-64 GCC/Clang build */
 #define FOLD_PLANE XNN_FN(xnn_fold_plane_avx2)
 #include "gemm/fold_body.h"
 #undef FOLD_PLANE
+#define TAPS_SUM XNN_FN(xnn_taps_sum_avx2)
+#include "gemm/taps_body.h"
+#undef TAPS_SUM
 #undef CONV_WIDE
 #undef CONV_DW
 #undef WINO_IN
@@ -94,10 +97,8 @@ typedef int xnn_kernel_avx2_unused;  /* not an x86-64 GCC/Clang build */
 #undef UKR_ROWS
 #undef UKR_NAME
 #define GEMV_XW XNN_FN(xnn_gemv_xw_avx2)
-#define SCATTER_ROWS XNN_FN(xnn_scatter_rows_avx2)
 #define GEMV_WT XNN_FN(xnn_gemv_wt_avx2)
 #include "gemm/gemv_body.h"
 #undef GEMV_XW
-#undef SCATTER_ROWS
 #undef GEMV_WT
 #endif

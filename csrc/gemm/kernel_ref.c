@@ -64,12 +64,13 @@ void XNN_FN(xnn_ukr_ref)(size_t mr, size_t nr, size_t kc, const XNN_T *a, ptrdif
 #undef REF_NR
 #undef REF_MR
 #define GEMV_XW XNN_FN(xnn_gemv_xw_ref)
-#define SCATTER_ROWS XNN_FN(xnn_scatter_rows_ref)
 #define GEMV_WT XNN_FN(xnn_gemv_wt_ref)
 #include "gemm/gemv_body.h"
 #undef GEMV_XW
-#undef SCATTER_ROWS
 #undef GEMV_WT
+#define TAPS_SUM XNN_FN(xnn_taps_sum_ref)
+#include "gemm/taps_body.h"
+#undef TAPS_SUM
 #define CONV_WIDE XNN_FN(xnn_conv_wide_ref)
 #define CONV_DW XNN_FN(xnn_conv_dw_ref)
 #define WINO_IN XNN_FN(xnn_wino_in_ref)

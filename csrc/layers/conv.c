@@ -395,12 +395,14 @@ const char *xnn_conv_fwd_path(const xnn_node *n)
 
 /* the sparse transpose's buffers, in bytes: the weights Wr (O, kh kw, C)
    shared, then per thread the image's sums channels last over every
-   input pixel a tap reads, the padding included (He, We, C), one channel's
-   nonzeros (P values, P offsets into the sums), the offset of each output
-   position's first tap (P) and of each tap from it (kh kw) */
+   input pixel a tap reads, the padding included (He, We, C), the image's
+   nonzeros position by position (up to O P values and as many offsets of
+   their channels' weights), where each position's start (P + 1), the
+   offset of each output position's first tap (P) and of each tap from it
+   (kh kw) */
 typedef struct {
     size_t He, We;                          /* the sums' rows and columns */
-    size_t acc, val, pos, at, off;          /* offsets inside a slice */
+    size_t acc, val, wo, start, at, off;    /* offsets inside a slice */
     size_t slice, shared;
 } sparse_geo;
 
@@ -412,8 +414,9 @@ static sparse_geo sparse_of(const xnn_node *n, size_t elem)
     g.shared = align64(O * T * C * elem);
     g.acc = 0;
     g.val = align64(g.He * g.We * C * elem);
-    g.pos = g.val + align64(P * elem);
-    g.at = g.pos + align64(P * sizeof(size_t));
+    g.wo = g.val + align64(O * P * elem);
+    g.start = g.wo + align64(O * P * sizeof(size_t));
+    g.at = g.start + align64((P + 1) * sizeof(size_t));
     g.off = g.at + align64(P * sizeof(size_t));
     g.slice = g.off + align64(T * sizeof(size_t));
     return g;
@@ -1475,14 +1478,15 @@ static int XNN_FN(conv_transpose)(XNN_T *C, void *work, const XNN_T *S, const XN
 }
 
 /* ---- a sparse S: the transpose by its nonzeros ----
- * C_i (C, H, W) = f^T(S_i; W), summed over S_i's nonzeros alone: channel
- * by channel o, each nonzero s (its positions in row-major order) times
- * the rows W[o, :, a, e] of every tap (a, e), added into the input pixel
- * that tap reads, channels last, over the padded input (so that every tap
- * of every position lands inside); then the input's pixels times A, |.|.
- * The same products as the other paths minus those of S's zeros (a
- * quarter of them or fewer under a winner-take-all max pooling whose
- * windows are apart), and one channel's weights at a time in cache.
+ * C_i (C, H, W) = f^T(S_i; W), summed over S_i's nonzeros alone: position
+ * by position (row-major), the rows W[o, :, a, e] of every tap (a, e) of
+ * each channel o whose s is nonzero there, times s, summed over those
+ * channels and added into the input pixels the taps read, channels last,
+ * over the padded input (so that every tap of every position lands
+ * inside); then the input's pixels times A, |.|. The same products as the
+ * other paths minus those of S's zeros (a quarter of them or fewer under a
+ * winner-take-all max pooling whose windows are apart), each position's
+ * taps summed in registers, a chunk of every channel's taps at a time.
  * Images [m t / T, m (t + 1) / T) per slice. */
 typedef struct {
     XNN_T *out;
@@ -1504,8 +1508,8 @@ static void XNN_FN(sparse_slice)(void *p, size_t t)
     const size_t Wo = n->out_w, P = n->out_h * Wo, in = C * H * W, T = n->kh * n->kw;
     char *slice = jb->work + g->shared + t * g->slice;
     XNN_T *acc = (XNN_T *)(slice + g->acc), *val = (XNN_T *)(slice + g->val);
-    size_t *pos = (size_t *)(slice + g->pos), *at = (size_t *)(slice + g->at);
-    size_t *off = (size_t *)(slice + g->off);
+    size_t *wo = (size_t *)(slice + g->wo), *at = (size_t *)(slice + g->at);
+    size_t *start = (size_t *)(slice + g->start), *off = (size_t *)(slice + g->off);
     for (size_t q = 0; q < P; q++) at[q] = ((q / Wo) * n->sh * g->We + (q % Wo) * n->sw) * C;
     for (size_t a = 0; a < n->kh; a++)
         for (size_t e = 0; e < n->kw; e++) off[a * n->kw + e] = (a * g->We + e) * C;
@@ -1515,16 +1519,18 @@ static void XNN_FN(sparse_slice)(void *p, size_t t)
     const size_t i0 = jb->m * t / jb->slices, i1 = jb->m * (t + 1) / jb->slices;
     for (size_t i = i0; i < i1; i++) {
         memset(acc, 0, g->He * g->We * C * sizeof(XNN_T));
-        for (size_t o = 0; o < O; o++) {
-            /* the channel's nonzeros, gathered without a branch */
-            const XNN_T *s = jb->S + (i * O + o) * P;
-            size_t k = 0;
-            for (size_t q = 0; q < P; q++) {
-                val[k] = s[q], pos[k] = at[q];
-                k += s[q] != 0;
+        const XNN_T *si = jb->S + i * O * P;
+        /* the nonzeros position by position, gathered without a branch */
+        size_t k = 0;
+        for (size_t q = 0; q < P; q++) {
+            start[q] = k;
+            for (size_t o = 0; o < O; o++) {
+                val[k] = si[o * P + q], wo[k] = o * T * C;
+                k += si[o * P + q] != 0;
             }
-            if (k) jb->cfg->scatter_rows(acc, pos, val, k, off, jb->Wr + o * T * C, T, C);
         }
+        start[P] = k;
+        jb->cfg->taps_sum(acc, at, start, P, off, T, C, val, wo, jb->Wr);
         XNN_T *dx = jb->out + i * in;
         if (rows < H || cols < W) memset(dx, 0, in * sizeof(XNN_T));
         jb->cfg->chfirst(dx, W, H * W, acc + (n->ph * g->We + n->pw) * C, g->We * C, C, C, rows,
