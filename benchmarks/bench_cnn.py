@@ -200,6 +200,16 @@ def floors(model, layer=CAM_LAYER):
     back = sum(macs[i] for i in above)
     if fold:
         back += model.layers[above[0]].n_out * C - macs[above[0]]
+
+    def winners(i):
+        """The share of conv i's outputs that carry relevance: under a
+        winner-take-all max pooling whose windows are apart, one per window
+        (LRP's default pooling rule); else all of them."""
+        nxt = model.layers[i + 1] if i + 1 < len(model.layers) else None
+        if not isinstance(nxt, xnn.layers.MaxPool2d) or any(
+                s < k for s, k in zip(nxt.stride, nxt.kernel_size)):
+            return 1.0
+        return np.prod(nxt.output_shape_[1:]) / np.prod(model.layers[i].output_shape_[1:])
     return {
         "saliency": (2.0 * 2 * F, "forward + the input gradient through every conv and dense "
                                   "layer (its transposed product), no dW: 2x forward MACs"),
@@ -209,11 +219,14 @@ def floors(model, layer=CAM_LAYER):
                      + (", the first dense one's folded into its weights summed over each "
                         "channel's positions: units x channels" if fold else "")
                      + f") + the channel-weighted sum of its {C} maps of {H}x{W}"),
-        "lrp-epf": (2.0 * (F + macs[first] + 2 * sum(macs[i] for i in convs)
+        "lrp-epf": (2.0 * (F + macs[first] * winners(first)
+                           + 2 * sum(macs[i] * winners(i) for i in convs)
                            + sum(macs[i] for i in dense)),
                     "forward + flat on the first conv (one transposed product) + z+ on the "
                     "other convs (a forward with W+ and its transpose) + epsilon on the dense "
-                    "layers (the transpose; z is the forward's)"),
+                    "layers (the transpose; z is the forward's); a conv under a max pooling "
+                    "whose windows are apart counts its rule's products at the windows' winners "
+                    "alone (winner-take-all: the other outputs carry no relevance)"),
     }
 
 
