@@ -444,8 +444,11 @@ size_t xnn_conv_scratch_bytes(const xnn_node *n, size_t m, int flags, int thread
         conv_scratch s = scratch_of(n, m, flags, elem);
         gemm = s.slices + T * s.slice;
     }
-    const sparse_geo sg = sparse_of(n, elem);
-    if (sg.shared + T * sg.slice > gemm) gemm = sg.shared + T * sg.slice;
+    /* LRP's sparse transpose, where it does not stay on the direct path */
+    if ((flags & XNN_PLAN_LRP) && !use_direct(n)) {
+        const sparse_geo sg = sparse_of(n, elem);
+        if (sg.shared + T * sg.slice > gemm) gemm = sg.shared + T * sg.slice;
+    }
     return direct > gemm ? direct : gemm;
 }
 
