@@ -502,7 +502,8 @@ int XNN_FN(xnn_explain_lrp)(void *const *rel, const xnn_plan *plan, void *arena,
                 for (size_t q = 0; rules[l].rule == XNN_LRP_ZBOX && q < l; q++)
                     if (nodes[q].op != XNN_OP_FLATTEN) return XNN_EINVAL;
                 /* R under a winner-take-all max pooling whose windows are
-                   apart: a quarter of it or less is nonzero */
+                   apart: one value in each window (kh kw values) or fewer
+                   is nonzero */
                 const xnn_node *up = l < s ? &nodes[l + 1] : NULL;
                 const int sparse = up && up->op == XNN_OP_MAXPOOL && pool == XNN_POOL_WTA &&
                                    up->sh >= up->kh && up->sw >= up->kw;

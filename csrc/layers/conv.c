@@ -1487,8 +1487,8 @@ static int XNN_FN(conv_transpose)(XNN_T *C, void *work, const XNN_T *S, const XN
  * channels and added into the input pixels the taps read, channels last,
  * over the padded input (so that every tap of every position lands
  * inside); then the input's pixels times A, |.|. The same products as the
- * other paths minus those of S's zeros (a quarter of them or fewer under a
- * winner-take-all max pooling whose windows are apart), each position's
+ * other paths minus those of S's zeros (all but one in kh kw or more under
+ * a winner-take-all max pooling whose windows are apart), each position's
  * taps summed in registers, a chunk of every channel's taps at a time.
  * Images [m t / T, m (t + 1) / T) per slice. */
 typedef struct {
@@ -1550,14 +1550,15 @@ static int XNN_FN(conv_transpose_sparse)(XNN_T *C, void *work, const XNN_T *S, c
     if (use_direct(n)) return XNN_FN(conv_transpose)(C, work, S, A, W, absolute, n, threads, m);
     XNN_FN(sparse_job) jb = {0};
     jb.g = sparse_of(n, sizeof(XNN_T));
-    /* Wr[o][a kw + e][c] = W[o][c][a][e] */
+    jb.cfg = XNN_FN(xnn_gemm_config)(xnn_isa());
+    /* Wr[o][a kw + e][c] = W[o][c][a][e]: each channel's C planes (kh, kw)
+       channels last */
     XNN_T *Wr = (XNN_T *)work;
-    const size_t Ci = n->in_c, O = n->out_c, T = n->kh * n->kw;
-    for (size_t o = 0; o < O; o++)
-        for (size_t c = 0; c < Ci; c++)
-            for (size_t q = 0; q < T; q++) Wr[(o * T + q) * Ci + c] = W[(o * Ci + c) * T + q];
+    const size_t Ci = n->in_c, T = n->kh * n->kw;
+    for (size_t o = 0; o < n->out_c; o++)
+        jb.cfg->chlast(Wr + o * T * Ci, n->kw * Ci, W + o * Ci * T, n->kw, T, Ci, n->kh, n->kw);
     jb.out = C, jb.work = (char *)work, jb.S = S, jb.A = A, jb.Wr = Wr, jb.n = n;
-    jb.cfg = XNN_FN(xnn_gemm_config)(xnn_isa()), jb.m = m, jb.absolute = absolute;
+    jb.m = m, jb.absolute = absolute;
     jb.slices = XNN_FN(slices_of)(m, threads);
     xnn_parallel_for(XNN_FN(sparse_slice), &jb, jb.slices, threads);
     return XNN_OK;

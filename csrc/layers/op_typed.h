@@ -72,8 +72,8 @@ typedef struct XNN_FN(xnn_op) {
     int (*product_tiles)(XNN_T *Z, void *work, const XNN_T *A, const XNN_T *W, const XNN_T *b,
                          const xnn_node *n, int threads, size_t m);
     /* transpose, summed over S's nonzeros alone: for an S of few nonzeros
-       (a quarter or fewer: under a winner-take-all max pooling whose
-       windows are apart); NULL where the op has none */
+       (one in each window or fewer: under a winner-take-all max pooling
+       whose windows are apart); NULL where the op has none */
     int (*transpose_sparse)(XNN_T *C, void *work, const XNN_T *S, const XNN_T *A,
                             const XNN_T *W, int absolute, const xnn_node *n, int threads,
                             size_t m);
